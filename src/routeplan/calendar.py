@@ -1,0 +1,139 @@
+"""The month being planned: working days, the fixed-route cycle and its slots.
+
+A *slot* is one (week of the cycle, weekday) pair. With ``cycle_weeks = 2`` and a
+Monday-to-Friday week there are ten slots; a route is bound to one slot and runs on
+every date of that slot in the month.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def parse_weekday(text: str) -> int:
+    """``"Tue"`` (any case, or a full name) -> 1."""
+    key = text.strip()[:3].title()
+    if key not in WEEKDAY_NAMES:
+        raise ValueError(f"'{text}' is not a weekday (use {', '.join(WEEKDAY_NAMES)})")
+    return WEEKDAY_NAMES.index(key)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def min_gap_days(days: Iterable[date]) -> int | None:
+    """Smallest distance in days between consecutive dates, ``None`` for fewer than two."""
+    ordered = sorted(days)
+    if len(ordered) < 2:
+        return None
+    return min((b - a).days for a, b in zip(ordered, ordered[1:], strict=False))
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Working-day structure of one month, shared by every manager."""
+
+    year: int
+    month: int
+    workdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    holidays: frozenset[date] = frozenset()
+    cycle_weeks: int = 2
+    cycle_start: date | None = None
+    _days: tuple[date, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.month <= 12:
+            raise ValueError(f"month {self.month} is not 1..12")
+        if not self.workdays:
+            raise ValueError("workdays is empty")
+        if len(set(self.workdays)) != len(self.workdays):
+            raise ValueError("workdays lists a weekday twice")
+        if self.cycle_weeks < 1:
+            raise ValueError("cycle_weeks must be at least 1")
+        ndays = _stdcal.monthrange(self.year, self.month)[1]
+        days = tuple(date(self.year, self.month, d) for d in range(1, ndays + 1))
+        object.__setattr__(self, "_days", days)
+        object.__setattr__(self, "workdays", tuple(sorted(self.workdays)))
+        if self.cycle_start is None:
+            object.__setattr__(self, "cycle_start", monday_of(days[0]))
+        else:
+            object.__setattr__(self, "cycle_start", monday_of(self.cycle_start))
+
+    @property
+    def days(self) -> tuple[date, ...]:
+        return self._days
+
+    @property
+    def days_in_month(self) -> int:
+        return len(self._days)
+
+    @property
+    def n_slots(self) -> int:
+        return self.cycle_weeks * len(self.workdays)
+
+    def cycle_week(self, day: date) -> int:
+        assert self.cycle_start is not None
+        return ((monday_of(day) - self.cycle_start).days // 7) % self.cycle_weeks
+
+    def slot_of(self, day: date) -> int | None:
+        """Slot index of a date, ``None`` when its weekday is not a workday."""
+        if day.weekday() not in self.workdays:
+            return None
+        return self.cycle_week(day) * len(self.workdays) + self.workdays.index(day.weekday())
+
+    def slot_weekday(self, slot: int) -> int:
+        return self.workdays[slot % len(self.workdays)]
+
+    def slot_week(self, slot: int) -> int:
+        return slot // len(self.workdays)
+
+    def slot_label(self, slot: int) -> str:
+        """``"W1-Tue"``: week of the cycle (1-based) and weekday."""
+        return f"W{self.slot_week(slot) + 1}-{WEEKDAY_NAMES[self.slot_weekday(slot)]}"
+
+    def is_working(self, day: date, days_off: frozenset[date] = frozenset()) -> bool:
+        return (
+            day.weekday() in self.workdays
+            and day not in self.holidays
+            and day not in days_off
+            and day.month == self.month
+            and day.year == self.year
+        )
+
+    def working_days(self, days_off: frozenset[date] = frozenset()) -> list[date]:
+        return [d for d in self._days if self.is_working(d, days_off)]
+
+    def slot_dates(self, slot: int) -> list[date]:
+        """Every date of the month on which a route of this slot is due (working or not)."""
+        return [d for d in self._days if self.slot_of(d) == slot]
+
+    def weeks(self) -> list[date]:
+        """Mondays of the calendar weeks that overlap the month."""
+        return sorted({monday_of(d) for d in self._days})
+
+    def week_days(self, monday: date) -> list[date]:
+        """Dates of that week that lie inside the month."""
+        return [monday + timedelta(days=i) for i in range(7) if (monday + timedelta(days=i)) in self._day_set]
+
+    @property
+    def _day_set(self) -> frozenset[date]:
+        return frozenset(self._days)
+
+
+def required_gap_days(n_visits: int, days_in_month: int, cap: int | None) -> int:
+    """Least days between two visits of a shop seen ``n_visits`` times in the month.
+
+    ``floor(days / (n + 1))``, never more than the scenario's ``min_gap_days`` cap.
+    """
+    gap = days_in_month // (n_visits + 1)
+    return min(gap, cap) if cap is not None else gap
+
+
+def format_weekdays(days: Sequence[int]) -> str:
+    return ";".join(WEEKDAY_NAMES[d] for d in days)

@@ -1,0 +1,36 @@
+"""The exceptions routeplan raises.
+
+Every error derives from :class:`RouteplanError`; input problems are also
+``ValueError`` so that callers who do not know routeplan can still catch them.
+"""
+
+from __future__ import annotations
+
+
+class RouteplanError(Exception):
+    """Root of every error routeplan raises on purpose."""
+
+
+class InputError(RouteplanError, ValueError):
+    """A scenario file or value is wrong; the message names file, row and field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.file = file
+        self.key = key
+        self.row = row
+        self.field = field
+        self.detail = message
+        where = file or ""
+        if row is not None:
+            where += f":{row}"
+        if field is not None:
+            where += f": field '{field}'" if where else f"field '{field}'"
+        super().__init__(f"{where}: {message}" if where else message)

@@ -1,0 +1,43 @@
+"""Positions on the earth and the great-circle distance between them."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+#: Mean earth radius in km (IUGG, as used by geopy.distance.EARTH_RADIUS).
+EARTH_RADIUS_KM = 6371.009
+
+
+class LatLon(NamedTuple):
+    """A WGS-84 position in decimal degrees."""
+
+    lat: float
+    lon: float
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance in km between broadcastable arrays of positions."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def distance_matrix_km(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """All-pairs great-circle distances in km (float64, symmetric, zero diagonal)."""
+    lats = np.asarray(lats, dtype=float)
+    lons = np.asarray(lons, dtype=float)
+    return haversine_km(lats[:, None], lons[:, None], lats[None, :], lons[None, :])
+
+
+def local_xy_km(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Equirectangular projection to km around the centroid; good for clustering a city."""
+    lats = np.asarray(lats, dtype=float)
+    lons = np.asarray(lons, dtype=float)
+    lat0 = float(np.mean(lats))
+    kx = np.radians(1.0) * EARTH_RADIUS_KM * np.cos(np.radians(lat0))
+    ky = np.radians(1.0) * EARTH_RADIUS_KM
+    return np.column_stack(((lons - np.mean(lons)) * kx, (lats - lat0) * ky))

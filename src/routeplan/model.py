@@ -1,0 +1,179 @@
+"""The domain model: retailers, managers, rules and the scenario that holds them.
+
+Every type is frozen. A what-if variant is a copy made with
+:func:`dataclasses.replace`, never an edit in place. Values are checked when the
+object is built, so the solver can trust a :class:`Scenario`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+
+from .calendar import Calendar, required_gap_days
+from .errors import InputError
+from .geo import LatLon
+
+
+@dataclass(frozen=True)
+class ClassRule:
+    """Defaults for one retailer class (``A``, ``B``, ...); ``None`` means the scenario default."""
+
+    name: str
+    visits_per_month: int | None = None
+    service_minutes: float | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The service standard: what every plan must keep."""
+
+    min_stops_per_day: int = 30
+    min_visits_per_month: int = 2
+    day_start_minutes: int = 7 * 60 + 30
+    meeting_minutes: int = 30
+    min_field_minutes: int = 360
+    max_day_minutes: int = 600
+    service_minutes: float = 10.0
+    speed_kmh: float = 25.0
+    detour_factor: float = 1.3
+    min_gap_days: int | None = None
+    cycle_weeks: int = 2
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.min_stops_per_day >= 0, "min_stops_per_day", "must be 0 or more"),
+            (self.min_visits_per_month >= 1, "min_visits_per_month", "must be at least 1"),
+            (0 <= self.day_start_minutes < 24 * 60, "day_start", "must be a time of day"),
+            (self.meeting_minutes >= 0, "meeting_minutes", "must be 0 or more"),
+            (self.max_day_minutes > self.meeting_minutes, "max_day_minutes", "must exceed meeting_minutes"),
+            (self.service_minutes > 0, "service_minutes", "must be positive"),
+            (self.speed_kmh > 0, "speed_kmh", "must be positive"),
+            (self.detour_factor >= 1, "detour_factor", "must be at least 1"),
+            (self.min_gap_days is None or self.min_gap_days >= 0, "min_gap_days", "must be 0 or more"),
+            (1 <= self.cycle_weeks <= 4, "cycle_weeks", "must be 1 to 4"),
+        ]
+        for ok, name, why in checks:
+            if not ok:
+                raise InputError(why, field=name)
+        if self.min_field_minutes > self.field_window_minutes:
+            raise InputError(
+                f"{self.min_field_minutes} field minutes cannot fit in a day of "
+                f"{self.max_day_minutes} minutes after a {self.meeting_minutes}-minute meeting",
+                field="min_field_minutes",
+            )
+
+    @property
+    def field_window_minutes(self) -> int:
+        """Longest possible field time: the day less the morning meeting."""
+        return self.max_day_minutes - self.meeting_minutes
+
+    @property
+    def leave_minutes(self) -> int:
+        """Clock time (minutes after midnight) at which staff leave the office."""
+        return self.day_start_minutes + self.meeting_minutes
+
+
+@dataclass(frozen=True)
+class Retailer:
+    """A shop to be visited. ``visits_per_month`` and ``service_minutes`` are resolved values."""
+
+    id: str
+    name: str
+    location: LatLon
+    klass: str
+    visits_per_month: int
+    service_minutes: float
+    address: str = ""
+    phone: str = ""
+    manager_id: str | None = None
+    closed_weekdays: frozenset[int] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise InputError("empty id", field="id")
+        if not (-90 <= self.location.lat <= 90 and -180 <= self.location.lon <= 180):
+            raise InputError(f"{self.location} is not a position on earth", field="lat")
+        if self.visits_per_month < 1:
+            raise InputError("must be at least 1", field="visits_per_month")
+        if self.service_minutes <= 0:
+            raise InputError("must be positive", field="service_minutes")
+
+
+@dataclass(frozen=True)
+class Manager:
+    """A customer manager: starts each day at an office."""
+
+    id: str
+    name: str
+    office: LatLon
+    min_stops_per_day: int
+    days_off: frozenset[date] = frozenset()
+    return_to_office: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            raise InputError("empty id", field="id")
+        if not (-90 <= self.office.lat <= 90 and -180 <= self.office.lon <= 180):
+            raise InputError(f"{self.office} is not a position on earth", field="start_lat")
+        if self.min_stops_per_day < 0:
+            raise InputError("must be 0 or more", field="min_stops_per_day")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything a monthly plan depends on, checked for consistency when built."""
+
+    name: str
+    calendar: Calendar
+    rules: Rules
+    retailers: tuple[Retailer, ...]
+    managers: tuple[Manager, ...]
+    classes: Mapping[str, ClassRule] = field(default_factory=lambda: MappingProxyType({}))
+    crs: str = "wgs84"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "classes", MappingProxyType(dict(self.classes)))
+        if not self.managers:
+            raise InputError("no managers: staff.csv has no rows", field="staff")
+        if not self.retailers:
+            raise InputError("no retailers: retailers.csv has no rows", field="retailers")
+        if self.crs not in ("wgs84", "gcj02", "bd09"):
+            raise InputError(f"'{self.crs}' is not one of wgs84, gcj02, bd09", field="crs")
+        manager_ids = {m.id for m in self.managers}
+        if len(manager_ids) != len(self.managers):
+            raise InputError("duplicate manager id", field="id")
+        if len({r.id for r in self.retailers}) != len(self.retailers):
+            raise InputError("duplicate retailer id", field="id")
+        n_working = len(self.calendar.working_days())
+        for r in self.retailers:
+            if r.manager_id is not None and r.manager_id not in manager_ids:
+                raise InputError(
+                    f"shop {r.id} is pinned to unknown manager '{r.manager_id}'", field="manager_id", key=r.id
+                )
+            open_days = set(self.calendar.workdays) - r.closed_weekdays
+            if not open_days:
+                raise InputError(f"shop {r.id} is closed on every workday", field="closed_weekdays", key=r.id)
+            if r.visits_per_month > n_working:
+                raise InputError(
+                    f"shop {r.id} needs {r.visits_per_month} visits but the month has {n_working} working days",
+                    field="visits_per_month",
+                    key=r.id,
+                )
+
+    @property
+    def retailer_index(self) -> dict[str, int]:
+        return {r.id: i for i, r in enumerate(self.retailers)}
+
+    @property
+    def manager_index(self) -> dict[str, int]:
+        return {m.id: i for i, m in enumerate(self.managers)}
+
+    def gap_days(self, n_visits: int) -> int:
+        """Least days between visits of a shop seen ``n_visits`` times this month."""
+        return required_gap_days(n_visits, self.calendar.days_in_month, self.rules.min_gap_days)
+
+    def working_days(self, manager: Manager) -> list[date]:
+        return self.calendar.working_days(manager.days_off)

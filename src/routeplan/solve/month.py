@@ -1,0 +1,339 @@
+"""Planning a month: the scenario mapped onto the periodic search and back.
+
+Routes are (manager, cycle slot) pairs; a shop's patterns are the slot sets of one
+manager that give it its monthly visits, so "one manager per shop" and "fixed
+routes" hold by construction. The search then moves shops between routes, slots
+and managers; finally the cycle is laid onto the calendar (make-up visits for runs
+lost to holidays and days off, phone calls for weeks without a visit).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..geo import local_xy_km
+from ..model import Scenario
+from ..plan import Plan
+from ..travel import GreatCircleTravel, TravelModel
+from .patterns import ManagerCalendar, valid_patterns
+from .schedule import lay_out_month, makeup_load
+from .search import PeriodicSearch, Problem, RouteSpec
+from .territory import balanced_clusters, group_centers, match_groups
+
+#: Cost (km) of one extra route membership for the highest class; lower classes pay more,
+#: so the visits added to reach the daily minimum go to higher classes first.
+EXTRA_VISIT_KM = 0.3
+#: Minutes kept free below the day's limit, and above the field-time minimum, for rounding.
+SAFETY_MINUTES = 3.0
+#: Ruin-and-recreate rounds per second of time limit and per worker (calibrated on 2 cores).
+RUIN_ROUNDS_PER_SECOND = 40
+NEIGHBOURS = 30
+
+ProgressFn = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class PlanParams:
+    """How hard to search. ``time_limit_s`` bounds the whole solve."""
+
+    time_limit_s: float = 60.0
+    workers: int = 0
+
+    def n_workers(self) -> int:
+        return self.workers if self.workers > 0 else (os.cpu_count() or 1)
+
+
+@dataclass
+class _Part:
+    """One manager's share of the problem, small enough to ship to a worker process."""
+
+    problem: Problem
+    routes: list[list[int]]
+    choice: np.ndarray
+    rounds: int
+    seed: int
+    deadline_s: float
+
+
+def _improve_part(part: _Part) -> tuple[list[list[int]], np.ndarray]:
+    search = PeriodicSearch(part.problem, seed=part.seed)
+    search.set_routes(part.routes, part.choice)
+    deadline = time.monotonic() + part.deadline_s
+    search.local_search(deadline)
+    nb = _neighbours(part.problem.dist, part.problem.n_customers)
+    search.ruin_recreate(deadline, nb, rounds=part.rounds)
+    search.local_search(deadline)
+    return search.routes, search.choice
+
+
+def _neighbours(dist: np.ndarray, n: int) -> np.ndarray:
+    sub = dist[:n, :n]
+    k = min(NEIGHBOURS, n)
+    return np.argsort(sub, axis=1, kind="stable")[:, :k]
+
+
+class _MonthModel:
+    """The scenario translated into a :class:`Problem` (node, route and pattern numbering)."""
+
+    def __init__(self, scenario: Scenario, travel: TravelModel) -> None:
+        sc = scenario
+        self.sc = sc
+        cal = sc.calendar
+        self.n = n = len(sc.retailers)
+        self.k = k = len(sc.managers)
+        self.s = s = cal.n_slots
+        points = [r.location for r in sc.retailers] + [m.office for m in sc.managers] + [sc.managers[0].office]
+        dist, tmin = travel.matrices(points)
+        self.end_node = end = n + k
+        for mat in (dist, tmin):
+            mat[:, end] = 0.0
+            mat[end, :] = 0.0
+        self.dist, self.time = dist, tmin
+        self.service = np.array([r.service_minutes for r in sc.retailers] + [0.0] * (k + 1))
+        self.mcals = [ManagerCalendar(cal, m.days_off) for m in sc.managers]
+        self.notes: list[str] = []
+        freqs = sorted({r.visits_per_month for r in sc.retailers}, reverse=True)
+        rank = {f: i for i, f in enumerate(freqs)}
+        manager_index = sc.manager_index
+        cache: dict[tuple[int, int, frozenset[int]], list[tuple[tuple[int, ...], int]]] = {}
+        self.patterns: list[np.ndarray] = []
+        self.pattern_cost: list[np.ndarray] = []
+        self.min_slots = np.zeros(n, dtype=np.int64)
+        for c, r in enumerate(sc.retailers):
+            allowed = [manager_index[r.manager_id]] if r.manager_id else range(k)
+            rows: list[list[int]] = []
+            for mi in allowed:
+                key = (mi, r.visits_per_month, r.closed_weekdays)
+                if key not in cache:
+                    cache[key] = valid_patterns(self.mcals[mi], r.visits_per_month, r.closed_weekdays, sc.rules.min_gap_days)
+                rows.extend([mi * s + x for x in slots] for slots, _ in cache[key])
+            if not rows:
+                self.notes.append(
+                    f"shop {r.id}: no set of route slots gives {r.visits_per_month} well-spaced visits "
+                    f"with a {cal.cycle_weeks}-week cycle; it rides on one route"
+                )
+                rows = [
+                    [mi * s + x]
+                    for mi in allowed
+                    for x in range(s)
+                    if cal.slot_weekday(x) not in r.closed_weekdays
+                ]
+            width = max(len(row) for row in rows)
+            arr = np.full((len(rows), width), -1, dtype=np.int64)
+            for i, row in enumerate(rows):
+                arr[i, : len(row)] = row
+            lengths = (arr >= 0).sum(axis=1)
+            self.min_slots[c] = lengths.min()
+            self.patterns.append(arr)
+            self.pattern_cost.append(EXTRA_VISIT_KM * (lengths - lengths.min()) * (1 + rank[r.visits_per_month]))
+
+    def route_specs(self, reserve: np.ndarray) -> list[RouteSpec]:
+        rules = self.sc.rules
+        specs = []
+        for mi, m in enumerate(self.sc.managers):
+            office = self.n + mi
+            for slot in range(self.s):
+                working, _ = self.mcals[mi].runs(slot)
+                back = 20.0 if m.return_to_office else 0.0
+                specs.append(
+                    RouteSpec(
+                        start=office,
+                        end=office if m.return_to_office else self.end_node,
+                        max_minutes=rules.field_window_minutes - reserve[mi * self.s + slot] - SAFETY_MINUTES,
+                        min_minutes=(rules.min_field_minutes + SAFETY_MINUTES + back) if working else 0.0,
+                        min_stops=m.min_stops_per_day if working else 0,
+                    )
+                )
+        return specs
+
+    def problem(self, reserve: np.ndarray) -> Problem:
+        return Problem(self.dist, self.time, self.service, self.route_specs(reserve), self.patterns, self.pattern_cost)
+
+    def part(self, mi: int, search: PeriodicSearch, rounds: int, seed: int, seconds: float) -> tuple[_Part, np.ndarray]:
+        """Manager ``mi``'s routes and shops as a stand-alone problem; returns it and its shop ids."""
+        lo, hi = mi * self.s, (mi + 1) * self.s
+        customers = np.array(
+            [c for c in range(self.n) if search.choice[c] >= 0 and all(lo <= r < hi for r in search.routes_of(c))],
+            dtype=np.int64,
+        )
+        nodes = np.concatenate([customers, [self.n + mi, self.end_node]])
+        local = {int(g): i for i, g in enumerate(nodes)}
+        office_l, end_l = len(customers), len(customers) + 1
+        dist = self.dist[np.ix_(nodes, nodes)]
+        tmin = self.time[np.ix_(nodes, nodes)]
+        pats, costs, choice = [], [], np.full(len(customers), -1, dtype=np.int64)
+        for i, c in enumerate(customers):
+            arr = self.patterns[c]
+            keep = np.flatnonzero(((arr < 0) | ((arr >= lo) & (arr < hi))).all(axis=1))
+            sub = arr[keep].copy()
+            sub[sub >= 0] -= lo
+            pats.append(sub)
+            costs.append(self.pattern_cost[c][keep])
+            choice[i] = int(np.flatnonzero(keep == search.choice[c])[0])
+        specs = [
+            RouteSpec(
+                start=office_l,
+                end=office_l if sp.end != self.end_node else end_l,
+                max_minutes=sp.max_minutes,
+                min_minutes=sp.min_minutes,
+                min_stops=sp.min_stops,
+            )
+            for sp in search.p.routes[lo:hi]
+        ]
+        problem = Problem(dist, tmin, self.service[nodes], specs, pats, costs)
+        routes = [[local[c] for c in search.routes[r]] for r in range(lo, hi)]
+        return _Part(problem, routes, choice, rounds, seed, seconds), customers
+
+
+def _construct(model: _MonthModel, rng: np.random.Generator) -> tuple[list[list[int]], np.ndarray]:
+    """Territories by balanced k-means, then weekday areas, then weeks of the cycle."""
+    sc = model.sc
+    n, k, s = model.n, model.k, model.s
+    cal = sc.calendar
+    nwd, c_weeks = len(cal.workdays), cal.cycle_weeks
+    lats = np.array([r.location.lat for r in sc.retailers] + [m.office.lat for m in sc.managers])
+    lons = np.array([r.location.lon for r in sc.retailers] + [m.office.lon for m in sc.managers])
+    xy_all = local_xy_km(lats, lons)
+    xy, offices = xy_all[:n], xy_all[n:]
+    nn_km = np.sort(model.dist[:n, :n] + np.eye(n) * 1e9, axis=1)[:, : min(3, max(1, n - 1))].mean(axis=1)
+    tau = nn_km * (model.time[0, 1] / model.dist[0, 1] if model.dist[0, 1] > 0 else 60 / 25)
+    weights = model.min_slots * (model.service[:n] + tau)
+    index = sc.manager_index
+    fixed = np.array([index[r.manager_id] if r.manager_id else -1 for r in sc.retailers])
+    if k > 1:
+        labels = balanced_clusters(xy, weights, k, rng)
+        perm = match_groups(group_centers(xy, labels, k), offices)
+        labels = perm[labels]
+        spread = float(np.ptp(offices, axis=0).max()) if k > 1 else 0.0
+        pull = 0.3 if spread > 1.0 else 0.0
+        labels = balanced_clusters(
+            xy, weights, k, rng, fixed=fixed, anchors=offices, anchor_pull=pull, init=group_centers(xy, labels, k)
+        )
+    else:
+        labels = np.zeros(n, dtype=np.int64)
+    choice = np.full(n, -1, dtype=np.int64)
+    for mi in range(k):
+        mine = np.flatnonzero(labels == mi)
+        if not len(mine):
+            continue
+        day_group = balanced_clusters(xy[mine], weights[mine], nwd, rng)
+        week_group = np.zeros(len(mine), dtype=np.int64)
+        for g in range(nwd):
+            sub = np.flatnonzero(day_group == g)
+            if len(sub):
+                week_group[sub] = balanced_clusters(xy[mine[sub]], weights[mine[sub]], c_weeks, rng)
+        for j, cust in enumerate(mine):
+            arr = model.patterns[cust]
+            lengths = (arr >= 0).sum(axis=1)
+            best, best_score = -1, None
+            for p in np.flatnonzero(lengths == model.min_slots[cust]):
+                row = arr[p][arr[p] >= 0]
+                if not ((row >= mi * s) & (row < (mi + 1) * s)).all():
+                    continue
+                slots = row - mi * s
+                off_day = int(np.sum(slots % nwd != day_group[j]))
+                week = int(slots[0] // nwd)
+                wdist = min((week - week_group[j]) % c_weeks, (week_group[j] - week) % c_weeks)
+                score = (off_day, wdist, tuple(slots))
+                if best_score is None or score < best_score:
+                    best, best_score = int(p), score
+            choice[cust] = best
+    routes: list[list[int]] = [[] for _ in range(k * s)]
+    for cust in range(n):
+        if choice[cust] >= 0:
+            for r in model.patterns[cust][choice[cust]]:
+                if r >= 0:
+                    routes[int(r)].append(cust)
+    return routes, choice
+
+
+def _settle_reserve(
+    scenario: Scenario, model: _MonthModel, search: PeriodicSearch, reserve: np.ndarray, deadline: float
+) -> np.ndarray:
+    """Leave room on each route for the make-up visits its days receive, re-optimising until it fits."""
+    for _ in range(4):
+        load = makeup_load(scenario, model, search)
+        overflow = search.minutes + load - (scenario.rules.field_window_minutes - SAFETY_MINUTES)
+        room = scenario.rules.field_window_minutes - SAFETY_MINUTES - search.min_min
+        grown = np.minimum(np.maximum(reserve, load), np.maximum(room, 0.0))
+        if not np.any((overflow > 0) & (load > 0)) and np.array_equal(grown, reserve):
+            break
+        reserve = grown
+        search.p = model.problem(reserve)
+        search.max_min = np.array([sp.max_minutes for sp in search.p.routes])
+        search.local_search(deadline)
+    return reserve
+
+
+def plan_month(
+    scenario: Scenario,
+    params: PlanParams | None = None,
+    *,
+    seed: int = 0,
+    travel: TravelModel | None = None,
+    progress: ProgressFn | None = None,
+) -> Plan:
+    """Plan the scenario's month. Pure: reads no files, prints nothing.
+
+    The result always comes back, feasible or not; :func:`routeplan.check.check_plan`
+    says which rules it keeps.
+    """
+    params = params or PlanParams()
+    travel = travel or GreatCircleTravel.from_rules(scenario.rules)
+    say = progress or (lambda stage, frac: None)
+    t0 = time.monotonic()
+    budget = max(1.0, params.time_limit_s)
+    deadline = t0 + budget
+    rng = np.random.default_rng(seed)
+
+    say("travel matrix", 0.02)
+    model = _MonthModel(scenario, travel)
+    reserve = np.zeros(model.k * model.s)
+    search = PeriodicSearch(model.problem(reserve), seed=seed)
+    say("territories and routes", 0.08)
+    routes, choice = _construct(model, rng)
+    search.set_routes(routes, choice)
+    search.build_orders()
+    missing = [c for c in range(model.n) if search.choice[c] < 0]
+    search.insert(missing)
+    say("improving the whole plan", 0.15)
+    search.local_search(t0 + 0.35 * budget)
+    reserve = _settle_reserve(scenario, model, search, reserve, t0 + 0.45 * budget)
+
+    say("improving each manager's routes", 0.45)
+    workers = min(params.n_workers(), model.k)
+    left = max(0.5, deadline - time.monotonic() - 0.08 * budget)
+    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * left * workers / model.k))
+    parts = [model.part(mi, search, rounds, seed * 1000 + mi, left * workers / model.k) for mi in range(model.k)]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_improve_part, [p for p, _ in parts]))
+    else:
+        results = [_improve_part(p) for p, _ in parts]
+    new_routes = [list(r) for r in search.routes]
+    new_choice = search.choice.copy()
+    for mi, ((_, customers), (sub_routes, sub_choice)) in enumerate(zip(parts, results, strict=True)):
+        lo = mi * model.s
+        for j, seq in enumerate(sub_routes):
+            new_routes[lo + j] = [int(customers[x]) for x in seq]
+        for i, cust in enumerate(customers):
+            arr = model.patterns[cust]
+            sub_row = parts[mi][0].problem.patterns[i][sub_choice[i]]
+            want = np.where(sub_row >= 0, sub_row + lo, -1)
+            match = np.flatnonzero((arr == want).all(axis=1))
+            new_choice[cust] = int(match[0])
+    search.set_routes(new_routes, new_choice)
+    say("balancing across managers", 0.9)
+    search.local_search(deadline)
+    _settle_reserve(scenario, model, search, reserve, deadline + 0.05 * budget)
+
+    say("laying out the calendar", 0.95)
+    plan = lay_out_month(scenario, model, search, seconds=time.monotonic() - t0, seed=seed)
+    say("done", 1.0)
+    return plan

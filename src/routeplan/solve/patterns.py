@@ -1,0 +1,116 @@
+"""Visit patterns: which cycle slots a shop may ride on for a given manager.
+
+A pattern is a set of slots. Riding on every slot of the pattern must give the
+shop at least its monthly frequency, on distinct working days spaced at least the
+required gap apart, with runs lost to holidays or days off made up within the week.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from ..calendar import Calendar, min_gap_days, monday_of, required_gap_days
+
+#: A pattern never uses more slots than this; more visits than that are not a route plan.
+MAX_PATTERN_SLOTS = 4
+
+
+@dataclass(frozen=True)
+class ManagerCalendar:
+    """One manager's working days, and for every slot its regular and lost run dates."""
+
+    calendar: Calendar
+    days_off: frozenset[date]
+
+    def working(self, day: date) -> bool:
+        return self.calendar.is_working(day, self.days_off)
+
+    def runs(self, slot: int) -> tuple[list[date], list[date]]:
+        """``(working run dates, lost run dates)`` of a slot in the month."""
+        due = self.calendar.slot_dates(slot)
+        return [d for d in due if self.working(d)], [d for d in due if not self.working(d)]
+
+    def makeup_days(self, lost: date) -> list[date]:
+        """Working days of the lost run's week, inside the month, other than the lost day."""
+        return [d for d in self.calendar.week_days(monday_of(lost)) if d != lost and self.working(d)]
+
+
+def pattern_dates(
+    mcal: ManagerCalendar, slots: Iterable[int], closed: frozenset[int], gap_cap: int | None
+) -> list[date] | None:
+    """The visit dates riding on ``slots`` gives, or ``None`` if no valid spacing exists.
+
+    Lost runs are made up on the day of their week that keeps the widest spacing.
+    """
+    cal = mcal.calendar
+    dates: set[date] = set()
+    lost_all: list[date] = []
+    for slot in slots:
+        if cal.slot_weekday(slot) in closed:
+            return None
+        regular, lost = mcal.runs(slot)
+        if dates.intersection(regular):
+            return None
+        dates.update(regular)
+        lost_all.extend(lost)
+    n_total = len(dates) + len(lost_all)
+    gap = required_gap_days(n_total, cal.days_in_month, gap_cap)
+    for day in sorted(lost_all):
+        options = [d for d in mcal.makeup_days(day) if d.weekday() not in closed and d not in dates]
+        if not options:
+            continue
+        best = max(options, key=lambda d: (min((abs((d - x).days) for x in dates), default=99), -abs((d - day).days)))
+        dates.add(best)
+    if not dates:
+        return None
+    got = min_gap_days(dates)
+    if got is not None and got < required_gap_days(len(dates), cal.days_in_month, gap_cap):
+        return None
+    return sorted(dates)
+
+
+def candidate_slot_sets(cal: Calendar) -> list[tuple[int, ...]]:
+    """Slot sets worth trying: any one or two slots, and evenly spread same-weekday sets."""
+    n = cal.n_slots
+    nwd = len(cal.workdays)
+    out: set[tuple[int, ...]] = set()
+    for k in (1, 2):
+        out.update(itertools.combinations(range(n), k))
+    # Families: one weekday, an evenly spaced subset of cycle weeks.
+    families: list[tuple[int, ...]] = []
+    c = cal.cycle_weeks
+    for wd in range(nwd):
+        for step in (s for s in range(1, c + 1) if c % s == 0):
+            for start in range(step):
+                families.append(tuple(sorted(w * nwd + wd for w in range(start, c, step))))
+    for fam in families:
+        out.add(fam)
+    for a, b in itertools.combinations(families, 2):
+        if set(a) & set(b) or {x % nwd for x in a} & {x % nwd for x in b}:
+            continue
+        combo = tuple(sorted(a + b))
+        if len(combo) <= MAX_PATTERN_SLOTS:
+            out.add(combo)
+    return sorted(out, key=lambda s: (len(s), s))
+
+
+def valid_patterns(
+    mcal: ManagerCalendar, visits: int, closed: frozenset[int], gap_cap: int | None, extra: int = 1
+) -> list[tuple[tuple[int, ...], int]]:
+    """``[(slots, n_visits)]`` that give at least ``visits`` visits.
+
+    Patterns with up to ``extra`` slots more than the fewest needed are kept too:
+    they are how a thin territory reaches its daily minimum of stops.
+    """
+    found: list[tuple[tuple[int, ...], int]] = []
+    for slots in candidate_slot_sets(mcal.calendar):
+        dates = pattern_dates(mcal, slots, closed, gap_cap)
+        if dates is not None and len(dates) >= visits:
+            found.append((slots, len(dates)))
+    if not found:
+        return []
+    fewest = min(len(s) for s, _ in found)
+    return [(s, n) for s, n in found if len(s) <= fewest + extra]

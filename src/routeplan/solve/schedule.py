@@ -1,0 +1,215 @@
+"""Laying the cycle's routes onto the month's dates.
+
+Each working day runs the route of its slot in the fixed order. A run lost to a
+holiday or a day off is made up within its week: each of its shops is inserted into
+another working day of that week, on the day that keeps its visits spaced and costs
+the least detour, keeping the day inside its time limit where possible. Shops not
+seen in person in a week get a phone call on their route's weekday.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..model import Scenario
+from ..plan import Call, Plan, Route, Visit
+from .patterns import ManagerCalendar
+
+if TYPE_CHECKING:
+    from .month import _MonthModel
+    from .search import PeriodicSearch
+
+
+def _day_minutes(model: _MonthModel, start: int, seq: list[int], end: int) -> float:
+    path = [start, *seq, end]
+    idx = np.asarray(path)
+    return float(model.time[idx[:-1], idx[1:]].sum() + model.service[seq].sum())
+
+
+def _cheapest_insertion(model: _MonthModel, start: int, seq: list[int], end: int, c: int) -> tuple[float, float, int]:
+    """(km added, minutes added, position) of the cheapest place for c in the day."""
+    path = np.asarray([start, *seq, end])
+    a, b = path[:-1], path[1:]
+    km = model.dist[a, c] + model.dist[c, b] - model.dist[a, b]
+    i = int(np.argmin(km))
+    minutes = model.time[a[i], c] + model.time[c, b[i]] - model.time[a[i], b[i]] + model.service[c]
+    return float(km[i]), float(minutes), i
+
+
+def _manager_days(scenario: Scenario, model: _MonthModel, search: PeriodicSearch, mi: int) -> dict[date, list[tuple[int, int, bool]]]:
+    """Working day -> [(customer, route, is make-up)] in visiting order, before make-ups."""
+    cal = scenario.calendar
+    days: dict[date, list[tuple[int, int, bool]]] = {}
+    for day in scenario.working_days(scenario.managers[mi]):
+        slot = cal.slot_of(day)
+        assert slot is not None
+        r = mi * model.s + slot
+        days[day] = [(c, r, False) for c in search.routes[r]]
+    return days
+
+
+def _make_up(
+    sc: Scenario,
+    model: _MonthModel,
+    search: PeriodicSearch,
+    mi: int,
+    days: dict[date, list[tuple[int, int, bool]]],
+    notes: list[str],
+) -> dict[int, set[date]]:
+    """Insert the shops of every lost run into other working days of its week.
+
+    Returns each customer's visit dates. ``days`` is changed in place.
+    """
+    m = sc.managers[mi]
+    mcal = model.mcals[mi]
+    n_slots = model.s
+    window = sc.rules.field_window_minutes
+    office = model.n + mi
+    end = office if m.return_to_office else model.end_node
+    label = sc.calendar.slot_label
+    visit_days: dict[int, set[date]] = defaultdict(set)
+    pending: dict[int, int] = defaultdict(int)
+    for day, stops in days.items():
+        for c, _, _ in stops:
+            visit_days[c].add(day)
+    lost_runs: list[tuple[date, int]] = []
+    for slot in range(n_slots):
+        _, lost = mcal.runs(slot)
+        for day in lost:
+            r = mi * n_slots + slot
+            lost_runs.append((day, r))
+            for c in search.routes[r]:
+                pending[c] += 1
+    for lost_day, r in sorted(lost_runs):
+        targets = mcal.makeup_days(lost_day)
+        for c in search.routes[r]:
+            pending[c] -= 1
+            retailer = sc.retailers[c]
+            options = [d for d in targets if d.weekday() not in retailer.closed_weekdays and d not in visit_days[c]]
+            if not options:
+                notes.append(f"{m.id}: run of {m.id}-{label(r % n_slots)} on {lost_day} could not be made up for shop {retailer.id}")
+                continue
+            gap = sc.gap_days(len(visit_days[c]) + 1 + pending[c])
+
+            def spacing(d: date, c: int = c) -> int:
+                return min((abs((d - x).days) for x in visit_days[c]), default=99)
+
+            spaced = [d for d in options if spacing(d) >= gap] or [max(options, key=spacing)]
+            best = None
+            for d in spaced:
+                seq = [x for x, _, _ in days[d]]
+                km, minutes, pos = _cheapest_insertion(model, office, seq, end, c)
+                after = _day_minutes(model, office, seq, end) + minutes
+                over = max(0.0, after - window)
+                # fill the least-loaded day first (in quarter hours), then the smallest detour
+                key = (over > 0, over, round(after / 15), km, d)
+                if best is None or key < best[0]:
+                    best = (key, d, pos)
+            assert best is not None
+            _, d, pos = best
+            days[d].insert(pos, (c, r, True))
+            visit_days[c].add(d)
+
+    return visit_days
+
+
+def makeup_load(scenario: Scenario, model: _MonthModel, search: PeriodicSearch) -> np.ndarray:
+    """Minutes of make-up visits each route's days receive at most in the month."""
+    load = np.zeros(model.k * model.s)
+    for mi in range(model.k):
+        office = model.n + mi
+        end = office if scenario.managers[mi].return_to_office else model.end_node
+        days = _manager_days(scenario, model, search, mi)
+        before = {d: (len(v), _day_minutes(model, office, [c for c, _, _ in v], end)) for d, v in days.items()}
+        _make_up(scenario, model, search, mi, days, [])
+        for d, v in days.items():
+            if len(v) == before[d][0]:
+                continue
+            slot = scenario.calendar.slot_of(d)
+            assert slot is not None
+            extra = _day_minutes(model, office, [c for c, _, _ in v], end) - before[d][1]
+            r = mi * model.s + slot
+            load[r] = max(load[r], extra)
+    return load
+
+
+def lay_out_month(scenario: Scenario, model: _MonthModel, search: PeriodicSearch, *, seconds: float, seed: int) -> Plan:
+    sc = scenario
+    cal = sc.calendar
+    rules = sc.rules
+    n_slots = model.s
+    retailer_ids = [r.id for r in sc.retailers]
+    routes: list[Route] = []
+    route_id: dict[int, str] = {}
+    for mi, m in enumerate(sc.managers):
+        for slot in range(n_slots):
+            r = mi * n_slots + slot
+            route_id[r] = f"{m.id}-{cal.slot_label(slot)}"
+            if search.routes[r]:
+                routes.append(
+                    Route(route_id[r], m.id, slot, cal.slot_label(slot), tuple(retailer_ids[c] for c in search.routes[r]))
+                )
+
+    visits: list[Visit] = []
+    calls: list[Call] = []
+    notes: list[str] = list(model.notes)
+    for mi, m in enumerate(sc.managers):
+        mcal = model.mcals[mi]
+        office = model.n + mi
+        end = office if m.return_to_office else model.end_node
+        days = _manager_days(sc, model, search, mi)
+        visit_days = _make_up(sc, model, search, mi, days, notes)
+
+        for day in sorted(days):
+            t = float(rules.leave_minutes)
+            prev = office
+            for seq_no, (c, r, makeup) in enumerate(days[day], start=1):
+                t += model.time[prev, c]
+                arrival = t
+                t += model.service[c]
+                visits.append(
+                    Visit(
+                        manager_id=m.id,
+                        date=day,
+                        seq=seq_no,
+                        retailer_id=retailer_ids[c],
+                        arrival=int(round(arrival)),
+                        departure=int(round(t)),
+                        route_id=route_id[r],
+                        travel_km=round(float(model.dist[prev, c]), 3),
+                        makeup=makeup,
+                    )
+                )
+                prev = c
+
+        # phone calls: every shop hears from its manager every week
+        mine = [c for c in range(model.n) if search.choice[c] >= 0 and search.routes_of(c)[0] // n_slots == mi]
+        for monday in cal.weeks():
+            week = [d for d in cal.week_days(monday) if mcal.working(d)]
+            if not week:
+                continue
+            for c in mine:
+                if any(monday <= d < monday + timedelta(days=7) for d in visit_days[c]):
+                    continue
+                r = search.routes_of(c)[0]
+                weekday = cal.slot_weekday(r % n_slots)
+                due = monday + timedelta(days=weekday)
+                day = min(week, key=lambda d, due=due: (abs((d - due).days), d))
+                calls.append(Call(m.id, day, retailer_ids[c], route_id[r]))
+
+    visits.sort(key=lambda v: (v.manager_id, v.date, v.seq))
+    calls.sort(key=lambda x: (x.manager_id, x.date, x.retailer_id))
+    return Plan(
+        scenario_name=sc.name,
+        visits=tuple(visits),
+        calls=tuple(calls),
+        routes=tuple(routes),
+        solve_seconds=seconds,
+        seed=seed,
+        notes=tuple(notes),
+    )
+

@@ -1,0 +1,272 @@
+"""The periodic local search shared by every planning mode.
+
+The problem it sees is abstract: nodes with a distance and a time matrix, a set of
+routes (each with a start, an end and limits on minutes and stops), and for every
+customer a list of allowed *patterns*, each a set of routes the customer rides on.
+The monthly plan maps (manager, cycle slot) pairs onto routes; the published
+periodic benchmark maps (day, vehicle) pairs onto them.
+
+Moves: take a customer out of every route of its pattern and put it, at the
+cheapest positions, on the routes of another pattern (this moves shops between
+routes, days and managers); re-order changed routes with 2-opt and Or-opt; ruin a
+neighbourhood and rebuild it, kept only when the penalised cost drops.
+Limits are soft inside the search (penalties in km) so it can walk through
+infeasible states; the plan checker judges the result.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .tsp import improve_order, nearest_neighbour
+
+#: Penalties, in km, that make broken limits dearer than any detour.
+OVER_KM_PER_MIN = 20.0
+UNDER_KM_PER_MIN = 5.0
+MISSING_STOP_KM = 60.0
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """One route of the cycle: where it starts and ends, and what it must respect."""
+
+    start: int
+    end: int
+    max_minutes: float
+    min_minutes: float = 0.0
+    min_stops: int = 0
+
+
+@dataclass
+class Problem:
+    """The abstract periodic routing problem the search works on."""
+
+    dist: np.ndarray
+    time: np.ndarray
+    service: np.ndarray
+    routes: list[RouteSpec]
+    #: per customer: (P x k) route indices, -1 padded
+    patterns: list[np.ndarray]
+    #: per customer: a cost in km added when that pattern is used
+    pattern_cost: list[np.ndarray]
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.patterns)
+
+
+class PeriodicSearch:
+    """Mutable search state over a :class:`Problem`; callers read ``routes`` and ``choice``."""
+
+    def __init__(self, problem: Problem, seed: int = 0) -> None:
+        self.p = problem
+        self.rng = np.random.default_rng(seed)
+        n_routes = len(problem.routes)
+        self.routes: list[list[int]] = [[] for _ in range(n_routes)]
+        self.choice = np.full(problem.n_customers, -1, dtype=np.int64)
+        self.start = np.array([r.start for r in problem.routes], dtype=np.int64)
+        self.end = np.array([r.end for r in problem.routes], dtype=np.int64)
+        self.max_min = np.array([r.max_minutes for r in problem.routes], dtype=float)
+        self.min_min = np.array([r.min_minutes for r in problem.routes], dtype=float)
+        self.min_stops = np.array([r.min_stops for r in problem.routes], dtype=float)
+        self.km = np.zeros(n_routes)
+        self.minutes = np.zeros(n_routes)
+        self.stops = np.zeros(n_routes)
+        self._dirty: set[int] = set()
+        for r in range(n_routes):
+            self._refresh(r)
+        self._rebuild_edges()
+
+    # ---- bookkeeping -------------------------------------------------
+    def _refresh(self, r: int) -> None:
+        seq = self.routes[r]
+        path = np.asarray([self.start[r], *seq, self.end[r]], dtype=np.int64)
+        self.km[r] = float(self.p.dist[path[:-1], path[1:]].sum())
+        self.minutes[r] = float(self.p.time[path[:-1], path[1:]].sum() + self.p.service[seq].sum()) if seq else 0.0
+        self.stops[r] = len(seq)
+
+    def _rebuild_edges(self) -> None:
+        froms: list[np.ndarray] = []
+        tos: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        for r, seq in enumerate(self.routes):
+            path = np.asarray([self.start[r], *seq, self.end[r]], dtype=np.int64)
+            froms.append(path[:-1])
+            tos.append(path[1:])
+            owners.append(np.full(len(path) - 1, r, dtype=np.int64))
+        self.ef = np.concatenate(froms)
+        self.et = np.concatenate(tos)
+        self.er = np.concatenate(owners)
+        lengths = np.array([len(s) + 1 for s in self.routes])
+        self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        self.edge_base_km = self.p.dist[self.ef, self.et]
+        self.edge_base_min = self.p.time[self.ef, self.et]
+
+    def penalty(self, km: np.ndarray, minutes: np.ndarray, stops: np.ndarray, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        used = stops > 0
+        over = np.maximum(0.0, minutes - self.max_min[idx])
+        under = np.maximum(0.0, self.min_min[idx] - minutes) * used + self.min_min[idx] * ~used
+        missing = np.maximum(0.0, self.min_stops[idx] - stops)
+        return km + OVER_KM_PER_MIN * over + UNDER_KM_PER_MIN * under + MISSING_STOP_KM * missing
+
+    def route_costs(self) -> np.ndarray:
+        return self.penalty(self.km, self.minutes, self.stops)
+
+    def total_cost(self) -> float:
+        extra = sum(float(self.p.pattern_cost[c][k]) for c, k in enumerate(self.choice) if k >= 0)
+        return float(self.route_costs().sum()) + extra
+
+    def routes_of(self, c: int) -> list[int]:
+        k = self.choice[c]
+        if k < 0:
+            return []
+        row = self.p.patterns[c][k]
+        return [int(r) for r in row if r >= 0]
+
+    # ---- the pattern move --------------------------------------------
+    def _evaluate(self, c: int) -> tuple[int, float, np.ndarray]:
+        """Best pattern for customer c given all others: (pattern, delta cost, insert edges)."""
+        d = self.p.dist
+        t = self.p.time
+        ins = d[self.ef, c] + d[c, self.et] - self.edge_base_km
+        best = np.minimum.reduceat(ins, self.offsets)
+        hit = np.flatnonzero(ins <= best[self.er] + 1e-12)
+        owner = self.er[hit]
+        first = hit[np.concatenate(([True], owner[1:] != owner[:-1]))]
+        ins_min = t[self.ef[first], c] + t[c, self.et[first]] - self.edge_base_min[first] + self.p.service[c]
+        cur = self.route_costs()
+        new = self.penalty(self.km + best, self.minutes + ins_min, self.stops + 1)
+        w = np.append(new - cur, 0.0)
+        removal = 0.0
+        for r in self.routes_of(c):
+            seq = self.routes[r]
+            i = seq.index(c)
+            prev = seq[i - 1] if i > 0 else self.start[r]
+            nxt = seq[i + 1] if i + 1 < len(seq) else self.end[r]
+            rkm = d[prev, c] + d[c, nxt] - d[prev, nxt]
+            rmin = t[prev, c] + t[c, nxt] - t[prev, nxt] + self.p.service[c]
+            after = self.penalty(
+                np.array([self.km[r] - rkm]), np.array([self.minutes[r] - rmin]), np.array([self.stops[r] - 1]), np.array([r])
+            )[0]
+            delta = after - cur[r]
+            removal += delta
+            w[r] = -delta
+        pats = self.p.patterns[c]
+        totals = w[pats].sum(axis=1) + removal + self.p.pattern_cost[c]
+        if self.choice[c] >= 0:
+            totals -= self.p.pattern_cost[c][self.choice[c]]
+        k = int(np.argmin(totals))
+        return k, float(totals[k]), first
+
+    def _apply(self, c: int, k: int, first: np.ndarray) -> None:
+        old = set(self.routes_of(c))
+        new = {int(r) for r in self.p.patterns[c][k] if r >= 0}
+        for r in old - new:
+            self.routes[r].remove(c)
+            self._refresh(r)
+            self._dirty.add(r)
+        for r in new - old:
+            pos = int(first[r] - self.offsets[r])
+            self.routes[r].insert(pos, c)
+            self._refresh(r)
+            self._dirty.add(r)
+        self.choice[c] = k
+        self._rebuild_edges()
+
+    def insert(self, customers: list[int]) -> None:
+        """Give every listed customer (currently on no route) its cheapest pattern."""
+        for c in customers:
+            k, _, first = self._evaluate(c)
+            self._apply(c, k, first)
+
+    def remove(self, customers: list[int]) -> None:
+        for c in customers:
+            for r in self.routes_of(c):
+                self.routes[r].remove(c)
+                self._dirty.add(r)
+            self.choice[c] = -1
+        for r in self._dirty:
+            self._refresh(r)
+        self._rebuild_edges()
+
+    def set_routes(self, routes: list[list[int]], choice: np.ndarray) -> None:
+        self.routes = [list(s) for s in routes]
+        self.choice = choice.copy()
+        for r in range(len(self.routes)):
+            self._refresh(r)
+        self._rebuild_edges()
+
+    # ---- improvement -------------------------------------------------
+    def reorder(self, which: set[int] | None = None) -> None:
+        """2-opt / Or-opt every route in ``which`` (default: every route changed since last time)."""
+        todo = self._dirty if which is None else which
+        for r in sorted(todo):
+            seq = self.routes[r]
+            if len(seq) > 1:
+                self.routes[r] = improve_order(self.p.dist, int(self.start[r]), seq, int(self.end[r]))
+                self._refresh(r)
+        self._dirty = set()
+        self._rebuild_edges()
+
+    def local_search(self, deadline: float, max_passes: int = 50) -> int:
+        """Pattern moves until no customer improves; returns the moves made."""
+        moves = 0
+        n = self.p.n_customers
+        for _ in range(max_passes):
+            improved = 0
+            for c in self.rng.permutation(n):
+                c = int(c)
+                if self.choice[c] < 0:
+                    continue
+                k, delta, first = self._evaluate(c)
+                if delta < -1e-7 and k != self.choice[c]:
+                    self._apply(c, k, first)
+                    improved += 1
+                if time.monotonic() > deadline:
+                    break
+            self.reorder()
+            moves += improved
+            if not improved or time.monotonic() > deadline:
+                break
+        return moves
+
+    def ruin_recreate(self, deadline: float, neighbours: np.ndarray, rounds: int, size: int = 25) -> tuple[int, int]:
+        """Remove a random shop and its nearest neighbours, re-insert, keep if cheaper.
+
+        Runs ``rounds`` times (so a seed gives one result) unless the deadline comes first.
+        """
+        tried = kept = 0
+        n = self.p.n_customers
+        if n == 0:
+            return 0, 0
+        size = min(size, neighbours.shape[1])
+        best_cost = self.total_cost()
+        while tried < rounds and time.monotonic() < deadline:
+            tried += 1
+            snapshot = ([list(s) for s in self.routes], self.choice.copy())
+            seed = int(self.rng.integers(n))
+            k = int(self.rng.integers(max(3, size // 2), size + 1))
+            group = [int(x) for x in neighbours[seed, :k] if self.choice[int(x)] >= 0]
+            self.remove(group)
+            order = self.rng.permutation(len(group))
+            self.insert([group[i] for i in order])
+            self.reorder()
+            cost = self.total_cost()
+            if cost < best_cost - 1e-7:
+                best_cost = cost
+                kept += 1
+            else:
+                self.set_routes(*snapshot)
+        return tried, kept
+
+    def build_orders(self) -> None:
+        """Nearest-neighbour then 2-opt/Or-opt order for every route (after a construction)."""
+        for r, seq in enumerate(self.routes):
+            if seq:
+                nn = nearest_neighbour(self.p.dist, int(self.start[r]), seq)
+                self.routes[r] = improve_order(self.p.dist, int(self.start[r]), nn, int(self.end[r]))
+            self._refresh(r)
+        self._rebuild_edges()
