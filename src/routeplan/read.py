@@ -21,6 +21,7 @@ from .coords import DATUMS, to_wgs84
 from .errors import InputError
 from .geo import LatLon
 from .model import ClassRule, Manager, Retailer, Rules, Scenario
+from .plan import Call, Plan, Visit
 
 T = TypeVar("T")
 
@@ -372,3 +373,37 @@ def _read_retailers(
         except InputError as exc:
             raise InputError(exc.detail, file=rows.name, row=lineno, field=exc.field) from None
     return retailers, seen
+
+
+def read_plan(folder: str | Path) -> Plan:
+    """Read ``visits.csv`` and ``calls.csv`` of an output folder back into a :class:`Plan`."""
+    from .write import restore
+
+    folder = Path(folder)
+    vrows = _Rows(folder / "visits.csv", ("manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id"), ())
+    visits = []
+    for lineno, row in vrows:
+        visits.append(
+            Visit(
+                manager_id=restore(vrows.get(row, lineno, "manager_id", str)),
+                date=vrows.get(row, lineno, "date", parse_date),
+                seq=vrows.get(row, lineno, "seq", _positive_int),
+                retailer_id=restore(vrows.get(row, lineno, "retailer_id", str)),
+                arrival=vrows.get(row, lineno, "arrival", parse_clock),
+                departure=vrows.get(row, lineno, "departure", parse_clock),
+                route_id=restore(vrows.get(row, lineno, "route_id", str)),
+                travel_km=vrows.get(row, lineno, "travel_km", float) if row.get("travel_km") else 0.0,
+                makeup=row.get("makeup", "no") == "yes",
+            )
+        )
+    crows = _Rows(folder / "calls.csv", ("manager_id", "date", "retailer_id", "route_id"), ())
+    calls = [
+        Call(
+            manager_id=restore(crows.get(row, lineno, "manager_id", str)),
+            date=crows.get(row, lineno, "date", parse_date),
+            retailer_id=restore(crows.get(row, lineno, "retailer_id", str)),
+            route_id=restore(crows.get(row, lineno, "route_id", str)),
+        )
+        for lineno, row in crows
+    ]
+    return Plan(scenario_name=str(folder), visits=tuple(visits), calls=tuple(calls))

@@ -21,7 +21,7 @@ from ..geo import local_xy_km
 from ..model import Scenario
 from ..plan import Plan
 from ..travel import GreatCircleTravel, TravelModel
-from .patterns import ManagerCalendar, valid_patterns
+from .patterns import ManagerCalendar, PatternFit, valid_patterns
 from .schedule import lay_out_month, makeup_load
 from .search import PeriodicSearch, Problem, RouteSpec
 from .territory import balanced_clusters, group_centers, match_groups
@@ -29,6 +29,8 @@ from .territory import balanced_clusters, group_centers, match_groups
 #: Cost (km) of one extra route membership for the highest class; lower classes pay more,
 #: so the visits added to reach the daily minimum go to higher classes first.
 EXTRA_VISIT_KM = 0.3
+#: Cost (km) of a pattern whose lost run can be made up on one day only: such visits crowd that day.
+FORCED_MAKEUP_KM = 1.0
 #: Minutes kept free below the day's limit, and above the field-time minimum, for rounding.
 SAFETY_MINUTES = 3.0
 #: Ruin-and-recreate rounds per second of time limit and per worker (calibrated on 2 cores).
@@ -101,18 +103,20 @@ class _MonthModel:
         freqs = sorted({r.visits_per_month for r in sc.retailers}, reverse=True)
         rank = {f: i for i, f in enumerate(freqs)}
         manager_index = sc.manager_index
-        cache: dict[tuple[int, int, frozenset[int]], list[tuple[tuple[int, ...], int]]] = {}
+        cache: dict[tuple[int, int, frozenset[int]], list[PatternFit]] = {}
         self.patterns: list[np.ndarray] = []
         self.pattern_cost: list[np.ndarray] = []
         self.min_slots = np.zeros(n, dtype=np.int64)
         for c, r in enumerate(sc.retailers):
             allowed = [manager_index[r.manager_id]] if r.manager_id else range(k)
             rows: list[list[int]] = []
+            forced: list[int] = []
             for mi in allowed:
                 key = (mi, r.visits_per_month, r.closed_weekdays)
                 if key not in cache:
                     cache[key] = valid_patterns(self.mcals[mi], r.visits_per_month, r.closed_weekdays, sc.rules.min_gap_days)
-                rows.extend([mi * s + x for x in slots] for slots, _ in cache[key])
+                rows.extend([mi * s + x for x in fit.slots] for fit in cache[key])
+                forced.extend(fit.forced_makeups for fit in cache[key])
             if not rows:
                 self.notes.append(
                     f"shop {r.id}: no set of route slots gives {r.visits_per_month} well-spaced visits "
@@ -124,6 +128,7 @@ class _MonthModel:
                     for x in range(s)
                     if cal.slot_weekday(x) not in r.closed_weekdays
                 ]
+                forced = [0] * len(rows)
             width = max(len(row) for row in rows)
             arr = np.full((len(rows), width), -1, dtype=np.int64)
             for i, row in enumerate(rows):
@@ -131,7 +136,10 @@ class _MonthModel:
             lengths = (arr >= 0).sum(axis=1)
             self.min_slots[c] = lengths.min()
             self.patterns.append(arr)
-            self.pattern_cost.append(EXTRA_VISIT_KM * (lengths - lengths.min()) * (1 + rank[r.visits_per_month]))
+            self.pattern_cost.append(
+                EXTRA_VISIT_KM * (lengths - lengths.min()) * (1 + rank[r.visits_per_month])
+                + FORCED_MAKEUP_KM * np.asarray(forced, dtype=float)
+            )
 
     def route_specs(self, reserve: np.ndarray) -> list[RouteSpec]:
         rules = self.sc.rules

@@ -38,13 +38,24 @@ class ManagerCalendar:
         return [d for d in self.calendar.week_days(monday_of(lost)) if d != lost and self.working(d)]
 
 
+@dataclass(frozen=True)
+class PatternFit:
+    """What riding on a set of slots gives a shop in the month."""
+
+    slots: tuple[int, ...]
+    dates: tuple[date, ...]
+    #: make-up visits that have a single well-spaced day to go to (they crowd that day)
+    forced_makeups: int
+
+
 def pattern_dates(
     mcal: ManagerCalendar, slots: Iterable[int], closed: frozenset[int], gap_cap: int | None
-) -> list[date] | None:
+) -> PatternFit | None:
     """The visit dates riding on ``slots`` gives, or ``None`` if no valid spacing exists.
 
     Lost runs are made up on the day of their week that keeps the widest spacing.
     """
+    slots = tuple(slots)
     cal = mcal.calendar
     dates: set[date] = set()
     lost_all: list[date] = []
@@ -58,18 +69,24 @@ def pattern_dates(
         lost_all.extend(lost)
     n_total = len(dates) + len(lost_all)
     gap = required_gap_days(n_total, cal.days_in_month, gap_cap)
+    forced = 0
     for day in sorted(lost_all):
         options = [d for d in mcal.makeup_days(day) if d.weekday() not in closed and d not in dates]
         if not options:
             continue
-        best = max(options, key=lambda d: (min((abs((d - x).days) for x in dates), default=99), -abs((d - day).days)))
+
+        def spacing(d: date) -> int:
+            return min((abs((d - x).days) for x in dates), default=99)
+
+        forced += sum(spacing(d) >= gap for d in options) <= 1
+        best = max(options, key=lambda d: (spacing(d), -abs((d - day).days)))
         dates.add(best)
     if not dates:
         return None
     got = min_gap_days(dates)
     if got is not None and got < required_gap_days(len(dates), cal.days_in_month, gap_cap):
         return None
-    return sorted(dates)
+    return PatternFit(slots, tuple(sorted(dates)), forced)
 
 
 def candidate_slot_sets(cal: Calendar) -> list[tuple[int, ...]]:
@@ -99,18 +116,18 @@ def candidate_slot_sets(cal: Calendar) -> list[tuple[int, ...]]:
 
 def valid_patterns(
     mcal: ManagerCalendar, visits: int, closed: frozenset[int], gap_cap: int | None, extra: int = 1
-) -> list[tuple[tuple[int, ...], int]]:
-    """``[(slots, n_visits)]`` that give at least ``visits`` visits.
+) -> list[PatternFit]:
+    """Slot sets that give at least ``visits`` well-spaced visits.
 
     Patterns with up to ``extra`` slots more than the fewest needed are kept too:
     they are how a thin territory reaches its daily minimum of stops.
     """
-    found: list[tuple[tuple[int, ...], int]] = []
+    found: list[PatternFit] = []
     for slots in candidate_slot_sets(mcal.calendar):
-        dates = pattern_dates(mcal, slots, closed, gap_cap)
-        if dates is not None and len(dates) >= visits:
-            found.append((slots, len(dates)))
+        fit = pattern_dates(mcal, slots, closed, gap_cap)
+        if fit is not None and len(fit.dates) >= visits:
+            found.append(fit)
     if not found:
         return []
-    fewest = min(len(s) for s, _ in found)
-    return [(s, n) for s, n in found if len(s) <= fewest + extra]
+    fewest = min(len(f.slots) for f in found)
+    return [f for f in found if len(f.slots) <= fewest + extra]

@@ -1,0 +1,144 @@
+"""The ``routeplan`` command: plan, check and validate a scenario.
+
+A thin layer: it parses arguments, shows progress and turns errors into one-line
+messages with exit code 2. All the work happens in the library.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .check import check_plan, summarize
+from .errors import InputError, RouteplanError
+from .model import Scenario
+from .plan import Plan
+from .read import read_plan, read_scenario
+from .solve.month import PlanParams, plan_month
+from .write import write_plan
+
+EXIT_INPUT = 2
+EXIT_VIOLATIONS = 1
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def _kpi_table(scenario: Scenario, plan: Plan) -> Table:
+    k = plan.kpis(scenario.rules.leave_minutes)
+    table = Table(title=f"{scenario.name}: {scenario.calendar.year}-{scenario.calendar.month:02d}")
+    for col in ("manager", "days", "visits", "km", "stops/day min", "mean", "field min/day min", "mean", "max"):
+        table.add_column(col, justify="right")
+    for mid, m in k["managers"].items():
+        table.add_row(
+            mid, str(m["days"]), str(m["visits"]), f"{m['km']:.1f}",
+            f"{m['stops_per_day']['min']:.0f}", f"{m['stops_per_day']['mean']:.1f}",
+            f"{m['field_minutes_per_day']['min']:.0f}", f"{m['field_minutes_per_day']['mean']:.0f}",
+            f"{m['field_minutes_per_day']['max']:.0f}",
+        )  # fmt: skip
+    t = k["total"]
+    table.add_row(
+        "total", "", str(t["visits"]), f"{t['km']:.1f}", f"{t['stops_per_day']['min']:.0f}",
+        f"{t['stops_per_day']['mean']:.1f}", f"{t['field_minutes_per_day']['min']:.0f}",
+        f"{t['field_minutes_per_day']['mean']:.0f}", f"{t['field_minutes_per_day']['max']:.0f}", style="bold",
+    )  # fmt: skip
+    return table
+
+
+def _report(violations: list) -> None:
+    if not violations:
+        out.print("[green]Every rule kept.[/green]")
+        return
+    out.print(f"[red]{len(violations)} rule violations:[/red]")
+    for line in summarize(violations):
+        out.print(f"  - {line}", markup=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="routeplan")
+def cli() -> None:
+    """Monthly route plans for field sales teams."""
+
+
+@cli.command()
+@click.argument("scenario_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--time-limit", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Seconds for the whole solve.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same plan.")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes (0 = every core).")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def plan(scenario_dir: Path, out_dir: Path, time_limit: float, seed: int, workers: int, quiet: bool) -> None:
+    """Plan the month of SCENARIO_DIR and write it to --out."""
+    scenario = read_scenario(scenario_dir)
+    with Progress(
+        TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(), console=err, disable=quiet, transient=True
+    ) as bar:
+        task = bar.add_task("reading", total=1.0)
+        result = plan_month(
+            scenario,
+            PlanParams(time_limit_s=time_limit, workers=workers),
+            seed=seed,
+            progress=lambda stage, frac: bar.update(task, description=stage, completed=frac),
+        )
+    violations = check_plan(scenario, result)
+    write_plan(out_dir, scenario, result, violations)
+    out.print(_kpi_table(scenario, result))
+    _report(violations)
+    out.print(f"Wrote {out_dir}/visits.csv, calls.csv, summary.json, schedule.xlsx ({result.solve_seconds:.1f} s)")
+
+
+@cli.command()
+@click.argument("scenario_dir", type=click.Path(path_type=Path))
+@click.argument("out_dir", type=click.Path(path_type=Path))
+def check(scenario_dir: Path, out_dir: Path) -> None:
+    """Check the plan in OUT_DIR against every rule of SCENARIO_DIR (exit 1 if any is broken)."""
+    scenario = read_scenario(scenario_dir)
+    result = read_plan(out_dir)
+    violations = check_plan(scenario, result)
+    out.print(_kpi_table(scenario, result))
+    _report(violations)
+    if violations:
+        sys.exit(EXIT_VIOLATIONS)
+
+
+@cli.command()
+@click.argument("scenario_dir", type=click.Path(path_type=Path))
+def validate(scenario_dir: Path) -> None:
+    """Read SCENARIO_DIR and report the first problem, if any."""
+    sc = read_scenario(scenario_dir)
+    out.print(
+        f"{scenario_dir}: OK: {len(sc.retailers)} shops, {len(sc.managers)} managers, "
+        f"{len(sc.calendar.working_days())} working days, {sc.calendar.n_slots} route slots per {sc.rules.cycle_weeks}-week cycle"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (so tests can call it)."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except InputError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_INPUT
+    except RouteplanError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return EXIT_INPUT
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_INPUT
+    except click.exceptions.Abort:
+        return 130
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""Writing a plan: visits.csv, calls.csv, summary.json and schedule.xlsx.
+
+All files are written to a temporary folder first and moved into place only when
+every one of them is complete, so a failed run leaves no half-written output.
+Text cells that a spreadsheet would run as a formula are defused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .calendar import WEEKDAY_NAMES
+from .check import Violation, summarize
+from .model import Scenario
+from .plan import Plan, clock
+
+VISIT_COLUMNS = (
+    "manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id",
+    "name", "lat", "lon", "class", "travel_km", "service_minutes", "makeup", "address", "phone",
+)  # fmt: skip
+CALL_COLUMNS = ("manager_id", "date", "retailer_id", "route_id", "name", "phone")
+#: Leading characters that make Excel or LibreOffice treat a cell as a formula (OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(text: str) -> str:
+    """Prefix a quote to text a spreadsheet would evaluate (``=cmd|...``, ``+1``, ``@SUM``)."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def restore(text: str) -> str:
+    """Undo :func:`defuse` when reading our own CSV back."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS) else text
+
+
+def atomic_output(folder: Path, files: dict[str, Callable[[Path], None]]) -> None:
+    """Run each writer into a temp folder, then move every file into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".routeplan-", dir=folder))
+    try:
+        for name, writer in files.items():
+            writer(tmp / name)
+        for name in files:
+            os.replace(tmp / name, folder / name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def visits_csv(scenario: Scenario, plan: Plan) -> str:
+    shops = {r.id: r for r in scenario.retailers}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(VISIT_COLUMNS)
+    for v in plan.visits:
+        r = shops[v.retailer_id]
+        w.writerow([
+            defuse(v.manager_id), v.date.isoformat(), v.seq, defuse(v.retailer_id), clock(v.arrival),
+            clock(v.departure), defuse(v.route_id), defuse(r.name), f"{r.location.lat:.6f}", f"{r.location.lon:.6f}",
+            defuse(r.klass), f"{v.travel_km:.3f}", f"{r.service_minutes:g}", "yes" if v.makeup else "no",
+            defuse(r.address), defuse(r.phone),
+        ])  # fmt: skip
+    return buf.getvalue()
+
+
+def calls_csv(scenario: Scenario, plan: Plan) -> str:
+    shops = {r.id: r for r in scenario.retailers}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CALL_COLUMNS)
+    for c in plan.calls:
+        r = shops[c.retailer_id]
+        w.writerow([defuse(c.manager_id), c.date.isoformat(), defuse(c.retailer_id), defuse(c.route_id), defuse(r.name), defuse(r.phone)])
+    return buf.getvalue()
+
+
+def summary(scenario: Scenario, plan: Plan, violations: list[Violation]) -> dict[str, Any]:
+    return_km = _return_km(scenario, plan)
+    return {
+        "scenario": scenario.name,
+        "month": f"{scenario.calendar.year}-{scenario.calendar.month:02d}",
+        "feasible": not violations,
+        "seed": plan.seed,
+        "violation_count": len(violations),
+        "violations": summarize(violations),
+        "kpis": plan.kpis(scenario.rules.leave_minutes, return_km),
+        "notes": list(plan.notes),
+    }
+
+
+def _return_km(scenario: Scenario, plan: Plan) -> dict[tuple[str, Any], float]:
+    from geopy.distance import great_circle
+
+    managers = {m.id: m for m in scenario.managers}
+    shops = {r.id: r for r in scenario.retailers}
+    out = {}
+    for (mid, day), seq in plan.days().items():
+        m = managers[mid]
+        if m.return_to_office:
+            last = shops[seq[-1].retailer_id].location
+            out[(mid, day)] = great_circle(last, m.office).km * scenario.rules.detour_factor
+    return out
+
+
+_HEAD = Font(bold=True)
+_FILL = PatternFill("solid", fgColor="DDDDDD")
+
+
+def _cell(ws: Any, row: int, col: int, value: Any, bold: bool = False) -> None:
+    cell = ws.cell(row=row, column=col)
+    if isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"  # never a formula, whatever the text starts with
+        if value.startswith(FORMULA_TRIGGERS):
+            cell.alignment = Alignment(horizontal="left")
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    if bold:
+        cell.font = _HEAD
+
+
+def schedule_xlsx(scenario: Scenario, plan: Plan, violations: list[Violation], path: Path) -> None:
+    """Overview sheet, then per manager: the month as a calendar of routes and each route's stops."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Overview"
+    info = summary(scenario, plan, violations)
+    k = info["kpis"]
+    _cell(ws, 1, 1, f"{scenario.name}: route schedule {info['month']}", bold=True)
+    _cell(ws, 2, 1, "Every rule kept" if not violations else f"{len(violations)} rule violations (see below)")
+    head = ["manager", "name", "days", "visits", "km", "stops/day min", "stops/day mean", "field min/day min", "field min/day mean", "field min/day max"]
+    for j, h in enumerate(head, 1):
+        _cell(ws, 4, j, h, bold=True)
+    names = {m.id: m.name for m in scenario.managers}
+    row = 5
+    for mid, mk in k["managers"].items():
+        values = [mid, names.get(mid, ""), mk["days"], mk["visits"], mk["km"], mk["stops_per_day"]["min"], mk["stops_per_day"]["mean"],
+                  mk["field_minutes_per_day"]["min"], mk["field_minutes_per_day"]["mean"], mk["field_minutes_per_day"]["max"]]  # fmt: skip
+        for j, val in enumerate(values, 1):
+            _cell(ws, row, j, val)
+        row += 1
+    t = k["total"]
+    for j, val in enumerate(["total", "", "", t["visits"], t["km"], t["stops_per_day"]["min"], t["stops_per_day"]["mean"],
+                             t["field_minutes_per_day"]["min"], t["field_minutes_per_day"]["mean"], t["field_minutes_per_day"]["max"]], 1):  # fmt: skip
+        _cell(ws, row, j, val, bold=True)
+    row += 2
+    for line in info["violations"]:
+        _cell(ws, row, 1, line)
+        row += 1
+    _widths(ws, [12, 20, 8, 8, 10, 14, 14, 16, 16, 16])
+
+    shops = {r.id: r for r in scenario.retailers}
+    cal = scenario.calendar
+    by_route_days: dict[str, list[str]] = defaultdict(list)
+    day_route: dict[tuple[str, Any], tuple[str, int]] = {}
+    for (mid, day), seq in plan.days().items():
+        own = [v for v in seq if not v.makeup]
+        rid = own[0].route_id if own else seq[0].route_id
+        day_route[(mid, day)] = (rid, len(seq))
+        by_route_days[rid].append(day.strftime("%d %b"))
+    for m in scenario.managers:
+        ws = wb.create_sheet(title=_sheet_title(m.id))
+        _cell(ws, 1, 1, f"{m.id} {m.name}: {info['month']}", bold=True)
+        _cell(ws, 3, 1, "week of", bold=True)
+        for j, wd in enumerate(cal.workdays, 2):
+            _cell(ws, 3, j, WEEKDAY_NAMES[wd], bold=True)
+        row = 4
+        for monday in cal.weeks():
+            _cell(ws, row, 1, monday.strftime("%d %b"))
+            for j, wd in enumerate(cal.workdays, 2):
+                day = monday + timedelta(days=wd)
+                if day.month != cal.month:
+                    continue
+                if (m.id, day) in day_route:
+                    rid, n = day_route[(m.id, day)]
+                    _cell(ws, row, j, f"{day.day}: {rid} ({n} stops)")
+                elif day in cal.holidays:
+                    _cell(ws, row, j, f"{day.day}: holiday")
+                elif day in m.days_off:
+                    _cell(ws, row, j, f"{day.day}: day off")
+            row += 1
+        row += 1
+        for route in (r for r in plan.routes if r.manager_id == m.id):
+            _cell(ws, row, 1, f"Route {route.id}", bold=True)
+            _cell(ws, row, 2, f"{len(route.stops)} stops; runs {', '.join(by_route_days.get(route.id, []))}")
+            row += 1
+            for j, h in enumerate(["seq", "shop id", "name", "class", "address", "phone"], 1):
+                _cell(ws, row, j, h, bold=True)
+                ws.cell(row=row, column=j).fill = _FILL
+            row += 1
+            for i, sid in enumerate(route.stops, 1):
+                r = shops[sid]
+                for j, val in enumerate([i, r.id, r.name, r.klass, r.address, r.phone], 1):
+                    _cell(ws, row, j, val)
+                row += 1
+            row += 1
+        _widths(ws, [12, 26, 26, 26, 26, 26])
+    wb.save(path)
+
+
+def _sheet_title(text: str) -> str:
+    bad = '[]:*?/\\'
+    return "".join("_" if ch in bad else ch for ch in text)[:31] or "manager"
+
+
+def _widths(ws: Any, widths: list[int]) -> None:
+    for i, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def write_plan(folder: str | Path, scenario: Scenario, plan: Plan, violations: list[Violation]) -> list[Path]:
+    """Write every output file of a plan into ``folder`` (atomically); returns their paths."""
+    folder = Path(folder)
+    doc = summary(scenario, plan, violations)
+    files: dict[str, Callable[[Path], None]] = {
+        "visits.csv": lambda p: p.write_text(visits_csv(scenario, plan), encoding="utf-8"),
+        "calls.csv": lambda p: p.write_text(calls_csv(scenario, plan), encoding="utf-8"),
+        "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8"),
+        "schedule.xlsx": lambda p: schedule_xlsx(scenario, plan, violations, p),
+    }
+    atomic_output(folder, files)
+    return [folder / name for name in files]
+
+
+
+def write_scenario(folder: str | Path, scenario: Scenario) -> None:
+    """Write a scenario as the folder contract the reader takes (scenario.toml + two CSVs)."""
+    from .calendar import format_weekdays
+
+    folder = Path(folder)
+    rules = scenario.rules
+    cal = scenario.calendar
+    lines = [
+        f'name = "{scenario.name}"',
+        f'month = "{cal.year}-{cal.month:02d}"',
+        'retailers = "retailers.csv"',
+        'staff = "staff.csv"',
+        "workdays = [" + ", ".join(f'"{d}"' for d in format_weekdays(cal.workdays).split(";")) + "]",
+        "holidays = [" + ", ".join(f'"{d.isoformat()}"' for d in sorted(cal.holidays)) + "]",
+        f'crs = "{scenario.crs}"',
+        "",
+        "[rules]",
+        f"min_stops_per_day = {rules.min_stops_per_day}",
+        f"min_visits_per_month = {rules.min_visits_per_month}",
+        f'day_start = "{clock(rules.day_start_minutes)}"',
+        f"meeting_minutes = {rules.meeting_minutes}",
+        f"min_field_minutes = {rules.min_field_minutes}",
+        f"max_day_minutes = {rules.max_day_minutes}",
+        f"service_minutes = {rules.service_minutes:g}",
+        f"speed_kmh = {rules.speed_kmh:g}",
+        f"detour_factor = {rules.detour_factor:g}",
+        f"cycle_weeks = {rules.cycle_weeks}",
+    ]
+    if rules.min_gap_days is not None:
+        lines.append(f"min_gap_days = {rules.min_gap_days}")
+    for name, cr in scenario.classes.items():
+        lines += ["", f"[classes.{name}]"]
+        if cr.visits_per_month is not None:
+            lines.append(f"visits_per_month = {cr.visits_per_month}")
+        if cr.service_minutes is not None:
+            lines.append(f"service_minutes = {cr.service_minutes:g}")
+    shops = io.StringIO()
+    w = csv.writer(shops, lineterminator="\n")
+    w.writerow(["id", "name", "lat", "lon", "class", "address", "phone", "manager_id", "closed_weekdays"])
+    for r in scenario.retailers:
+        w.writerow([r.id, r.name, f"{r.location.lat:.6f}", f"{r.location.lon:.6f}", r.klass, r.address, r.phone,
+                    r.manager_id or "", format_weekdays(sorted(r.closed_weekdays))])  # fmt: skip
+    staff = io.StringIO()
+    w = csv.writer(staff, lineterminator="\n")
+    w.writerow(["id", "name", "start_lat", "start_lon", "min_stops_per_day", "days_off", "return_to_office"])
+    for m in scenario.managers:
+        w.writerow([m.id, m.name, f"{m.office.lat:.6f}", f"{m.office.lon:.6f}", m.min_stops_per_day,
+                    ";".join(d.isoformat() for d in sorted(m.days_off)), str(m.return_to_office).lower()])  # fmt: skip
+    atomic_output(
+        folder,
+        {
+            "scenario.toml": lambda p: p.write_text("\n".join(lines) + "\n", encoding="utf-8"),
+            "retailers.csv": lambda p: p.write_text(shops.getvalue(), encoding="utf-8"),
+            "staff.csv": lambda p: p.write_text(staff.getvalue(), encoding="utf-8"),
+        },
+    )
