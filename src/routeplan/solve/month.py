@@ -30,12 +30,19 @@ from .territory import balanced_clusters, group_centers, match_groups
 #: so the visits added to reach the daily minimum go to higher classes first.
 EXTRA_VISIT_KM = 0.3
 #: Cost (km) of a pattern whose lost run can be made up on one day only: such visits crowd that day.
-FORCED_MAKEUP_KM = 1.0
+FORCED_MAKEUP_KM = 4.0
 #: Minutes kept free below the day's limit, and above the field-time minimum, for rounding.
 SAFETY_MINUTES = 3.0
+#: A route that loses a run to a holiday or day off is kept near its minimum: its shops
+#: must fit into the other days of that week.
+LOST_RUN_SLACK_MINUTES = 30.0
+#: Field-time margin for managers who drive back to the office (the return leg is not field time).
+RETURN_MARGIN_MINUTES = 20.0
 #: Ruin-and-recreate rounds per second of time limit and per worker (calibrated on 2 cores).
 RUIN_ROUNDS_PER_SECOND = 40
 NEIGHBOURS = 30
+#: Share of the time limit kept for the last whole-plan pass (moves between managers, make-up room).
+FINAL_SHARE = 0.2
 
 ProgressFn = Callable[[str, float], None]
 
@@ -147,18 +154,56 @@ class _MonthModel:
         for mi, m in enumerate(self.sc.managers):
             office = self.n + mi
             for slot in range(self.s):
-                working, _ = self.mcals[mi].runs(slot)
-                back = 20.0 if m.return_to_office else 0.0
+                working, lost = self.mcals[mi].runs(slot)
+                back = RETURN_MARGIN_MINUTES if m.return_to_office else 0.0
+                min_minutes = (rules.min_field_minutes + SAFETY_MINUTES + back) if working else 0.0
+                loses_runs = any(self.mcals[mi].makeup_days(d) for d in lost)
                 specs.append(
                     RouteSpec(
                         start=office,
                         end=office if m.return_to_office else self.end_node,
                         max_minutes=rules.field_window_minutes - reserve[mi * self.s + slot] - SAFETY_MINUTES,
-                        min_minutes=(rules.min_field_minutes + SAFETY_MINUTES + back) if working else 0.0,
+                        min_minutes=min_minutes,
                         min_stops=m.min_stops_per_day if working else 0,
+                        target_minutes=min_minutes + LOST_RUN_SLACK_MINUTES if loses_runs else float("inf"),
                     )
                 )
         return specs
+
+    def initial_reserve(self) -> np.ndarray:
+        """Make-up minutes each route should leave free, assuming routes that lose runs stay small."""
+        rules = self.sc.rules
+        reserve = np.zeros(self.k * self.s)
+        for mi, mcal in enumerate(self.mcals):
+            load: dict[object, float] = {}
+            for slot in range(self.s):
+                for day in mcal.runs(slot)[1]:
+                    targets = mcal.makeup_days(day)
+                    for t in targets:
+                        load[t] = load.get(t, 0.0) + (rules.min_field_minutes + LOST_RUN_SLACK_MINUTES) / len(targets)
+            for day, minutes in load.items():
+                slot = self.sc.calendar.slot_of(day)  # type: ignore[arg-type]
+                if slot is not None:
+                    r = mi * self.s + slot
+                    reserve[r] = max(reserve[r], minutes)
+        return reserve
+
+    def proportional_reserve(self, route_minutes: np.ndarray) -> np.ndarray:
+        """Make-up minutes per route if every lost run spread evenly over its week."""
+        reserve = np.zeros(self.k * self.s)
+        for mi, mcal in enumerate(self.mcals):
+            load: dict[object, float] = {}
+            for slot in range(self.s):
+                for day in mcal.runs(slot)[1]:
+                    targets = mcal.makeup_days(day)
+                    for t in targets:
+                        load[t] = load.get(t, 0.0) + route_minutes[mi * self.s + slot] / len(targets)
+            for day, minutes in load.items():
+                slot = self.sc.calendar.slot_of(day)  # type: ignore[arg-type]
+                if slot is not None:
+                    r = mi * self.s + slot
+                    reserve[r] = max(reserve[r], minutes)
+        return reserve
 
     def problem(self, reserve: np.ndarray) -> Problem:
         return Problem(self.dist, self.time, self.service, self.route_specs(reserve), self.patterns, self.pattern_cost)
@@ -191,6 +236,7 @@ class _MonthModel:
                 max_minutes=sp.max_minutes,
                 min_minutes=sp.min_minutes,
                 min_stops=sp.min_stops,
+                target_minutes=sp.target_minutes,
             )
             for sp in search.p.routes[lo:hi]
         ]
@@ -261,20 +307,58 @@ def _construct(model: _MonthModel, rng: np.random.Generator) -> tuple[list[list[
     return routes, choice
 
 
+def _swap_slots(model: _MonthModel, search: PeriodicSearch) -> int:
+    """Try every swap of two weekdays, or two slots, of a manager's cycle; returns swaps kept."""
+    cal = model.sc.calendar
+    nwd, weeks = len(cal.workdays), cal.cycle_weeks
+    kept = 0
+    for mi in range(model.k):
+        base = mi * model.s
+        perms: list[dict[int, int]] = []
+        for a in range(nwd):
+            for b in range(a + 1, nwd):
+                col = {}
+                for w in range(weeks):
+                    x, y = base + w * nwd + a, base + w * nwd + b
+                    col[x], col[y] = y, x
+                perms.append(col)
+        for x in range(model.s):
+            for y in range(x + 1, model.s):
+                perms.append({base + x: base + y, base + y: base + x})
+        def judge(mi: int = mi) -> float:
+            # the manager's routes scored with the make-up room their new contents would need
+            reserve = model.proportional_reserve(search.minutes)
+            lo, hi = mi * model.s, (mi + 1) * model.s
+            search.max_min[lo:hi] = (
+                model.sc.rules.field_window_minutes - reserve[lo:hi] - SAFETY_MINUTES
+            )
+            return float(search.route_costs()[lo:hi].sum())
+
+        saved = search.max_min.copy()
+        for perm in perms:
+            kept += search.try_permutation(perm, judge)
+        search.max_min = saved
+    return kept
+
+
 def _settle_reserve(
     scenario: Scenario, model: _MonthModel, search: PeriodicSearch, reserve: np.ndarray, deadline: float
 ) -> np.ndarray:
-    """Leave room on each route for the make-up visits its days receive, re-optimising until it fits."""
-    for _ in range(4):
+    """Leave room on each route for the make-up visits its days receive, re-optimising until it fits.
+
+    Routes are first swapped between slots so that short ones take the runs that
+    holidays cancel; then each route is kept below the day limit less its make-ups.
+    """
+    room = scenario.rules.field_window_minutes - SAFETY_MINUTES - search.min_min
+    for it in range(4):
+        swapped = _swap_slots(model, search)
         load = makeup_load(scenario, model, search)
-        overflow = search.minutes + load - (scenario.rules.field_window_minutes - SAFETY_MINUTES)
-        room = scenario.rules.field_window_minutes - SAFETY_MINUTES - search.min_min
-        grown = np.minimum(np.maximum(reserve, load), np.maximum(room, 0.0))
-        if not np.any((overflow > 0) & (load > 0)) and np.array_equal(grown, reserve):
+        base = load if (it == 0 or swapped) else np.maximum(reserve, load)
+        reserve = np.minimum(base, np.maximum(room, 0.0))
+        search.set_limits(model.route_specs(reserve))
+        overflow = search.minutes - search.max_min
+        if not np.any(overflow > 0) and not np.any(search.stops < search.min_stops):
             break
-        reserve = grown
-        search.p = model.problem(reserve)
-        search.max_min = np.array([sp.max_minutes for sp in search.p.routes])
         search.local_search(deadline)
     return reserve
 
@@ -302,7 +386,7 @@ def plan_month(
 
     say("travel matrix", 0.02)
     model = _MonthModel(scenario, travel)
-    reserve = np.zeros(model.k * model.s)
+    reserve = model.initial_reserve()
     search = PeriodicSearch(model.problem(reserve), seed=seed)
     say("territories and routes", 0.08)
     routes, choice = _construct(model, rng)
@@ -311,12 +395,14 @@ def plan_month(
     missing = [c for c in range(model.n) if search.choice[c] < 0]
     search.insert(missing)
     say("improving the whole plan", 0.15)
-    search.local_search(t0 + 0.35 * budget)
+    search.local_search(t0 + 0.3 * budget)
+    if _swap_slots(model, search):
+        search.local_search(t0 + 0.35 * budget)
     reserve = _settle_reserve(scenario, model, search, reserve, t0 + 0.45 * budget)
 
     say("improving each manager's routes", 0.45)
     workers = min(params.n_workers(), model.k)
-    left = max(0.5, deadline - time.monotonic() - 0.08 * budget)
+    left = max(0.5, deadline - time.monotonic() - FINAL_SHARE * budget)
     rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * left * workers / model.k))
     parts = [model.part(mi, search, rounds, seed * 1000 + mi, left * workers / model.k) for mi in range(model.k)]
     if workers > 1:
@@ -338,8 +424,9 @@ def plan_month(
             new_choice[cust] = int(match[0])
     search.set_routes(new_routes, new_choice)
     say("balancing across managers", 0.9)
-    search.local_search(deadline)
-    _settle_reserve(scenario, model, search, reserve, deadline + 0.05 * budget)
+    final = deadline - 0.5 * FINAL_SHARE * budget
+    search.local_search(final)
+    _settle_reserve(scenario, model, search, reserve, deadline)
 
     say("laying out the calendar", 0.95)
     plan = lay_out_month(scenario, model, search, seconds=time.monotonic() - t0, seed=seed)

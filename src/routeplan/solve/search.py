@@ -17,6 +17,7 @@ infeasible states; the plan checker judges the result.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from .tsp import improve_order, nearest_neighbour
 OVER_KM_PER_MIN = 20.0
 UNDER_KM_PER_MIN = 5.0
 MISSING_STOP_KM = 60.0
+SOFT_KM_PER_MIN = 1.0
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class RouteSpec:
     max_minutes: float
     min_minutes: float = 0.0
     min_stops: int = 0
+    #: a softer ceiling: minutes above it cost ``SOFT_KM_PER_MIN`` (keeps routes that lose runs small)
+    target_minutes: float = float("inf")
 
 
 @dataclass
@@ -72,6 +76,7 @@ class PeriodicSearch:
         self.max_min = np.array([r.max_minutes for r in problem.routes], dtype=float)
         self.min_min = np.array([r.min_minutes for r in problem.routes], dtype=float)
         self.min_stops = np.array([r.min_stops for r in problem.routes], dtype=float)
+        self.target_min = np.array([r.target_minutes for r in problem.routes], dtype=float)
         self.km = np.zeros(n_routes)
         self.minutes = np.zeros(n_routes)
         self.stops = np.zeros(n_routes)
@@ -110,7 +115,8 @@ class PeriodicSearch:
         over = np.maximum(0.0, minutes - self.max_min[idx])
         under = np.maximum(0.0, self.min_min[idx] - minutes) * used + self.min_min[idx] * ~used
         missing = np.maximum(0.0, self.min_stops[idx] - stops)
-        return km + OVER_KM_PER_MIN * over + UNDER_KM_PER_MIN * under + MISSING_STOP_KM * missing
+        soft = np.maximum(0.0, minutes - self.target_min[idx])
+        return km + OVER_KM_PER_MIN * over + UNDER_KM_PER_MIN * under + MISSING_STOP_KM * missing + SOFT_KM_PER_MIN * soft
 
     def route_costs(self) -> np.ndarray:
         return self.penalty(self.km, self.minutes, self.stops)
@@ -192,6 +198,14 @@ class PeriodicSearch:
             self._refresh(r)
         self._rebuild_edges()
 
+    def set_limits(self, routes: list[RouteSpec]) -> None:
+        """Replace every route's limits (starts and ends stay)."""
+        self.p = Problem(self.p.dist, self.p.time, self.p.service, routes, self.p.patterns, self.p.pattern_cost)
+        self.max_min = np.array([r.max_minutes for r in routes], dtype=float)
+        self.min_min = np.array([r.min_minutes for r in routes], dtype=float)
+        self.min_stops = np.array([r.min_stops for r in routes], dtype=float)
+        self.target_min = np.array([r.target_minutes for r in routes], dtype=float)
+
     def set_routes(self, routes: list[list[int]], choice: np.ndarray) -> None:
         self.routes = [list(s) for s in routes]
         self.choice = choice.copy()
@@ -261,6 +275,56 @@ class PeriodicSearch:
             else:
                 self.set_routes(*snapshot)
         return tried, kept
+
+    def try_permutation(self, perm: dict[int, int], judge: Callable[[], float] | None = None) -> bool:
+        """Move the stops of route a to route ``perm[a]`` for every a (a bijection); keep if cheaper.
+
+        Used to swap which weekday or week of the cycle a route runs on: a route
+        that loses a run to a holiday should be a short one. Every affected
+        customer's new pattern must be allowed, or nothing changes.
+        """
+        moved = set(perm)
+        customers = {c for r in moved for c in self.routes[r]}
+        new_choice: dict[int, int] = {}
+        for c in customers:
+            row = [perm.get(r, r) for r in self.routes_of(c)]
+            key = tuple(sorted(row))
+            k = self._pattern_lookup(c).get(key)
+            if k is None:
+                return False
+            new_choice[c] = k
+        idx = np.array(sorted(moved))
+        src = np.array([next(a for a, b in perm.items() if b == r) for r in idx])
+
+        def cost() -> float:
+            if judge is not None:
+                return judge()
+            extra = sum(float(self.p.pattern_cost[c][self.choice[c]]) for c in customers)
+            return float(self.route_costs()[idx].sum()) + extra
+
+        before = cost()
+        snapshot = ([list(x) for x in self.routes], self.choice.copy())
+        new_routes = list(self.routes)
+        for r, a in zip(idx, src, strict=True):
+            new_routes[int(r)] = list(self.routes[int(a)])
+        self.routes = new_routes
+        for c, k in new_choice.items():
+            self.choice[c] = k
+        for r in idx:
+            self._refresh(int(r))
+        if cost() < before - 1e-7:
+            self._rebuild_edges()
+            return True
+        self.set_routes(*snapshot)
+        return False
+
+    def _pattern_lookup(self, c: int) -> dict[tuple[int, ...], int]:
+        cache = getattr(self, "_lookup", None)
+        if cache is None:
+            cache = self._lookup = {}
+        if c not in cache:
+            cache[c] = {tuple(sorted(int(r) for r in row if r >= 0)): k for k, row in enumerate(self.p.patterns[c])}
+        return cache[c]
 
     def build_orders(self) -> None:
         """Nearest-neighbour then 2-opt/Or-opt order for every route (after a construction)."""
