@@ -8,6 +8,7 @@ every date of that slot in the month.
 from __future__ import annotations
 
 import calendar as _stdcal
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -32,7 +33,7 @@ def min_gap_days(days: Iterable[date]) -> int | None:
     ordered = sorted(days)
     if len(ordered) < 2:
         return None
-    return min((b - a).days for a, b in zip(ordered, ordered[1:], strict=False))
+    return min((b - a).days for a, b in itertools.pairwise(ordered))
 
 
 @dataclass(frozen=True)

@@ -66,9 +66,29 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
     # ---- references --------------------------------------------------
     for v in plan.visits:
         if v.retailer_id not in shops:
-            out.append(Violation(1, "unknown-shop", f"visit to unknown shop {v.retailer_id}", "re-plan from the current retailers.csv", v.manager_id, v.retailer_id, str(v.date)))
+            out.append(
+                Violation(
+                    1,
+                    "unknown-shop",
+                    f"visit to unknown shop {v.retailer_id}",
+                    "re-plan from the current retailers.csv",
+                    v.manager_id,
+                    v.retailer_id,
+                    str(v.date),
+                )
+            )
         if v.manager_id not in managers:
-            out.append(Violation(1, "unknown-manager", f"visit by unknown manager {v.manager_id}", "re-plan from the current staff.csv", v.manager_id, v.retailer_id, str(v.date)))
+            out.append(
+                Violation(
+                    1,
+                    "unknown-manager",
+                    f"visit by unknown manager {v.manager_id}",
+                    "re-plan from the current staff.csv",
+                    v.manager_id,
+                    v.retailer_id,
+                    str(v.date),
+                )
+            )
     visits = [v for v in plan.visits if v.retailer_id in shops and v.manager_id in managers]
     calls = [c for c in plan.calls if c.retailer_id in shops and c.manager_id in managers]
 
@@ -81,11 +101,37 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
     for rid, shop in shops.items():
         who = owner.get(rid, set())
         if not who:
-            out.append(Violation(1, "unassigned", f"shop {rid} has no manager and no visit", "give it a manager (or close it in retailers.csv) and re-plan", retailer_id=rid))
+            out.append(
+                Violation(
+                    1,
+                    "unassigned",
+                    f"shop {rid} has no manager and no visit",
+                    "give it a manager (or close it in retailers.csv) and re-plan",
+                    retailer_id=rid,
+                )
+            )
         elif len(who) > 1:
-            out.append(Violation(1, "shared", f"shop {rid} is served by {', '.join(sorted(who))}", "keep it with one manager", ",".join(sorted(who)), rid))
+            out.append(
+                Violation(
+                    1,
+                    "shared",
+                    f"shop {rid} is served by {', '.join(sorted(who))}",
+                    "keep it with one manager",
+                    ",".join(sorted(who)),
+                    rid,
+                )
+            )
         if shop.manager_id and who and who != {shop.manager_id}:
-            out.append(Violation(1, "pin", f"shop {rid} is pinned to {shop.manager_id} but served by {', '.join(sorted(who))}", f"move it to {shop.manager_id}", ",".join(sorted(who)), rid))
+            out.append(
+                Violation(
+                    1,
+                    "pin",
+                    f"shop {rid} is pinned to {shop.manager_id} but served by {', '.join(sorted(who))}",
+                    f"move it to {shop.manager_id}",
+                    ",".join(sorted(who)),
+                    rid,
+                )
+            )
 
     # ---- rule 2: frequency and spacing --------------------------------
     dates_of: dict[str, list[date]] = defaultdict(list)
@@ -96,16 +142,46 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
         distinct = sorted(set(ds))
         mid = ",".join(sorted(owner.get(rid, set())))
         if len(distinct) != len(ds):
-            out.append(Violation(2, "same-day", f"shop {rid} is visited twice on one day", "drop the repeat visit", mid, rid))
+            out.append(
+                Violation(2, "same-day", f"shop {rid} is visited twice on one day", "drop the repeat visit", mid, rid)
+            )
         if len(distinct) < shop.visits_per_month:
-            out.append(Violation(2, "frequency", f"shop {rid} (class {shop.klass}) gets {len(distinct)} of {shop.visits_per_month} visits", "put it on another route of its manager, or approve fewer visits in retailers.csv", mid, rid))
+            out.append(
+                Violation(
+                    2,
+                    "frequency",
+                    f"shop {rid} (class {shop.klass}) gets {len(distinct)} of {shop.visits_per_month} visits",
+                    "put it on another route of its manager, or approve fewer visits in retailers.csv",
+                    mid,
+                    rid,
+                )
+            )
         gap = min_gap_days(distinct)
         need = sc.gap_days(len(distinct))
         if gap is not None and gap < need:
-            out.append(Violation(2, "spacing", f"shop {rid} has visits {gap} days apart (needs {need})", "move one visit to a route on another week", mid, rid))
+            out.append(
+                Violation(
+                    2,
+                    "spacing",
+                    f"shop {rid} has visits {gap} days apart (needs {need})",
+                    "move one visit to a route on another week",
+                    mid,
+                    rid,
+                )
+            )
         for d in distinct:
             if d.weekday() in shop.closed_weekdays:
-                out.append(Violation(2, "closed", f"shop {rid} is visited on {d} but is closed on that weekday", "move it to a route on an open day", mid, rid, str(d)))
+                out.append(
+                    Violation(
+                        2,
+                        "closed",
+                        f"shop {rid} is visited on {d} but is closed on that weekday",
+                        "move it to a route on an open day",
+                        mid,
+                        rid,
+                        str(d),
+                    )
+                )
 
     # ---- rule 3: working days -----------------------------------------
     by_day: dict[tuple[str, date], list[Visit]] = defaultdict(list)
@@ -114,16 +190,43 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
     for m in sc.managers:
         working = set(sc.working_days(m))
         short_days: list[date] = []
-        for (mid, day) in sorted(k for k in by_day if k[0] == m.id):
+        for _, day in sorted(k for k in by_day if k[0] == m.id):
             if day not in working:
-                out.append(Violation(3, "not-working", f"{m.id} has visits on {day}, not a working day", "move them to a working day", m.id, date=str(day)))
+                out.append(
+                    Violation(
+                        3,
+                        "not-working",
+                        f"{m.id} has visits on {day}, not a working day",
+                        "move them to a working day",
+                        m.id,
+                        date=str(day),
+                    )
+                )
         for day in sorted(working):
             seq = sorted(by_day.get((m.id, day), []), key=lambda v: v.seq)
             if [v.seq for v in seq] != list(range(1, len(seq) + 1)):
-                out.append(Violation(3, "sequence", f"{m.id} on {day}: visit numbers are not 1..{len(seq)}", "renumber the day's visits", m.id, date=str(day)))
+                out.append(
+                    Violation(
+                        3,
+                        "sequence",
+                        f"{m.id} on {day}: visit numbers are not 1..{len(seq)}",
+                        "renumber the day's visits",
+                        m.id,
+                        date=str(day),
+                    )
+                )
             if len(seq) < m.min_stops_per_day:
                 short_days.append(day)
-                out.append(Violation(3, "min-stops", f"{m.id} has {len(seq)} stops on {day} (needs {m.min_stops_per_day})", f"{m.id} needs {m.min_stops_per_day - len(seq)} more shops that day: add shops to the territory or drop a manager", m.id, date=str(day)))
+                out.append(
+                    Violation(
+                        3,
+                        "min-stops",
+                        f"{m.id} has {len(seq)} stops on {day} (needs {m.min_stops_per_day})",
+                        f"{m.id} needs {m.min_stops_per_day - len(seq)} more shops that day: add shops to the territory or drop a manager",
+                        m.id,
+                        date=str(day),
+                    )
+                )
             if not seq:
                 continue
             t = float(rules.leave_minutes)
@@ -134,10 +237,30 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
                 _, minutes = _travel_minutes(sc, here, there)
                 t += minutes
                 if v.arrival < t - ROUNDING_MINUTES:
-                    out.append(Violation(3, "timing", f"{m.id} on {day}: arrives at {v.retailer_id} at {clock(v.arrival)}, cannot before {clock(t)}", "re-plan the day's times", m.id, v.retailer_id, str(day)))
+                    out.append(
+                        Violation(
+                            3,
+                            "timing",
+                            f"{m.id} on {day}: arrives at {v.retailer_id} at {clock(v.arrival)}, cannot before {clock(t)}",
+                            "re-plan the day's times",
+                            m.id,
+                            v.retailer_id,
+                            str(day),
+                        )
+                    )
                 t = max(t, float(v.arrival))
                 if abs((v.departure - v.arrival) - shop.service_minutes) > ROUNDING_MINUTES:
-                    out.append(Violation(3, "service", f"{m.id} on {day}: {v.departure - v.arrival} min at {v.retailer_id}, needs {shop.service_minutes:g}", "re-plan the day's times", m.id, v.retailer_id, str(day)))
+                    out.append(
+                        Violation(
+                            3,
+                            "service",
+                            f"{m.id} on {day}: {v.departure - v.arrival} min at {v.retailer_id}, needs {shop.service_minutes:g}",
+                            "re-plan the day's times",
+                            m.id,
+                            v.retailer_id,
+                            str(day),
+                        )
+                    )
                 t += shop.service_minutes
                 here = there
             field_end = t
@@ -146,9 +269,27 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
             if m.return_to_office:
                 day_end += _travel_minutes(sc, here, (m.office.lat, m.office.lon))[1]
             if field < rules.min_field_minutes - ROUNDING_MINUTES:
-                out.append(Violation(3, "min-field", f"{m.id} is {field:.0f} min in the field on {day} (needs {rules.min_field_minutes})", f"{m.id} needs about {rules.min_field_minutes - field:.0f} more minutes of visits that day: add shops or drop a manager", m.id, date=str(day)))
+                out.append(
+                    Violation(
+                        3,
+                        "min-field",
+                        f"{m.id} is {field:.0f} min in the field on {day} (needs {rules.min_field_minutes})",
+                        f"{m.id} needs about {rules.min_field_minutes - field:.0f} more minutes of visits that day: add shops or drop a manager",
+                        m.id,
+                        date=str(day),
+                    )
+                )
             if day_end - rules.day_start_minutes > rules.max_day_minutes + ROUNDING_MINUTES:
-                out.append(Violation(3, "max-day", f"{m.id}'s day on {day} ends at {clock(day_end)}, {day_end - rules.day_start_minutes - rules.max_day_minutes:.0f} min past the {rules.max_day_minutes}-minute limit", "move shops from that route to another manager, or add a manager", m.id, date=str(day)))
+                out.append(
+                    Violation(
+                        3,
+                        "max-day",
+                        f"{m.id}'s day on {day} ends at {clock(day_end)}, {day_end - rules.day_start_minutes - rules.max_day_minutes:.0f} min past the {rules.max_day_minutes}-minute limit",
+                        "move shops from that route to another manager, or add a manager",
+                        m.id,
+                        date=str(day),
+                    )
+                )
 
     # ---- rule 4: fixed routes -----------------------------------------
     route_visits: dict[str, list[Visit]] = defaultdict(list)
@@ -157,7 +298,15 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
     for rid, rv in sorted(route_visits.items()):
         mids = {v.manager_id for v in rv}
         if len(mids) > 1:
-            out.append(Violation(4, "route-managers", f"route {rid} is driven by {', '.join(sorted(mids))}", "give each route one manager", ",".join(sorted(mids))))
+            out.append(
+                Violation(
+                    4,
+                    "route-managers",
+                    f"route {rid} is driven by {', '.join(sorted(mids))}",
+                    "give each route one manager",
+                    ",".join(sorted(mids)),
+                )
+            )
             continue
         m = managers[next(iter(mids))]
         runs: dict[date, list[Visit]] = defaultdict(list)
@@ -177,17 +326,44 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
             if reference is None:
                 reference = order
             elif order != reference:
-                out.append(Violation(4, "route-order", f"route {rid} on {d} differs from its other runs (shops or order)", "keep the same shops in the same order on every run", m.id, date=str(d)))
+                out.append(
+                    Violation(
+                        4,
+                        "route-order",
+                        f"route {rid} on {d} differs from its other runs (shops or order)",
+                        "keep the same shops in the same order on every run",
+                        m.id,
+                        date=str(d),
+                    )
+                )
         stops = set(reference or [])
         lost_weeks = {monday_of(d) for d in lost}
         for d, vs in sorted(runs.items()):
             if d in regular:
                 continue
             if monday_of(d) not in lost_weeks:
-                out.append(Violation(4, "off-slot", f"route {rid} runs on {d}, not its weekday {cal.slot_label(home)}, with no lost run that week", "move these visits back to the route's day", m.id, date=str(d)))
+                out.append(
+                    Violation(
+                        4,
+                        "off-slot",
+                        f"route {rid} runs on {d}, not its weekday {cal.slot_label(home)}, with no lost run that week",
+                        "move these visits back to the route's day",
+                        m.id,
+                        date=str(d),
+                    )
+                )
             strangers = {v.retailer_id for v in vs} - stops
             if strangers:
-                out.append(Violation(4, "makeup-shops", f"route {rid} on {d} visits shops not on the route: {', '.join(sorted(strangers))}", "make up only the route's own shops", m.id, date=str(d)))
+                out.append(
+                    Violation(
+                        4,
+                        "makeup-shops",
+                        f"route {rid} on {d} visits shops not on the route: {', '.join(sorted(strangers))}",
+                        "make up only the route's own shops",
+                        m.id,
+                        date=str(d),
+                    )
+                )
         for d in lost:
             week = {x for x in cal.week_days(monday_of(d)) if cal.is_working(x, m.days_off)}
             if not week:
@@ -196,7 +372,16 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
             made_up |= {v.retailer_id for x in week & set(regular) for v in runs.get(x, [])}
             missing = stops - made_up
             if missing:
-                out.append(Violation(4, "makeup", f"route {rid}'s run on {d} ({'holiday' if d in cal.holidays else 'day off'}) is not made up for {len(missing)} shops that week", "add those shops to other days of that week", m.id, date=str(d)))
+                out.append(
+                    Violation(
+                        4,
+                        "makeup",
+                        f"route {rid}'s run on {d} ({'holiday' if d in cal.holidays else 'day off'}) is not made up for {len(missing)} shops that week",
+                        "add those shops to other days of that week",
+                        m.id,
+                        date=str(d),
+                    )
+                )
 
     # ---- rule 5: weekly contact ---------------------------------------
     contact: dict[str, set[date]] = defaultdict(set)
@@ -206,7 +391,17 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
         contact[c.retailer_id].add(monday_of(c.date))
         m = managers[c.manager_id]
         if not cal.is_working(c.date, m.days_off):
-            out.append(Violation(5, "call-day", f"{c.manager_id} calls {c.retailer_id} on {c.date}, not a working day", "call on a working day", c.manager_id, c.retailer_id, str(c.date)))
+            out.append(
+                Violation(
+                    5,
+                    "call-day",
+                    f"{c.manager_id} calls {c.retailer_id} on {c.date}, not a working day",
+                    "call on a working day",
+                    c.manager_id,
+                    c.retailer_id,
+                    str(c.date),
+                )
+            )
     for rid in shops:
         who = owner.get(rid)
         if not who:
@@ -216,7 +411,17 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
             if not any(cal.is_working(monday + timedelta(days=i), m.days_off) for i in range(7)):
                 continue
             if monday not in contact[rid]:
-                out.append(Violation(5, "no-contact", f"shop {rid} hears nothing from {m.id} in the week of {monday}", "add a phone visit that week", m.id, rid, str(monday)))
+                out.append(
+                    Violation(
+                        5,
+                        "no-contact",
+                        f"shop {rid} hears nothing from {m.id} in the week of {monday}",
+                        "add a phone visit that week",
+                        m.id,
+                        rid,
+                        str(monday),
+                    )
+                )
     return out
 
 

@@ -69,7 +69,9 @@ def cli() -> None:
 @cli.command()
 @click.argument("scenario_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
-@click.option("--time-limit", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Seconds for the whole solve.")
+@click.option(
+    "--time-limit", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Seconds for the whole solve."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same plan.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes (0 = every core).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
@@ -77,7 +79,12 @@ def plan(scenario_dir: Path, out_dir: Path, time_limit: float, seed: int, worker
     """Plan the month of SCENARIO_DIR and write it to --out."""
     scenario = read_scenario(scenario_dir)
     with Progress(
-        TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(), console=err, disable=quiet, transient=True
+        TextColumn("{task.description:<32}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
     ) as bar:
         task = bar.add_task("reading", total=1.0)
         result = plan_month(

@@ -12,7 +12,7 @@ import numpy as np
 
 def clock(minutes: float) -> str:
     """Minutes after midnight as ``HH:MM``."""
-    m = int(round(minutes))
+    m = round(minutes)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
@@ -90,7 +90,11 @@ class Plan:
             arr = np.asarray(values, dtype=float)
             if not len(arr):
                 return {"min": 0.0, "mean": 0.0, "max": 0.0}
-            return {"min": round(float(arr.min()), 1), "mean": round(float(arr.mean()), 1), "max": round(float(arr.max()), 1)}
+            return {
+                "min": round(float(arr.min()), 1),
+                "mean": round(float(arr.mean()), 1),
+                "max": round(float(arr.max()), 1),
+            }
 
         managers = {}
         for mid, d in sorted(per.items()):

@@ -36,7 +36,18 @@ RETAILER_OPTIONAL = (
 )
 STAFF_REQUIRED = ("id", "name", "start_lat", "start_lon")
 STAFF_OPTIONAL = ("min_stops_per_day", "days_off", "return_to_office")
-SCENARIO_KEYS = {"name", "month", "retailers", "staff", "workdays", "holidays", "rules", "classes", "crs", "cycle_start"}
+SCENARIO_KEYS = {
+    "name",
+    "month",
+    "retailers",
+    "staff",
+    "workdays",
+    "holidays",
+    "rules",
+    "classes",
+    "crs",
+    "cycle_start",
+}
 RULE_KEYS = {f.name for f in fields(Rules)} - {"day_start_minutes"} | {"day_start"}
 CLASS_KEYS = {"visits_per_month", "service_minutes"}
 
@@ -149,16 +160,22 @@ class _Rows:
 def _toml_value(table: dict[str, Any], key: str, kind: type | tuple[type, ...], file: str, prefix: str = "") -> Any:
     value = table[key]
     if isinstance(value, bool) and kind is not bool:
-        raise InputError(f"expected {getattr(kind, '__name__', 'a number')}, got {value!r}", file=file, field=prefix + key)
+        raise InputError(
+            f"expected {getattr(kind, '__name__', 'a number')}, got {value!r}", file=file, field=prefix + key
+        )
     if not isinstance(value, kind):
-        raise InputError(f"expected {getattr(kind, '__name__', 'a number')}, got {value!r}", file=file, field=prefix + key)
+        raise InputError(
+            f"expected {getattr(kind, '__name__', 'a number')}, got {value!r}", file=file, field=prefix + key
+        )
     return value
 
 
 def _read_rules(table: dict[str, Any], file: str) -> Rules:
     unknown = set(table) - RULE_KEYS
     if unknown:
-        raise InputError(f"unknown rule (known: {', '.join(sorted(RULE_KEYS))})", file=file, field="rules." + sorted(unknown)[0])
+        raise InputError(
+            f"unknown rule (known: {', '.join(sorted(RULE_KEYS))})", file=file, field="rules." + sorted(unknown)[0]
+        )
     kwargs: dict[str, Any] = {}
     for key, value in table.items():
         if key == "day_start":
@@ -183,7 +200,11 @@ def _read_classes(table: dict[str, Any], file: str) -> dict[str, ClassRule]:
             raise InputError("expected a table like [classes.A]", file=file, field=f"classes.{name}")
         unknown = set(spec) - CLASS_KEYS
         if unknown:
-            raise InputError(f"unknown key (known: {', '.join(sorted(CLASS_KEYS))})", file=file, field=f"classes.{name}.{sorted(unknown)[0]}")
+            raise InputError(
+                f"unknown key (known: {', '.join(sorted(CLASS_KEYS))})",
+                file=file,
+                field=f"classes.{name}.{sorted(unknown)[0]}",
+            )
         visits = spec.get("visits_per_month")
         if visits is not None and (isinstance(visits, bool) or not isinstance(visits, int) or visits < 1):
             raise InputError("must be a whole number, at least 1", file=file, field=f"classes.{name}.visits_per_month")
@@ -212,7 +233,9 @@ def read_scenario(folder: str | Path) -> Scenario:
         raise InputError("not UTF-8 text", file=tname) from None
     unknown = set(spec) - SCENARIO_KEYS
     if unknown:
-        raise InputError(f"unknown key (known: {', '.join(sorted(SCENARIO_KEYS))})", file=tname, field=sorted(unknown)[0])
+        raise InputError(
+            f"unknown key (known: {', '.join(sorted(SCENARIO_KEYS))})", file=tname, field=sorted(unknown)[0]
+        )
     for key in ("month",):
         if key not in spec:
             raise InputError("missing", file=tname, field=key)
@@ -281,9 +304,17 @@ def _read_staff(path: Path, rules: Rules, crs: str) -> list[Manager]:
         seen[mid] = lineno
         lat = rows.get(row, lineno, "start_lat", lambda t: _coordinate(t, -90, 90))
         lon = rows.get(row, lineno, "start_lon", lambda t: _coordinate(t, -180, 180))
-        min_stops = rows.get(row, lineno, "min_stops_per_day", _positive_int, required=False) if row.get("min_stops_per_day") else rules.min_stops_per_day
+        min_stops = (
+            rows.get(row, lineno, "min_stops_per_day", _positive_int, required=False)
+            if row.get("min_stops_per_day")
+            else rules.min_stops_per_day
+        )
         days_off = _date_list(rows, row, lineno, "days_off")
-        back = rows.get(row, lineno, "return_to_office", parse_bool, required=False) if row.get("return_to_office") else False
+        back = (
+            rows.get(row, lineno, "return_to_office", parse_bool, required=False)
+            if row.get("return_to_office")
+            else False
+        )
         managers.append(
             Manager(
                 id=mid,
@@ -347,7 +378,9 @@ def _read_retailers(
         )
         pin = row.get("manager_id") or None
         if pin is not None and pin not in manager_ids:
-            raise InputError(f"unknown manager '{pin}' (not in staff.csv)", file=rows.name, row=lineno, field="manager_id")
+            raise InputError(
+                f"unknown manager '{pin}' (not in staff.csv)", file=rows.name, row=lineno, field="manager_id"
+            )
         closed: set[int] = set()
         for part in row.get("closed_weekdays", "").replace(",", ";").split(";"):
             if part.strip():
@@ -380,7 +413,9 @@ def read_plan(folder: str | Path) -> Plan:
     from .write import restore
 
     folder = Path(folder)
-    vrows = _Rows(folder / "visits.csv", ("manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id"), ())
+    vrows = _Rows(
+        folder / "visits.csv", ("manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id"), ()
+    )
     visits = []
     for lineno, row in vrows:
         visits.append(

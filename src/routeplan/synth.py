@@ -24,6 +24,10 @@ _SUFFIX = ["便利店", "超市", "Mart", "Store", "商店", "Grocery", "小卖�
 _STREETS = ["人民路", "建设路", "Station Rd", "解放路", "River St", "中山路", "Park Ave", "和平街"]
 
 
+#: The synthetic city's centre (a real city's, so maps look familiar).
+CENTRE = LatLon(30.6586, 104.0648)
+
+
 @dataclass(frozen=True)
 class Shape:
     """Parameters of a synthetic city."""
@@ -31,7 +35,7 @@ class Shape:
     name: str = "city"
     n_shops: int = 1500
     n_managers: int = 5
-    centre: LatLon = LatLon(30.6586, 104.0648)
+    centre: LatLon = CENTRE
     radius_km: float = 9.0
     districts: int = 14
     district_km: float = 1.1
@@ -107,8 +111,10 @@ def synthetic_scenario(
         )
     offices = [spec.centre]
     if spec.two_offices:
-        offices = [LatLon(*map(float, _offset(spec.centre, np.array(-8.0), np.array(0.0)))),
-                   LatLon(*map(float, _offset(spec.centre, np.array(8.0), np.array(0.0))))]
+        offices = [
+            LatLon(*map(float, _offset(spec.centre, np.array(-8.0), np.array(0.0)))),
+            LatLon(*map(float, _offset(spec.centre, np.array(8.0), np.array(0.0)))),
+        ]
     managers = tuple(
         Manager(
             id=f"M{j + 1:02d}",

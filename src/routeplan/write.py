@@ -83,7 +83,16 @@ def calls_csv(scenario: Scenario, plan: Plan) -> str:
     w.writerow(CALL_COLUMNS)
     for c in plan.calls:
         r = shops[c.retailer_id]
-        w.writerow([defuse(c.manager_id), c.date.isoformat(), defuse(c.retailer_id), defuse(c.route_id), defuse(r.name), defuse(r.phone)])
+        w.writerow(
+            [
+                defuse(c.manager_id),
+                c.date.isoformat(),
+                defuse(c.retailer_id),
+                defuse(c.route_id),
+                defuse(r.name),
+                defuse(r.phone),
+            ]
+        )
     return buf.getvalue()
 
 
@@ -142,7 +151,18 @@ def schedule_xlsx(scenario: Scenario, plan: Plan, violations: list[Violation], p
     k = info["kpis"]
     _cell(ws, 1, 1, f"{scenario.name}: route schedule {info['month']}", bold=True)
     _cell(ws, 2, 1, "Every rule kept" if not violations else f"{len(violations)} rule violations (see below)")
-    head = ["manager", "name", "days", "visits", "km", "stops/day min", "stops/day mean", "field min/day min", "field min/day mean", "field min/day max"]
+    head = [
+        "manager",
+        "name",
+        "days",
+        "visits",
+        "km",
+        "stops/day min",
+        "stops/day mean",
+        "field min/day min",
+        "field min/day mean",
+        "field min/day max",
+    ]
     for j, h in enumerate(head, 1):
         _cell(ws, 4, j, h, bold=True)
     names = {m.id: m.name for m in scenario.managers}
@@ -213,7 +233,7 @@ def schedule_xlsx(scenario: Scenario, plan: Plan, violations: list[Violation], p
 
 
 def _sheet_title(text: str) -> str:
-    bad = '[]:*?/\\'
+    bad = "[]:*?/\\"
     return "".join("_" if ch in bad else ch for ch in text)[:31] or "manager"
 
 
@@ -234,7 +254,6 @@ def write_plan(folder: str | Path, scenario: Scenario, plan: Plan, violations: l
     }
     atomic_output(folder, files)
     return [folder / name for name in files]
-
 
 
 def write_scenario(folder: str | Path, scenario: Scenario) -> None:

@@ -39,7 +39,7 @@ LOST_RUN_SLACK_MINUTES = 30.0
 #: Field-time margin for managers who drive back to the office (the return leg is not field time).
 RETURN_MARGIN_MINUTES = 20.0
 #: Ruin-and-recreate rounds per second of time limit and per worker (calibrated on 2 cores).
-RUIN_ROUNDS_PER_SECOND = 40
+RUIN_ROUNDS_PER_SECOND = 250
 NEIGHBOURS = 30
 #: Share of the time limit kept for the last whole-plan pass (moves between managers, make-up room).
 FINAL_SHARE = 0.2
@@ -87,7 +87,7 @@ def _neighbours(dist: np.ndarray, n: int) -> np.ndarray:
     return np.argsort(sub, axis=1, kind="stable")[:, :k]
 
 
-class _MonthModel:
+class MonthModel:
     """The scenario translated into a :class:`Problem` (node, route and pattern numbering)."""
 
     def __init__(self, scenario: Scenario, travel: TravelModel) -> None:
@@ -121,7 +121,9 @@ class _MonthModel:
             for mi in allowed:
                 key = (mi, r.visits_per_month, r.closed_weekdays)
                 if key not in cache:
-                    cache[key] = valid_patterns(self.mcals[mi], r.visits_per_month, r.closed_weekdays, sc.rules.min_gap_days)
+                    cache[key] = valid_patterns(
+                        self.mcals[mi], r.visits_per_month, r.closed_weekdays, sc.rules.min_gap_days
+                    )
                 rows.extend([mi * s + x for x in fit.slots] for fit in cache[key])
                 forced.extend(fit.forced_makeups for fit in cache[key])
             if not rows:
@@ -130,10 +132,7 @@ class _MonthModel:
                     f"with a {cal.cycle_weeks}-week cycle; it rides on one route"
                 )
                 rows = [
-                    [mi * s + x]
-                    for mi in allowed
-                    for x in range(s)
-                    if cal.slot_weekday(x) not in r.closed_weekdays
+                    [mi * s + x] for mi in allowed for x in range(s) if cal.slot_weekday(x) not in r.closed_weekdays
                 ]
                 forced = [0] * len(rows)
             width = max(len(row) for row in rows)
@@ -245,61 +244,77 @@ class _MonthModel:
         return _Part(problem, routes, choice, rounds, seed, seconds), customers
 
 
-def _construct(model: _MonthModel, rng: np.random.Generator) -> tuple[list[list[int]], np.ndarray]:
-    """Territories by balanced k-means, then weekday areas, then weeks of the cycle."""
+def _positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shops and offices in local km, and each shop's work weight (visits x (service + local travel))."""
     sc = model.sc
-    n, k, s = model.n, model.k, model.s
-    cal = sc.calendar
-    nwd, c_weeks = len(cal.workdays), cal.cycle_weeks
+    n = model.n
     lats = np.array([r.location.lat for r in sc.retailers] + [m.office.lat for m in sc.managers])
     lons = np.array([r.location.lon for r in sc.retailers] + [m.office.lon for m in sc.managers])
     xy_all = local_xy_km(lats, lons)
-    xy, offices = xy_all[:n], xy_all[n:]
-    nn_km = np.sort(model.dist[:n, :n] + np.eye(n) * 1e9, axis=1)[:, : min(3, max(1, n - 1))].mean(axis=1)
-    tau = nn_km * (model.time[0, 1] / model.dist[0, 1] if model.dist[0, 1] > 0 else 60 / 25)
-    weights = model.min_slots * (model.service[:n] + tau)
+    near = np.sort(model.dist[:n, :n] + np.eye(n) * 1e9, axis=1)[:, : min(3, max(1, n - 1))].mean(axis=1)
+    minutes_per_km = model.time[0, 1] / model.dist[0, 1] if n > 1 and model.dist[0, 1] > 0 else 60 / 25
+    weights = model.min_slots * (model.service[:n] + near * minutes_per_km)
+    return xy_all[:n], xy_all[n:], weights
+
+
+def cluster_groups(model: MonthModel, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Territory, weekday area and cycle week of every shop, by balanced k-means."""
+    sc = model.sc
+    n, k = model.n, model.k
+    cal = sc.calendar
+    xy, offices, weights = _positions(model)
     index = sc.manager_index
     fixed = np.array([index[r.manager_id] if r.manager_id else -1 for r in sc.retailers])
     if k > 1:
         labels = balanced_clusters(xy, weights, k, rng)
-        perm = match_groups(group_centers(xy, labels, k), offices)
-        labels = perm[labels]
-        spread = float(np.ptp(offices, axis=0).max()) if k > 1 else 0.0
-        pull = 0.3 if spread > 1.0 else 0.0
+        labels = match_groups(group_centers(xy, labels, k), offices)[labels]
+        pull = 0.3 if float(np.ptp(offices, axis=0).max()) > 1.0 else 0.0
         labels = balanced_clusters(
             xy, weights, k, rng, fixed=fixed, anchors=offices, anchor_pull=pull, init=group_centers(xy, labels, k)
         )
     else:
         labels = np.zeros(n, dtype=np.int64)
-    choice = np.full(n, -1, dtype=np.int64)
+    day = np.zeros(n, dtype=np.int64)
+    week = np.zeros(n, dtype=np.int64)
     for mi in range(k):
         mine = np.flatnonzero(labels == mi)
         if not len(mine):
             continue
-        day_group = balanced_clusters(xy[mine], weights[mine], nwd, rng)
-        week_group = np.zeros(len(mine), dtype=np.int64)
-        for g in range(nwd):
-            sub = np.flatnonzero(day_group == g)
+        day[mine] = balanced_clusters(xy[mine], weights[mine], len(cal.workdays), rng)
+        for g in range(len(cal.workdays)):
+            sub = mine[day[mine] == g]
             if len(sub):
-                week_group[sub] = balanced_clusters(xy[mine[sub]], weights[mine[sub]], c_weeks, rng)
-        for j, cust in enumerate(mine):
-            arr = model.patterns[cust]
-            lengths = (arr >= 0).sum(axis=1)
-            best, best_score = -1, None
-            for p in np.flatnonzero(lengths == model.min_slots[cust]):
-                row = arr[p][arr[p] >= 0]
-                if not ((row >= mi * s) & (row < (mi + 1) * s)).all():
-                    continue
-                slots = row - mi * s
-                off_day = int(np.sum(slots % nwd != day_group[j]))
-                week = int(slots[0] // nwd)
-                wdist = min((week - week_group[j]) % c_weeks, (week_group[j] - week) % c_weeks)
-                score = (off_day, wdist, tuple(slots))
-                if best_score is None or score < best_score:
-                    best, best_score = int(p), score
-            choice[cust] = best
-    routes: list[list[int]] = [[] for _ in range(k * s)]
-    for cust in range(n):
+                week[sub] = balanced_clusters(xy[sub], weights[sub], cal.cycle_weeks, rng)
+    return labels, day, week
+
+
+def routes_from_groups(
+    model: MonthModel, labels: np.ndarray, day: np.ndarray, week: np.ndarray
+) -> tuple[list[list[int]], np.ndarray]:
+    """Give each shop the pattern of its manager closest to its weekday area and cycle week."""
+    s = model.s
+    cal = model.sc.calendar
+    nwd, c_weeks = len(cal.workdays), cal.cycle_weeks
+    choice = np.full(model.n, -1, dtype=np.int64)
+    for cust in range(model.n):
+        mi = int(labels[cust])
+        arr = model.patterns[cust]
+        lengths = (arr >= 0).sum(axis=1)
+        best, best_score = -1, None
+        for p in np.flatnonzero(lengths == model.min_slots[cust]):
+            row = arr[p][arr[p] >= 0]
+            if not ((row >= mi * s) & (row < (mi + 1) * s)).all():
+                continue
+            slots = row - mi * s
+            off_day = int(np.sum(slots % nwd != day[cust]))
+            w = int(slots[0] // nwd)
+            wdist = min((w - week[cust]) % c_weeks, (week[cust] - w) % c_weeks)
+            score = (off_day, wdist, tuple(slots))
+            if best_score is None or score < best_score:
+                best, best_score = int(p), score
+        choice[cust] = best
+    routes: list[list[int]] = [[] for _ in range(model.k * s)]
+    for cust in range(model.n):
         if choice[cust] >= 0:
             for r in model.patterns[cust][choice[cust]]:
                 if r >= 0:
@@ -307,7 +322,7 @@ def _construct(model: _MonthModel, rng: np.random.Generator) -> tuple[list[list[
     return routes, choice
 
 
-def _swap_slots(model: _MonthModel, search: PeriodicSearch) -> int:
+def _swap_slots(model: MonthModel, search: PeriodicSearch) -> int:
     """Try every swap of two weekdays, or two slots, of a manager's cycle; returns swaps kept."""
     cal = model.sc.calendar
     nwd, weeks = len(cal.workdays), cal.cycle_weeks
@@ -325,24 +340,25 @@ def _swap_slots(model: _MonthModel, search: PeriodicSearch) -> int:
         for x in range(model.s):
             for y in range(x + 1, model.s):
                 perms.append({base + x: base + y, base + y: base + x})
+
         def judge(mi: int = mi) -> float:
             # the manager's routes scored with the make-up room their new contents would need
             reserve = model.proportional_reserve(search.minutes)
             lo, hi = mi * model.s, (mi + 1) * model.s
-            search.max_min[lo:hi] = (
-                model.sc.rules.field_window_minutes - reserve[lo:hi] - SAFETY_MINUTES
-            )
-            return float(search.route_costs()[lo:hi].sum())
+            search.max_min[lo:hi] = model.sc.rules.field_window_minutes - reserve[lo:hi] - SAFETY_MINUTES
+            part = slice(lo, hi)
+            return float(search.penalty(search.km[part], search.minutes[part], search.stops[part], part).sum())
 
         saved = search.max_min.copy()
         for perm in perms:
             kept += search.try_permutation(perm, judge)
         search.max_min = saved
+        search.recost()
     return kept
 
 
 def _settle_reserve(
-    scenario: Scenario, model: _MonthModel, search: PeriodicSearch, reserve: np.ndarray, deadline: float
+    scenario: Scenario, model: MonthModel, search: PeriodicSearch, reserve: np.ndarray, deadline: float
 ) -> np.ndarray:
     """Leave room on each route for the make-up visits its days receive, re-optimising until it fits.
 
@@ -385,11 +401,11 @@ def plan_month(
     rng = np.random.default_rng(seed)
 
     say("travel matrix", 0.02)
-    model = _MonthModel(scenario, travel)
+    model = MonthModel(scenario, travel)
     reserve = model.initial_reserve()
     search = PeriodicSearch(model.problem(reserve), seed=seed)
     say("territories and routes", 0.08)
-    routes, choice = _construct(model, rng)
+    routes, choice = routes_from_groups(model, *cluster_groups(model, rng))
     search.set_routes(routes, choice)
     search.build_orders()
     missing = [c for c in range(model.n) if search.choice[c] < 0]

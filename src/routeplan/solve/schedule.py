@@ -17,20 +17,19 @@ import numpy as np
 
 from ..model import Scenario
 from ..plan import Call, Plan, Route, Visit
-from .patterns import ManagerCalendar
 
 if TYPE_CHECKING:
-    from .month import _MonthModel
+    from .month import MonthModel
     from .search import PeriodicSearch
 
 
-def _day_minutes(model: _MonthModel, start: int, seq: list[int], end: int) -> float:
+def _day_minutes(model: MonthModel, start: int, seq: list[int], end: int) -> float:
     path = [start, *seq, end]
     idx = np.asarray(path)
     return float(model.time[idx[:-1], idx[1:]].sum() + model.service[seq].sum())
 
 
-def _cheapest_insertion(model: _MonthModel, start: int, seq: list[int], end: int, c: int) -> tuple[float, float, int]:
+def _cheapest_insertion(model: MonthModel, start: int, seq: list[int], end: int, c: int) -> tuple[float, float, int]:
     """(km added, minutes added, position) of the cheapest place for c in the day."""
     path = np.asarray([start, *seq, end])
     a, b = path[:-1], path[1:]
@@ -40,7 +39,9 @@ def _cheapest_insertion(model: _MonthModel, start: int, seq: list[int], end: int
     return float(km[i]), float(minutes), i
 
 
-def _manager_days(scenario: Scenario, model: _MonthModel, search: PeriodicSearch, mi: int) -> dict[date, list[tuple[int, int, bool]]]:
+def _manager_days(
+    scenario: Scenario, model: MonthModel, search: PeriodicSearch, mi: int
+) -> dict[date, list[tuple[int, int, bool]]]:
     """Working day -> [(customer, route, is make-up)] in visiting order, before make-ups."""
     cal = scenario.calendar
     days: dict[date, list[tuple[int, int, bool]]] = {}
@@ -54,7 +55,7 @@ def _manager_days(scenario: Scenario, model: _MonthModel, search: PeriodicSearch
 
 def _make_up(
     sc: Scenario,
-    model: _MonthModel,
+    model: MonthModel,
     search: PeriodicSearch,
     mi: int,
     days: dict[date, list[tuple[int, int, bool]]],
@@ -91,7 +92,9 @@ def _make_up(
             retailer = sc.retailers[c]
             options = [d for d in targets if d.weekday() not in retailer.closed_weekdays and d not in visit_days[c]]
             if not options:
-                notes.append(f"{m.id}: run of {m.id}-{label(r % n_slots)} on {lost_day} could not be made up for shop {retailer.id}")
+                notes.append(
+                    f"{m.id}: run of {m.id}-{label(r % n_slots)} on {lost_day} could not be made up for shop {retailer.id}"
+                )
                 continue
             gap = sc.gap_days(len(visit_days[c]) + 1 + pending[c])
 
@@ -117,7 +120,7 @@ def _make_up(
     return visit_days
 
 
-def makeup_load(scenario: Scenario, model: _MonthModel, search: PeriodicSearch) -> np.ndarray:
+def makeup_load(scenario: Scenario, model: MonthModel, search: PeriodicSearch) -> np.ndarray:
     """Minutes of make-up visits each route's days receive at most in the month."""
     load = np.zeros(model.k * model.s)
     for mi in range(model.k):
@@ -137,7 +140,7 @@ def makeup_load(scenario: Scenario, model: _MonthModel, search: PeriodicSearch) 
     return load
 
 
-def lay_out_month(scenario: Scenario, model: _MonthModel, search: PeriodicSearch, *, seconds: float, seed: int) -> Plan:
+def lay_out_month(scenario: Scenario, model: MonthModel, search: PeriodicSearch, *, seconds: float, seed: int) -> Plan:
     sc = scenario
     cal = sc.calendar
     rules = sc.rules
@@ -151,7 +154,9 @@ def lay_out_month(scenario: Scenario, model: _MonthModel, search: PeriodicSearch
             route_id[r] = f"{m.id}-{cal.slot_label(slot)}"
             if search.routes[r]:
                 routes.append(
-                    Route(route_id[r], m.id, slot, cal.slot_label(slot), tuple(retailer_ids[c] for c in search.routes[r]))
+                    Route(
+                        route_id[r], m.id, slot, cal.slot_label(slot), tuple(retailer_ids[c] for c in search.routes[r])
+                    )
                 )
 
     visits: list[Visit] = []
@@ -160,7 +165,6 @@ def lay_out_month(scenario: Scenario, model: _MonthModel, search: PeriodicSearch
     for mi, m in enumerate(sc.managers):
         mcal = model.mcals[mi]
         office = model.n + mi
-        end = office if m.return_to_office else model.end_node
         days = _manager_days(sc, model, search, mi)
         visit_days = _make_up(sc, model, search, mi, days, notes)
 
@@ -177,8 +181,8 @@ def lay_out_month(scenario: Scenario, model: _MonthModel, search: PeriodicSearch
                         date=day,
                         seq=seq_no,
                         retailer_id=retailer_ids[c],
-                        arrival=int(round(arrival)),
-                        departure=int(round(t)),
+                        arrival=round(arrival),
+                        departure=round(t),
                         route_id=route_id[r],
                         travel_km=round(float(model.dist[prev, c]), 3),
                         makeup=makeup,
@@ -212,4 +216,3 @@ def lay_out_month(scenario: Scenario, model: _MonthModel, search: PeriodicSearch
         seed=seed,
         notes=tuple(notes),
     )
-

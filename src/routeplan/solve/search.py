@@ -22,13 +22,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .kernels import (
+    MISSING_STOP_KM,
+    OVER_KM_PER_MIN,
+    SOFT_KM_PER_MIN,
+    UNDER_KM_PER_MIN,
+    evaluate_customer,
+    route_penalty,
+)
 from .tsp import improve_order, nearest_neighbour
 
-#: Penalties, in km, that make broken limits dearer than any detour.
-OVER_KM_PER_MIN = 20.0
-UNDER_KM_PER_MIN = 5.0
-MISSING_STOP_KM = 60.0
-SOFT_KM_PER_MIN = 1.0
+#: Ruin and recreate: early rounds accept a plan up to this share of a route's cost worse.
+RR_START_THRESHOLD = 0.02
+#: Only re-order a rebuilt neighbourhood when it is at most this much (km) from being accepted.
+REORDER_MARGIN_KM = 1.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,10 @@ class PeriodicSearch:
         self.min_min = np.array([r.min_minutes for r in problem.routes], dtype=float)
         self.min_stops = np.array([r.min_stops for r in problem.routes], dtype=float)
         self.target_min = np.array([r.target_minutes for r in problem.routes], dtype=float)
+        self._dist_to = np.ascontiguousarray(problem.dist.T)
+        self._time_to = np.ascontiguousarray(problem.time.T)
+        self.cost_r = np.zeros(n_routes)
+        self.extra = 0.0
         self.km = np.zeros(n_routes)
         self.minutes = np.zeros(n_routes)
         self.stops = np.zeros(n_routes)
@@ -92,38 +103,61 @@ class PeriodicSearch:
         self.km[r] = float(self.p.dist[path[:-1], path[1:]].sum())
         self.minutes[r] = float(self.p.time[path[:-1], path[1:]].sum() + self.p.service[seq].sum()) if seq else 0.0
         self.stops[r] = len(seq)
+        self.cost_r[r] = self._route_penalty(r, self.km[r], self.minutes[r], self.stops[r])
 
-    def _rebuild_edges(self) -> None:
-        froms: list[np.ndarray] = []
-        tos: list[np.ndarray] = []
-        owners: list[np.ndarray] = []
-        for r, seq in enumerate(self.routes):
-            path = np.asarray([self.start[r], *seq, self.end[r]], dtype=np.int64)
-            froms.append(path[:-1])
-            tos.append(path[1:])
-            owners.append(np.full(len(path) - 1, r, dtype=np.int64))
-        self.ef = np.concatenate(froms)
-        self.et = np.concatenate(tos)
-        self.er = np.concatenate(owners)
-        lengths = np.array([len(s) + 1 for s in self.routes])
+    def _route_penalty(self, r: int, km: float, minutes: float, stops: float) -> float:
+        """The penalised cost of one route (the scalar twin of :meth:`penalty`)."""
+        return float(
+            route_penalty(
+                km, minutes, float(stops), self.max_min[r], self.min_min[r], self.min_stops[r], self.target_min[r]
+            )
+        )
+
+    def _route_edges(self, r: int) -> tuple[np.ndarray, np.ndarray]:
+        path = np.asarray([self.start[r], *self.routes[r], self.end[r]], dtype=np.int64)
+        return path[:-1], path[1:]
+
+    def _rebuild_edges(self, changed: set[int] | None = None) -> None:
+        """Refresh the flat edge arrays the insertion evaluation scans (only ``changed`` routes rebuilt)."""
+        cache = getattr(self, "_edges", None)
+        if cache is None or changed is None or len(cache) != len(self.routes):
+            cache = self._edges = [self._route_edges(r) for r in range(len(self.routes))]
+        else:
+            for r in changed:
+                cache[r] = self._route_edges(r)
+        self.ef = np.concatenate([e[0] for e in cache])
+        self.et = np.concatenate([e[1] for e in cache])
+        lengths = np.array([len(e[0]) for e in cache])
+        self.er = np.repeat(np.arange(len(cache)), lengths)
         self.offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         self.edge_base_km = self.p.dist[self.ef, self.et]
         self.edge_base_min = self.p.time[self.ef, self.et]
 
-    def penalty(self, km: np.ndarray, minutes: np.ndarray, stops: np.ndarray, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+    def penalty(
+        self, km: np.ndarray, minutes: np.ndarray, stops: np.ndarray, idx: np.ndarray | slice = slice(None)
+    ) -> np.ndarray:
         used = stops > 0
         over = np.maximum(0.0, minutes - self.max_min[idx])
         under = np.maximum(0.0, self.min_min[idx] - minutes) * used + self.min_min[idx] * ~used
         missing = np.maximum(0.0, self.min_stops[idx] - stops)
         soft = np.maximum(0.0, minutes - self.target_min[idx])
-        return km + OVER_KM_PER_MIN * over + UNDER_KM_PER_MIN * under + MISSING_STOP_KM * missing + SOFT_KM_PER_MIN * soft
+        return (
+            km + OVER_KM_PER_MIN * over + UNDER_KM_PER_MIN * under + MISSING_STOP_KM * missing + SOFT_KM_PER_MIN * soft
+        )
 
     def route_costs(self) -> np.ndarray:
-        return self.penalty(self.km, self.minutes, self.stops)
+        return self.cost_r
 
     def total_cost(self) -> float:
-        extra = sum(float(self.p.pattern_cost[c][k]) for c, k in enumerate(self.choice) if k >= 0)
-        return float(self.route_costs().sum()) + extra
+        return float(self.cost_r.sum()) + self.extra
+
+    def recost(self) -> None:
+        """Recompute every route's penalised cost (after its limits changed)."""
+        for r in range(len(self.routes)):
+            self.cost_r[r] = self._route_penalty(r, self.km[r], self.minutes[r], self.stops[r])
+
+    def _recount_extra(self) -> None:
+        self.extra = sum(float(self.p.pattern_cost[c][k]) for c, k in enumerate(self.choice) if k >= 0)
 
     def routes_of(self, c: int) -> list[int]:
         k = self.choice[c]
@@ -134,38 +168,23 @@ class PeriodicSearch:
 
     # ---- the pattern move --------------------------------------------
     def _evaluate(self, c: int) -> tuple[int, float, np.ndarray]:
-        """Best pattern for customer c given all others: (pattern, delta cost, insert edges)."""
-        d = self.p.dist
-        t = self.p.time
-        ins = d[self.ef, c] + d[c, self.et] - self.edge_base_km
-        best = np.minimum.reduceat(ins, self.offsets)
-        hit = np.flatnonzero(ins <= best[self.er] + 1e-12)
-        owner = self.er[hit]
-        first = hit[np.concatenate(([True], owner[1:] != owner[:-1]))]
-        ins_min = t[self.ef[first], c] + t[c, self.et[first]] - self.edge_base_min[first] + self.p.service[c]
-        cur = self.route_costs()
-        new = self.penalty(self.km + best, self.minutes + ins_min, self.stops + 1)
-        w = np.append(new - cur, 0.0)
-        removal = 0.0
-        for r in self.routes_of(c):
+        """Best pattern for customer c given all others: (pattern, delta cost, insertion edge per route)."""
+        cur = self.routes_of(c)
+        prev = np.empty(len(cur), dtype=np.int64)
+        nxt = np.empty(len(cur), dtype=np.int64)
+        for j, r in enumerate(cur):
             seq = self.routes[r]
             i = seq.index(c)
-            prev = seq[i - 1] if i > 0 else self.start[r]
-            nxt = seq[i + 1] if i + 1 < len(seq) else self.end[r]
-            rkm = d[prev, c] + d[c, nxt] - d[prev, nxt]
-            rmin = t[prev, c] + t[c, nxt] - t[prev, nxt] + self.p.service[c]
-            after = self.penalty(
-                np.array([self.km[r] - rkm]), np.array([self.minutes[r] - rmin]), np.array([self.stops[r] - 1]), np.array([r])
-            )[0]
-            delta = after - cur[r]
-            removal += delta
-            w[r] = -delta
-        pats = self.p.patterns[c]
-        totals = w[pats].sum(axis=1) + removal + self.p.pattern_cost[c]
-        if self.choice[c] >= 0:
-            totals -= self.p.pattern_cost[c][self.choice[c]]
-        k = int(np.argmin(totals))
-        return k, float(totals[k]), first
+            prev[j] = seq[i - 1] if i > 0 else self.start[r]
+            nxt[j] = seq[i + 1] if i + 1 < len(seq) else self.end[r]
+        k, delta, pos = evaluate_customer(
+            c, self.p.dist, self._dist_to, self.p.time, self._time_to, self.edge_base_km, self.edge_base_min,
+            self.p.service, self.ef, self.et, self.offsets, len(self.ef),
+            self.km, self.minutes, self.stops, self.max_min, self.min_min, self.min_stops, self.target_min,
+            self.cost_r, np.asarray(cur, dtype=np.int64), prev, nxt, self.p.patterns[c], self.p.pattern_cost[c],
+            int(self.choice[c]),
+        )  # fmt: skip
+        return int(k), float(delta), pos
 
     def _apply(self, c: int, k: int, first: np.ndarray) -> None:
         old = set(self.routes_of(c))
@@ -175,12 +194,14 @@ class PeriodicSearch:
             self._refresh(r)
             self._dirty.add(r)
         for r in new - old:
-            pos = int(first[r] - self.offsets[r])
-            self.routes[r].insert(pos, c)
+            self.routes[r].insert(int(first[r]), c)
             self._refresh(r)
             self._dirty.add(r)
+        if self.choice[c] >= 0:
+            self.extra -= float(self.p.pattern_cost[c][self.choice[c]])
+        self.extra += float(self.p.pattern_cost[c][k])
         self.choice[c] = k
-        self._rebuild_edges()
+        self._rebuild_edges(old ^ new)
 
     def insert(self, customers: list[int]) -> None:
         """Give every listed customer (currently on no route) its cheapest pattern."""
@@ -193,10 +214,12 @@ class PeriodicSearch:
             for r in self.routes_of(c):
                 self.routes[r].remove(c)
                 self._dirty.add(r)
+            if self.choice[c] >= 0:
+                self.extra -= float(self.p.pattern_cost[c][self.choice[c]])
             self.choice[c] = -1
         for r in self._dirty:
             self._refresh(r)
-        self._rebuild_edges()
+        self._rebuild_edges(set(self._dirty))
 
     def set_limits(self, routes: list[RouteSpec]) -> None:
         """Replace every route's limits (starts and ends stay)."""
@@ -205,25 +228,28 @@ class PeriodicSearch:
         self.min_min = np.array([r.min_minutes for r in routes], dtype=float)
         self.min_stops = np.array([r.min_stops for r in routes], dtype=float)
         self.target_min = np.array([r.target_minutes for r in routes], dtype=float)
+        for r in range(len(self.routes)):
+            self._refresh(r)
 
     def set_routes(self, routes: list[list[int]], choice: np.ndarray) -> None:
         self.routes = [list(s) for s in routes]
         self.choice = choice.copy()
         for r in range(len(self.routes)):
             self._refresh(r)
+        self._recount_extra()
         self._rebuild_edges()
 
     # ---- improvement -------------------------------------------------
     def reorder(self, which: set[int] | None = None) -> None:
         """2-opt / Or-opt every route in ``which`` (default: every route changed since last time)."""
-        todo = self._dirty if which is None else which
+        todo = set(self._dirty if which is None else which)
         for r in sorted(todo):
             seq = self.routes[r]
             if len(seq) > 1:
                 self.routes[r] = improve_order(self.p.dist, int(self.start[r]), seq, int(self.end[r]))
                 self._refresh(r)
         self._dirty = set()
-        self._rebuild_edges()
+        self._rebuild_edges(todo)
 
     def local_search(self, deadline: float, max_passes: int = 50) -> int:
         """Pattern moves until no customer improves; returns the moves made."""
@@ -248,17 +274,23 @@ class PeriodicSearch:
         return moves
 
     def ruin_recreate(self, deadline: float, neighbours: np.ndarray, rounds: int, size: int = 25) -> tuple[int, int]:
-        """Remove a random shop and its nearest neighbours, re-insert, keep if cheaper.
+        """Remove a random shop and its nearest neighbours, re-insert them, keep the better plan.
 
-        Runs ``rounds`` times (so a seed gives one result) unless the deadline comes first.
+        Acceptance is by a threshold that shrinks to zero over the rounds (so the
+        search can climb out of a local optimum early on); the best plan seen is
+        the one kept. Runs ``rounds`` times (so a seed gives one result) unless the
+        deadline comes first.
         """
         tried = kept = 0
         n = self.p.n_customers
-        if n == 0:
+        if n == 0 or rounds <= 0:
             return 0, 0
         size = min(size, neighbours.shape[1])
-        best_cost = self.total_cost()
+        current = self.total_cost()
+        best = (current, [list(s) for s in self.routes], self.choice.copy())
+        start_threshold = RR_START_THRESHOLD * current / max(1, len(self.routes))
         while tried < rounds and time.monotonic() < deadline:
+            threshold = start_threshold * (1 - tried / rounds)
             tried += 1
             snapshot = ([list(s) for s in self.routes], self.choice.copy())
             seed = int(self.rng.integers(n))
@@ -267,13 +299,20 @@ class PeriodicSearch:
             self.remove(group)
             order = self.rng.permutation(len(group))
             self.insert([group[i] for i in order])
-            self.reorder()
-            cost = self.total_cost()
-            if cost < best_cost - 1e-7:
-                best_cost = cost
-                kept += 1
+            if self.total_cost() < current + threshold + REORDER_MARGIN_KM:
+                self.reorder()
+                cost = self.total_cost()
             else:
+                cost = np.inf
+            if cost < current + threshold:
+                current = cost
+                kept += 1
+                if cost < best[0] - 1e-9:
+                    best = (cost, [list(s) for s in self.routes], self.choice.copy())
+            else:
+                self._dirty = set()
                 self.set_routes(*snapshot)
+        self.set_routes(best[1], best[2])
         return tried, kept
 
     def try_permutation(self, perm: dict[int, int], judge: Callable[[], float] | None = None) -> bool:

@@ -8,7 +8,11 @@ route improves in about a millisecond.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from .kernels import improve_path
 
 
 def path_length(dist: np.ndarray, start: int, stops: list[int], end: int) -> float:
@@ -31,6 +35,11 @@ def nearest_neighbour(dist: np.ndarray, start: int, stops: list[int]) -> list[in
     return order
 
 
+@functools.cache
+def _lower(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.tril_indices(n, 1)
+
+
 def _two_opt_step(dist: np.ndarray, path: np.ndarray) -> tuple[float, int, int]:
     """Best reversal of path[i..j] (1 <= i < j <= n): returns (gain, i, j)."""
     a = path[:-1]
@@ -39,7 +48,7 @@ def _two_opt_step(dist: np.ndarray, path: np.ndarray) -> tuple[float, int, int]:
     # delta[x, y]: replace edges (x, x+1), (y, y+1) by (x, y), (x+1, y+1)
     delta = dist[a[:, None], a[None, :]] + dist[b[:, None], b[None, :]] - base[:, None] - base[None, :]
     n = len(a)
-    delta[np.tril_indices(n, 1)] = 0.0
+    delta[_lower(n)] = 0.0
     k = int(np.argmin(delta))
     x, y = divmod(k, n)
     return float(-delta[x, y]), x + 1, y
@@ -76,32 +85,9 @@ def _or_opt_step(dist: np.ndarray, path: np.ndarray, seg: int) -> tuple[float, i
     return float(gain_rev.flat[kr]), int(starts[i]), int(q[j]), True
 
 
-def improve_order(dist: np.ndarray, start: int, stops: list[int], end: int, max_rounds: int = 2000) -> list[int]:
+def improve_order(dist: np.ndarray, start: int, stops: list[int], end: int, max_rounds: int = 0) -> list[int]:
     """Local optimum of 2-opt and Or-opt (segments of 1-3) from the given order."""
-    if len(stops) < 3:
-        best = list(stops)
-        if len(stops) == 2 and path_length(dist, start, best[::-1], end) < path_length(dist, start, best, end):
-            best.reverse()
-        return best
-    path = np.asarray([start, *stops, end])
-    eps = 1e-9
-    for _ in range(max_rounds):
-        gain, i, j = _two_opt_step(dist, path)
-        if gain > eps:
-            path[i : j + 1] = path[i : j + 1][::-1].copy()
-            continue
-        moved = False
-        for seg in (1, 2, 3):
-            gain, i, q, rev = _or_opt_step(dist, path, seg)
-            if gain > eps:
-                segment = path[i : i + seg].copy()
-                if rev:
-                    segment = segment[::-1]
-                rest = np.concatenate([path[:i], path[i + seg :]])
-                at = q + 1 if q < i else q + 1 - seg
-                path = np.concatenate([rest[:at], segment, rest[at:]])
-                moved = True
-                break
-        if not moved:
-            break
-    return [int(x) for x in path[1:-1]]
+    if len(stops) < 2:
+        return list(stops)
+    path = np.asarray([start, *stops, end], dtype=np.int64)
+    return [int(x) for x in improve_path(dist, path)[1:-1]]

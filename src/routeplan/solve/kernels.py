@@ -1,0 +1,187 @@
+"""Compiled inner loops of the search (numba).
+
+Scoring one customer against every route and every pattern, and improving one
+route's order, are the two loops the search spends its time in. In numpy they
+were dominated by call overhead (dozens of tiny array operations per customer),
+so they are compiled with numba: no C compiler needed, and the functions stay
+readable Python. ``cache=True`` keeps the machine code between runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+#: Penalties, in km, that make broken limits dearer than any detour.
+OVER_KM_PER_MIN = 20.0
+UNDER_KM_PER_MIN = 5.0
+MISSING_STOP_KM = 60.0
+SOFT_KM_PER_MIN = 1.0
+
+
+@njit(cache=True)
+def route_penalty(km, minutes, stops, max_min, min_min, min_stops, target_min):
+    """Penalised cost of one route: km plus the price of every broken limit."""
+    over = minutes - max_min
+    over = over if over > 0.0 else 0.0
+    if stops > 0:
+        under = min_min - minutes
+        under = under if under > 0.0 else 0.0
+    else:
+        under = min_min
+    missing = min_stops - stops
+    missing = missing if missing > 0.0 else 0.0
+    soft = minutes - target_min
+    soft = soft if soft > 0.0 else 0.0
+    return km + OVER_KM_PER_MIN * over + UNDER_KM_PER_MIN * under + MISSING_STOP_KM * missing + SOFT_KM_PER_MIN * soft
+
+
+@njit(cache=True)
+def evaluate_customer(
+    c,
+    dist,
+    dist_to,
+    tmat,
+    time_to,
+    base_km,
+    base_min,
+    service,
+    ef,
+    et,
+    offsets,
+    n_edges,
+    km,
+    minutes,
+    stops,
+    max_min,
+    min_min,
+    min_stops,
+    target_min,
+    cost_r,
+    cur_routes,
+    cur_prev,
+    cur_next,
+    pats,
+    pcost,
+    cur_k,
+):
+    """Best pattern for customer c with every other customer fixed.
+
+    ``dist_to`` and ``time_to`` are the transposed matrices (row c = everything *to* c),
+    so both lookups per edge read one contiguous row. Returns ``(pattern index,
+    change in penalised cost, best insertion edge per route)``.
+    """
+    from_c = dist[c]
+    to_c = dist_to[c]
+    n_routes = len(offsets)
+    pos = np.empty(n_routes, dtype=np.int64)
+    w = np.empty(n_routes + 1)
+    w[n_routes] = 0.0
+    for r in range(n_routes):
+        lo = offsets[r]
+        hi = offsets[r + 1] if r + 1 < n_routes else n_edges
+        best = 1e300
+        at = lo
+        for e in range(lo, hi):
+            delta = to_c[ef[e]] + from_c[et[e]] - base_km[e]
+            if delta < best:
+                best = delta
+                at = e
+        dmin = time_to[c, ef[at]] + tmat[c, et[at]] - base_min[at] + service[c]
+        pos[r] = at - lo
+        w[r] = (
+            route_penalty(
+                km[r] + best, minutes[r] + dmin, stops[r] + 1.0, max_min[r], min_min[r], min_stops[r], target_min[r]
+            )
+            - cost_r[r]
+        )
+    removal = 0.0
+    for j in range(len(cur_routes)):
+        r = cur_routes[j]
+        p = cur_prev[j]
+        q = cur_next[j]
+        rkm = dist[p, c] + dist[c, q] - dist[p, q]
+        rmin = tmat[p, c] + tmat[c, q] - tmat[p, q] + service[c]
+        after = route_penalty(
+            km[r] - rkm, minutes[r] - rmin, stops[r] - 1.0, max_min[r], min_min[r], min_stops[r], target_min[r]
+        )
+        delta = after - cost_r[r]
+        removal += delta
+        w[r] = -delta
+    base = pcost[cur_k] if cur_k >= 0 else 0.0
+    best_k = 0
+    best_total = 1e300
+    for k in range(pats.shape[0]):
+        total = removal + pcost[k] - base
+        for j in range(pats.shape[1]):
+            r = pats[k, j]
+            if r >= 0:
+                total += w[r]
+        if total < best_total:
+            best_total = total
+            best_k = k
+    return best_k, best_total, pos
+
+
+@njit(cache=True)
+def improve_path(dist, path):
+    """2-opt and Or-opt (segments of 1-3, either direction) on an open path with fixed ends.
+
+    First-improvement sweeps until no move gains; returns the improved path.
+    """
+    n = len(path)
+    path = path.copy()
+    eps = 1e-9
+    improved = True
+    while improved:
+        improved = False
+        # 2-opt: reverse path[i..j]
+        for i in range(1, n - 2):
+            a = path[i - 1]
+            b = path[i]
+            for j in range(i + 1, n - 1):
+                c = path[j]
+                d = path[j + 1]
+                gain = dist[a, b] + dist[c, d] - dist[a, c] - dist[b, d]
+                if gain > eps:
+                    path[i : j + 1] = path[i : j + 1][::-1].copy()
+                    improved = True
+                    b = path[i]
+        # Or-opt: move path[i..i+seg-1] between path[q], path[q+1]
+        for seg in range(1, 4):
+            i = 1
+            while i + seg <= n - 1:
+                first = path[i]
+                last = path[i + seg - 1]
+                before = path[i - 1]
+                after = path[i + seg]
+                removal = dist[before, first] + dist[last, after] - dist[before, after]
+                best_gain = eps
+                best_q = -1
+                best_rev = False
+                for q in range(0, n - 1):
+                    if i - 1 <= q <= i + seg - 1:
+                        continue
+                    u = path[q]
+                    v = path[q + 1]
+                    fwd = removal - (dist[u, first] + dist[last, v] - dist[u, v])
+                    if fwd > best_gain:
+                        best_gain = fwd
+                        best_q = q
+                        best_rev = False
+                    rev = removal - (dist[u, last] + dist[first, v] - dist[u, v])
+                    if rev > best_gain:
+                        best_gain = rev
+                        best_q = q
+                        best_rev = True
+                if best_q >= 0:
+                    segment = path[i : i + seg].copy()
+                    if best_rev:
+                        segment = segment[::-1].copy()
+                    rest = np.concatenate((path[:i], path[i + seg :]))
+                    at = best_q + 1 if best_q < i else best_q + 1 - seg
+                    path = np.concatenate((rest[:at], segment, rest[at:]))
+                    improved = True
+                else:
+                    i += 1
+    return path
