@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .check import check_plan, summarize
-from .errors import InputError, RouteplanError
+from .errors import RouteplanError
 from .model import Scenario
 from .plan import Plan
 from .read import read_plan, read_scenario
@@ -129,11 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (so tests can call it)."""
     try:
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except InputError as exc:
-        err.print(f"error: {exc}", markup=False)
-        return EXIT_INPUT
-    except RouteplanError as exc:
-        err.print(f"error: {exc}", markup=False)
+    except RouteplanError as exc:  # InputError included: one plain line, never wrapped
+        sys.stderr.write(f"error: {exc}\n")
         return EXIT_INPUT
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)

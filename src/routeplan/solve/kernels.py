@@ -20,7 +20,7 @@ SOFT_KM_PER_MIN = 1.0
 
 
 @njit(cache=True)
-def route_penalty(km, minutes, stops, max_min, min_min, min_stops, target_min):
+def route_penalty(km, minutes, stops, max_min, min_min, min_stops, target_min, under_weight):
     """Penalised cost of one route: km plus the price of every broken limit."""
     over = minutes - max_min
     over = over if over > 0.0 else 0.0
@@ -33,7 +33,7 @@ def route_penalty(km, minutes, stops, max_min, min_min, min_stops, target_min):
     missing = missing if missing > 0.0 else 0.0
     soft = minutes - target_min
     soft = soft if soft > 0.0 else 0.0
-    return km + OVER_KM_PER_MIN * over + UNDER_KM_PER_MIN * under + MISSING_STOP_KM * missing + SOFT_KM_PER_MIN * soft
+    return km + OVER_KM_PER_MIN * over + under_weight * under + MISSING_STOP_KM * missing + SOFT_KM_PER_MIN * soft
 
 
 @njit(cache=True)
@@ -64,6 +64,9 @@ def evaluate_customer(
     pats,
     pcost,
     cur_k,
+    mk_targets,
+    mk_runs,
+    under_weight,
 ):
     """Best pattern for customer c with every other customer fixed.
 
@@ -77,6 +80,7 @@ def evaluate_customer(
     pos = np.empty(n_routes, dtype=np.int64)
     w = np.empty(n_routes + 1)
     w[n_routes] = 0.0
+    best_km = np.empty(n_routes)
     for r in range(n_routes):
         lo = offsets[r]
         hi = offsets[r + 1] if r + 1 < n_routes else n_edges
@@ -89,9 +93,17 @@ def evaluate_customer(
                 at = e
         dmin = time_to[c, ef[at]] + tmat[c, et[at]] - base_min[at] + service[c]
         pos[r] = at - lo
+        best_km[r] = best
         w[r] = (
             route_penalty(
-                km[r] + best, minutes[r] + dmin, stops[r] + 1.0, max_min[r], min_min[r], min_stops[r], target_min[r]
+                km[r] + best,
+                minutes[r] + dmin,
+                stops[r] + 1.0,
+                max_min[r],
+                min_min[r],
+                min_stops[r],
+                target_min[r],
+                under_weight,
             )
             - cost_r[r]
         )
@@ -103,12 +115,32 @@ def evaluate_customer(
         rkm = dist[p, c] + dist[c, q] - dist[p, q]
         rmin = tmat[p, c] + tmat[c, q] - tmat[p, q] + service[c]
         after = route_penalty(
-            km[r] - rkm, minutes[r] - rmin, stops[r] - 1.0, max_min[r], min_min[r], min_stops[r], target_min[r]
+            km[r] - rkm,
+            minutes[r] - rmin,
+            stops[r] - 1.0,
+            max_min[r],
+            min_min[r],
+            min_stops[r],
+            target_min[r],
+            under_weight,
         )
         delta = after - cost_r[r]
         removal += delta
         w[r] = -delta
+    # a route that loses runs sends c to other days of that week: price the cheapest one
+    mk = np.zeros(n_routes + 1)
+    for r in range(n_routes):
+        if mk_runs[r] > 0.0:
+            cheapest = 1e300
+            for j in range(mk_targets.shape[1]):
+                t = mk_targets[r, j]
+                if t >= 0 and best_km[t] < cheapest:
+                    cheapest = best_km[t]
+            if cheapest < 1e300:
+                mk[r] = mk_runs[r] * (cheapest if cheapest > 0.0 else 0.0)
     base = pcost[cur_k] if cur_k >= 0 else 0.0
+    for j in range(len(cur_routes)):
+        base += mk[cur_routes[j]]
     best_k = 0
     best_total = 1e300
     for k in range(pats.shape[0]):
@@ -116,7 +148,7 @@ def evaluate_customer(
         for j in range(pats.shape[1]):
             r = pats[k, j]
             if r >= 0:
-                total += w[r]
+                total += w[r] + mk[r]
         if total < best_total:
             best_total = total
             best_k = k
@@ -185,3 +217,28 @@ def improve_path(dist, path):
                 else:
                     i += 1
     return path
+
+
+@njit(cache=True)
+def makeup_cost(pairs, dist, dist_to, ef, et, offsets, n_edges, base_km, mk_targets, mk_runs):
+    """Km of make-up visits: for each (customer, lost route) pair, the cheapest insertion
+    into a route of that week, times the runs lost."""
+    n_routes = len(offsets)
+    total = 0.0
+    for i in range(pairs.shape[0]):
+        c = pairs[i, 0]
+        r = pairs[i, 1]
+        cheapest = 1e300
+        for j in range(mk_targets.shape[1]):
+            t = mk_targets[r, j]
+            if t < 0:
+                continue
+            lo = offsets[t]
+            hi = offsets[t + 1] if t + 1 < n_routes else n_edges
+            for e in range(lo, hi):
+                delta = dist_to[c, ef[e]] + dist[c, et[e]] - base_km[e]
+                if delta < cheapest:
+                    cheapest = delta
+        if cheapest < 1e300 and cheapest > 0.0:
+            total += mk_runs[r] * cheapest
+    return total

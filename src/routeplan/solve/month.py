@@ -21,6 +21,8 @@ from ..geo import local_xy_km
 from ..model import Scenario
 from ..plan import Plan
 from ..travel import GreatCircleTravel, TravelModel
+from .kernels import UNDER_KM_PER_MIN
+from .ordering import ortools_order
 from .patterns import ManagerCalendar, PatternFit, valid_patterns
 from .schedule import lay_out_month, makeup_load
 from .search import PeriodicSearch, Problem, RouteSpec
@@ -38,8 +40,21 @@ SAFETY_MINUTES = 3.0
 LOST_RUN_SLACK_MINUTES = 30.0
 #: Field-time margin for managers who drive back to the office (the return leg is not field time).
 RETURN_MARGIN_MINUTES = 20.0
-#: Ruin-and-recreate rounds per second of time limit and per worker (calibrated on 2 cores).
-RUIN_ROUNDS_PER_SECOND = 250
+#: While routes take shape, a minute of field time short of the minimum costs less than the
+#: km it would take to drive it (1 km = 2.4 min at 25 km/h), so days are filled with
+#: visits, not detours; the full weight returns for the last phase.
+FILL_UNDER_KM_PER_MIN = 0.4
+#: Share of the time limit for the whole-plan phase before the per-manager one.
+PHASE_A_SHARE = 0.45
+#: Share of the time limit the per-manager phase is sized for (the whole-plan phase before it
+#: usually converges well within its share).
+PHASE_B_SHARE = 0.65
+#: The per-manager phase is sized for this many cores; more cores finish it sooner.
+REFERENCE_CORES = 2
+#: Time OR-Tools takes to polish one route's order (it runs when the time limit leaves room).
+POLISH_SECONDS_PER_ROUTE = 0.3
+#: Ruin-and-recreate rounds per second of time limit and per core (measured on the reference machine).
+RUIN_ROUNDS_PER_SECOND = 300
 NEIGHBOURS = 30
 #: Share of the time limit kept for the last whole-plan pass (moves between managers, make-up room).
 FINAL_SHARE = 0.2
@@ -68,16 +83,21 @@ class _Part:
     rounds: int
     seed: int
     deadline_s: float
+    polish: bool = True
+    under_weight: float = 0.0
 
 
 def _improve_part(part: _Part) -> tuple[list[list[int]], np.ndarray]:
     search = PeriodicSearch(part.problem, seed=part.seed)
+    search.under_weight = part.under_weight
     search.set_routes(part.routes, part.choice)
     deadline = time.monotonic() + part.deadline_s
     search.local_search(deadline)
     nb = _neighbours(part.problem.dist, part.problem.n_customers)
     search.ruin_recreate(deadline, nb, rounds=part.rounds)
     search.local_search(deadline)
+    if part.polish:
+        search.polish_orders(ortools_order)
     return search.routes, search.choice
 
 
@@ -204,10 +224,42 @@ class MonthModel:
                     reserve[r] = max(reserve[r], minutes)
         return reserve
 
-    def problem(self, reserve: np.ndarray) -> Problem:
-        return Problem(self.dist, self.time, self.service, self.route_specs(reserve), self.patterns, self.pattern_cost)
+    def makeup_structure(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per route: the routes of the days its lost runs are made up on, and how many runs it loses."""
+        cal = self.sc.calendar
+        targets: list[list[int]] = []
+        runs = np.zeros(self.k * self.s)
+        for mi, mcal in enumerate(self.mcals):
+            for slot in range(self.s):
+                mine: set[int] = set()
+                for day in mcal.runs(slot)[1]:
+                    days = mcal.makeup_days(day)
+                    if days:
+                        runs[mi * self.s + slot] += 1
+                        mine.update(mi * self.s + cal.slot_of(d) for d in days)  # type: ignore[operator]
+                targets.append(sorted(mine))
+        width = max(1, max(len(t) for t in targets))
+        arr = np.full((len(targets), width), -1, dtype=np.int64)
+        for r, t in enumerate(targets):
+            arr[r, : len(t)] = t
+        return arr, runs
 
-    def part(self, mi: int, search: PeriodicSearch, rounds: int, seed: int, seconds: float) -> tuple[_Part, np.ndarray]:
+    def problem(self, reserve: np.ndarray) -> Problem:
+        targets, runs = self.makeup_structure()
+        return Problem(
+            self.dist,
+            self.time,
+            self.service,
+            self.route_specs(reserve),
+            self.patterns,
+            self.pattern_cost,
+            targets,
+            runs,
+        )
+
+    def part(
+        self, mi: int, search: PeriodicSearch, rounds: int, seed: int, seconds: float, polish: bool
+    ) -> tuple[_Part, np.ndarray]:
         """Manager ``mi``'s routes and shops as a stand-alone problem; returns it and its shop ids."""
         lo, hi = mi * self.s, (mi + 1) * self.s
         customers = np.array(
@@ -239,9 +291,13 @@ class MonthModel:
             )
             for sp in search.p.routes[lo:hi]
         ]
-        problem = Problem(dist, tmin, self.service[nodes], specs, pats, costs)
+        full_targets, full_runs = search.p.makeup_targets, search.p.makeup_runs
+        assert full_targets is not None and full_runs is not None
+        sub_targets = full_targets[lo:hi].copy()
+        sub_targets[sub_targets >= 0] -= lo
+        problem = Problem(dist, tmin, self.service[nodes], specs, pats, costs, sub_targets, full_runs[lo:hi].copy())
         routes = [[local[c] for c in search.routes[r]] for r in range(lo, hi)]
-        return _Part(problem, routes, choice, rounds, seed, seconds), customers
+        return _Part(problem, routes, choice, rounds, seed, seconds, polish, search.under_weight), customers
 
 
 def _positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -404,6 +460,7 @@ def plan_month(
     model = MonthModel(scenario, travel)
     reserve = model.initial_reserve()
     search = PeriodicSearch(model.problem(reserve), seed=seed)
+    search.under_weight = FILL_UNDER_KM_PER_MIN
     say("territories and routes", 0.08)
     routes, choice = routes_from_groups(model, *cluster_groups(model, rng))
     search.set_routes(routes, choice)
@@ -414,13 +471,23 @@ def plan_month(
     search.local_search(t0 + 0.3 * budget)
     if _swap_slots(model, search):
         search.local_search(t0 + 0.35 * budget)
-    reserve = _settle_reserve(scenario, model, search, reserve, t0 + 0.45 * budget)
+    reserve = _settle_reserve(scenario, model, search, reserve, t0 + PHASE_A_SHARE * budget)
 
     say("improving each manager's routes", 0.45)
     workers = min(params.n_workers(), model.k)
+    # The number of rounds depends on the time limit only, never on the clock, so a
+    # seed gives one plan; the deadline is a safety net on a slower machine.
+    planned = budget * PHASE_B_SHARE
+    polish_s = POLISH_SECONDS_PER_ROUTE * model.s * model.k / REFERENCE_CORES
+    polish = planned > 2 * polish_s
+    if polish:
+        planned -= polish_s
+    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * planned * REFERENCE_CORES / model.k))
     left = max(0.5, deadline - time.monotonic() - FINAL_SHARE * budget)
-    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * left * workers / model.k))
-    parts = [model.part(mi, search, rounds, seed * 1000 + mi, left * workers / model.k) for mi in range(model.k)]
+    parts = [
+        model.part(mi, search, rounds, seed * 1000 + mi, left * workers / model.k + 1.0, polish)
+        for mi in range(model.k)
+    ]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_improve_part, [p for p, _ in parts]))
@@ -440,6 +507,8 @@ def plan_month(
             new_choice[cust] = int(match[0])
     search.set_routes(new_routes, new_choice)
     say("balancing across managers", 0.9)
+    search.under_weight = UNDER_KM_PER_MIN
+    search.recost()
     final = deadline - 0.5 * FINAL_SHARE * budget
     search.local_search(final)
     _settle_reserve(scenario, model, search, reserve, deadline)

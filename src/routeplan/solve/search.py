@@ -28,6 +28,7 @@ from .kernels import (
     SOFT_KM_PER_MIN,
     UNDER_KM_PER_MIN,
     evaluate_customer,
+    makeup_cost,
     route_penalty,
 )
 from .tsp import improve_order, nearest_neighbour
@@ -63,6 +64,16 @@ class Problem:
     patterns: list[np.ndarray]
     #: per customer: a cost in km added when that pattern is used
     pattern_cost: list[np.ndarray]
+    #: per route: the routes its lost runs are made up on (-1 padded), and how many runs it loses
+    makeup_targets: np.ndarray | None = None
+    makeup_runs: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        n_routes = len(self.routes)
+        if self.makeup_targets is None:
+            self.makeup_targets = np.full((n_routes, 1), -1, dtype=np.int64)
+        if self.makeup_runs is None:
+            self.makeup_runs = np.zeros(n_routes)
 
     @property
     def n_customers(self) -> int:
@@ -86,6 +97,9 @@ class PeriodicSearch:
         self.target_min = np.array([r.target_minutes for r in problem.routes], dtype=float)
         self._dist_to = np.ascontiguousarray(problem.dist.T)
         self._time_to = np.ascontiguousarray(problem.time.T)
+        #: km per minute of field time below the minimum; a phase may lower it so that
+        #: days are filled with visits rather than with driving
+        self.under_weight = UNDER_KM_PER_MIN
         self.cost_r = np.zeros(n_routes)
         self.extra = 0.0
         self.km = np.zeros(n_routes)
@@ -109,7 +123,14 @@ class PeriodicSearch:
         """The penalised cost of one route (the scalar twin of :meth:`penalty`)."""
         return float(
             route_penalty(
-                km, minutes, float(stops), self.max_min[r], self.min_min[r], self.min_stops[r], self.target_min[r]
+                km,
+                minutes,
+                float(stops),
+                self.max_min[r],
+                self.min_min[r],
+                self.min_stops[r],
+                self.target_min[r],
+                self.under_weight,
             )
         )
 
@@ -142,14 +163,27 @@ class PeriodicSearch:
         missing = np.maximum(0.0, self.min_stops[idx] - stops)
         soft = np.maximum(0.0, minutes - self.target_min[idx])
         return (
-            km + OVER_KM_PER_MIN * over + UNDER_KM_PER_MIN * under + MISSING_STOP_KM * missing + SOFT_KM_PER_MIN * soft
+            km + OVER_KM_PER_MIN * over + self.under_weight * under + MISSING_STOP_KM * missing + SOFT_KM_PER_MIN * soft
         )
 
     def route_costs(self) -> np.ndarray:
         return self.cost_r
 
     def total_cost(self) -> float:
-        return float(self.cost_r.sum()) + self.extra
+        return float(self.cost_r.sum()) + self.extra + self.makeup_km()
+
+    def makeup_km(self) -> float:
+        """Estimated km of make-up visits (cheapest insertion of each shop of a lost run)."""
+        runs = self.p.makeup_runs
+        assert runs is not None and self.p.makeup_targets is not None
+        lost = np.flatnonzero(runs > 0)
+        if not len(lost):
+            return 0.0
+        pairs = np.array([(c, r) for r in lost for c in self.routes[r]], dtype=np.int64).reshape(-1, 2)
+        return float(
+            makeup_cost(pairs, self.p.dist, self._dist_to, self.ef, self.et, self.offsets, len(self.ef),
+                        self.edge_base_km, self.p.makeup_targets, runs)
+        )  # fmt: skip
 
     def recost(self) -> None:
         """Recompute every route's penalised cost (after its limits changed)."""
@@ -182,7 +216,7 @@ class PeriodicSearch:
             self.p.service, self.ef, self.et, self.offsets, len(self.ef),
             self.km, self.minutes, self.stops, self.max_min, self.min_min, self.min_stops, self.target_min,
             self.cost_r, np.asarray(cur, dtype=np.int64), prev, nxt, self.p.patterns[c], self.p.pattern_cost[c],
-            int(self.choice[c]),
+            int(self.choice[c]), self.p.makeup_targets, self.p.makeup_runs, self.under_weight,
         )  # fmt: skip
         return int(k), float(delta), pos
 
@@ -223,7 +257,10 @@ class PeriodicSearch:
 
     def set_limits(self, routes: list[RouteSpec]) -> None:
         """Replace every route's limits (starts and ends stay)."""
-        self.p = Problem(self.p.dist, self.p.time, self.p.service, routes, self.p.patterns, self.p.pattern_cost)
+        self.p = Problem(
+            self.p.dist, self.p.time, self.p.service, routes, self.p.patterns, self.p.pattern_cost,
+            self.p.makeup_targets, self.p.makeup_runs,
+        )  # fmt: skip
         self.max_min = np.array([r.max_minutes for r in routes], dtype=float)
         self.min_min = np.array([r.min_minutes for r in routes], dtype=float)
         self.min_stops = np.array([r.min_stops for r in routes], dtype=float)
@@ -250,6 +287,22 @@ class PeriodicSearch:
                 self._refresh(r)
         self._dirty = set()
         self._rebuild_edges(todo)
+
+    def polish_orders(self, order_fn: Callable[[np.ndarray, int, list[int], int], list[int]]) -> None:
+        """Re-order every route with ``order_fn``; keep its order only where it is shorter."""
+        for r, seq in enumerate(self.routes):
+            if len(seq) < 4:
+                continue
+            candidate = order_fn(self.p.dist, int(self.start[r]), seq, int(self.end[r]))
+            if sorted(candidate) != sorted(seq):
+                continue
+            old_km = self.km[r]
+            self.routes[r] = candidate
+            self._refresh(r)
+            if self.km[r] >= old_km - 1e-9:
+                self.routes[r] = seq
+                self._refresh(r)
+        self._rebuild_edges()
 
     def local_search(self, deadline: float, max_passes: int = 50) -> int:
         """Pattern moves until no customer improves; returns the moves made."""

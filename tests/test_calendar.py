@@ -1,0 +1,60 @@
+"""The month's calendar: slots of the cycle, working days, spacing rules."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from routeplan.calendar import Calendar, min_gap_days, parse_weekday, required_gap_days
+from routeplan.solve.patterns import ManagerCalendar, pattern_dates, valid_patterns
+
+DEC = Calendar(2026, 12, (0, 1, 2, 3, 4), frozenset({date(2026, 12, 25)}), 2)
+
+
+def test_slots_repeat_every_cycle():
+    assert DEC.n_slots == 10
+    assert DEC.slot_of(date(2026, 12, 1)) == DEC.slot_of(date(2026, 12, 15)) == DEC.slot_of(date(2026, 12, 29))
+    assert DEC.slot_of(date(2026, 12, 1)) != DEC.slot_of(date(2026, 12, 8))
+    assert DEC.slot_of(date(2026, 12, 5)) is None  # Saturday
+    assert DEC.slot_label(DEC.slot_of(date(2026, 12, 8))) == "W2-Tue"
+
+
+def test_working_days_skip_holidays_and_days_off():
+    days = DEC.working_days(frozenset({date(2026, 12, 16)}))
+    assert len(days) == 21
+    assert date(2026, 12, 25) not in days and date(2026, 12, 16) not in days
+
+
+def test_gap_rule():
+    assert required_gap_days(2, 31, None) == 10
+    assert required_gap_days(4, 31, None) == 6
+    assert required_gap_days(2, 31, 7) == 7
+    assert min_gap_days([date(2026, 12, 1), date(2026, 12, 15), date(2026, 12, 3)]) == 2
+    assert parse_weekday("thursday") == 3
+    with pytest.raises(ValueError):
+        parse_weekday("someday")
+
+
+def test_lost_friday_is_made_up_in_its_week():
+    mcal = ManagerCalendar(DEC, frozenset())
+    friday_w2 = DEC.slot_of(date(2026, 12, 11))
+    fit = pattern_dates(mcal, [friday_w2], frozenset(), None)
+    assert fit is not None
+    assert fit.dates[0] == date(2026, 12, 11)
+    assert date(2026, 12, 21) <= fit.dates[1] <= date(2026, 12, 24)
+
+
+def test_class_a_patterns_are_weekly():
+    mcal = ManagerCalendar(DEC, frozenset())
+    fits = valid_patterns(mcal, 4, frozenset(), None, extra=0)
+    assert fits
+    for fit in fits:
+        assert len(fit.dates) >= 4
+        assert min_gap_days(fit.dates) >= required_gap_days(len(fit.dates), 31, None)
+
+
+def test_closed_weekday_excludes_slots():
+    mcal = ManagerCalendar(DEC, frozenset())
+    for fit in valid_patterns(mcal, 2, frozenset({0}), None):
+        assert all(d.weekday() != 0 for d in fit.dates)

@@ -1,0 +1,105 @@
+"""The command line: plan, check, validate; bad input gives one line and exit 2, and writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from routeplan.cli import main
+from routeplan.write import defuse, restore
+
+EVIL = '=HYPERLINK("http://evil.example","x")'
+
+
+@pytest.fixture(scope="module")
+def planned(tmp_path_factory) -> tuple[Path, Path]:
+    """The tiny scenario with a formula-like shop name, planned once through the CLI."""
+    from conftest import TINY
+
+    scen = tmp_path_factory.mktemp("scen") / "tiny"
+    import shutil
+
+    shutil.copytree(TINY, scen)
+    rows = list(csv.reader((scen / "retailers.csv").read_text(encoding="utf-8").splitlines()))
+    rows[1][1] = EVIL
+    rows[2][1] = "@SUM(A1:A9)"
+    with (scen / "retailers.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    out = tmp_path_factory.mktemp("out") / "plan"
+    assert main(["plan", str(scen), "-o", str(out), "--time-limit", "5", "--workers", "1", "--quiet"]) == 0
+    return scen, out
+
+
+def test_plan_writes_every_output(planned):
+    _, out = planned
+    for name in ("visits.csv", "calls.csv", "summary.json", "schedule.xlsx"):
+        assert (out / name).stat().st_size > 0
+    header = (out / "visits.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:7] == ["manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id"]
+    doc = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert doc["feasible"] is True and doc["violation_count"] == 0
+    assert doc["kpis"]["total"]["visits"] == len((out / "visits.csv").read_text().splitlines()) - 1
+    assert not list(out.glob(".routeplan-*")), "temporary folder left behind"
+
+
+def test_check_command_agrees(planned):
+    scen, out = planned
+    assert main(["check", str(scen), str(out)]) == 0
+
+
+def test_check_command_finds_a_broken_plan(planned, tmp_path):
+    scen, out = planned
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    lines = (out / "visits.csv").read_text(encoding="utf-8").splitlines()
+    (broken / "visits.csv").write_text("\n".join(lines[:1] + lines[2:]) + "\n", encoding="utf-8")
+    (broken / "calls.csv").write_text((out / "calls.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["check", str(scen), str(broken)]) == 1
+
+
+def test_formula_injection_is_defused(planned):
+    _, out = planned
+    text = (out / "visits.csv").read_text(encoding="utf-8")
+    assert "'" + EVIL.replace('"', '""') in text
+    assert "'@SUM(A1:A9)" in text
+    wb = load_workbook(out / "schedule.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    hits = [c for c in cells if EVIL in c.value]
+    assert hits
+    assert all(c.data_type == "s" for c in hits)  # text, never a formula
+    assert len(wb.sheetnames) == 3  # overview + one per manager
+
+
+def test_defuse_round_trip():
+    for text in ["=1+1", "+86 28 1234", "-x", "@a", "plain", "'quoted"]:
+        assert restore(defuse(text)) == text
+
+
+def test_bad_input_one_line_exit_2_nothing_written(tiny_copy, tmp_path):
+    path = tiny_copy / "retailers.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace("30.", "3x.", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "routeplan.cli", "plan", str(tiny_copy), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    err = proc.stderr.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert "retailers.csv:4" in err and "'lat'" in err
+    assert not out.exists()
+
+
+def test_validate(tiny_copy):
+    assert main(["validate", str(tiny_copy)]) == 0
+    assert main(["validate", str(tiny_copy / "missing")]) == 2
