@@ -27,7 +27,7 @@ EXIT_INPUT = 2
 EXIT_VIOLATIONS = 1
 
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 def _kpi_table(scenario: Scenario, plan: Plan) -> Table:
