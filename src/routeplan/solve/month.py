@@ -21,7 +21,7 @@ from ..geo import local_xy_km
 from ..model import Scenario
 from ..plan import Plan
 from ..travel import GreatCircleTravel, TravelModel
-from .kernels import UNDER_KM_PER_MIN
+from .kernels import UNDER_KM_PER_MIN, warm_up
 from .ordering import ortools_order
 from .patterns import ManagerCalendar, PatternFit, valid_patterns
 from .schedule import lay_out_month, makeup_load
@@ -48,13 +48,13 @@ FILL_UNDER_KM_PER_MIN = 0.4
 PHASE_A_SHARE = 0.45
 #: Share of the time limit the per-manager phase is sized for (the whole-plan phase before it
 #: usually converges well within its share).
-PHASE_B_SHARE = 0.65
+PHASE_B_SHARE = 0.55
 #: The per-manager phase is sized for this many cores; more cores finish it sooner.
 REFERENCE_CORES = 2
 #: Time OR-Tools takes to polish one route's order (it runs when the time limit leaves room).
 POLISH_SECONDS_PER_ROUTE = 0.3
 #: Ruin-and-recreate rounds per second of time limit and per core (measured on the reference machine).
-RUIN_ROUNDS_PER_SECOND = 300
+RUIN_ROUNDS_PER_SECOND = 250
 NEIGHBOURS = 30
 #: Share of the time limit kept for the last whole-plan pass (moves between managers, make-up room).
 FINAL_SHARE = 0.2
@@ -82,16 +82,18 @@ class _Part:
     choice: np.ndarray
     rounds: int
     seed: int
-    deadline_s: float
+    #: time.monotonic() value at which the part stops, whatever it has left to do
+    deadline: float
     polish: bool = True
     under_weight: float = 0.0
 
 
 def _improve_part(part: _Part) -> tuple[list[list[int]], np.ndarray]:
+    warm_up()
     search = PeriodicSearch(part.problem, seed=part.seed)
     search.under_weight = part.under_weight
     search.set_routes(part.routes, part.choice)
-    deadline = time.monotonic() + part.deadline_s
+    deadline = part.deadline
     search.local_search(deadline)
     nb = _neighbours(part.problem.dist, part.problem.n_customers)
     search.ruin_recreate(deadline, nb, rounds=part.rounds)
@@ -258,7 +260,7 @@ class MonthModel:
         )
 
     def part(
-        self, mi: int, search: PeriodicSearch, rounds: int, seed: int, seconds: float, polish: bool
+        self, mi: int, search: PeriodicSearch, rounds: int, seed: int, stop_at: float, polish: bool
     ) -> tuple[_Part, np.ndarray]:
         """Manager ``mi``'s routes and shops as a stand-alone problem; returns it and its shop ids."""
         lo, hi = mi * self.s, (mi + 1) * self.s
@@ -297,7 +299,7 @@ class MonthModel:
         sub_targets[sub_targets >= 0] -= lo
         problem = Problem(dist, tmin, self.service[nodes], specs, pats, costs, sub_targets, full_runs[lo:hi].copy())
         routes = [[local[c] for c in search.routes[r]] for r in range(lo, hi)]
-        return _Part(problem, routes, choice, rounds, seed, seconds, polish, search.under_weight), customers
+        return _Part(problem, routes, choice, rounds, seed, stop_at, polish, search.under_weight), customers
 
 
 def _positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -448,6 +450,7 @@ def plan_month(
     The result always comes back, feasible or not; :func:`routeplan.check.check_plan`
     says which rules it keeps.
     """
+    warm_up()
     params = params or PlanParams()
     travel = travel or GreatCircleTravel.from_rules(scenario.rules)
     say = progress or (lambda stage, frac: None)
@@ -482,12 +485,10 @@ def plan_month(
     polish = planned > 2 * polish_s
     if polish:
         planned -= polish_s
-    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * planned * REFERENCE_CORES / model.k))
-    left = max(0.5, deadline - time.monotonic() - FINAL_SHARE * budget)
-    parts = [
-        model.part(mi, search, rounds, seed * 1000 + mi, left * workers / model.k + 1.0, polish)
-        for mi in range(model.k)
-    ]
+    batches = -(-model.k // REFERENCE_CORES)  # managers are improved REFERENCE_CORES at a time
+    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * planned / batches))
+    stop_at = deadline - FINAL_SHARE * budget
+    parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish) for mi in range(model.k)]
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_improve_part, [p for p, _ in parts]))
