@@ -79,32 +79,34 @@ def parse_bool(text: str) -> bool:
     raise ValueError(f"'{text}' is not true or false")
 
 
-def _coordinate(text: str, low: float, high: float) -> float:
+def _number(text: str, kind: type[int] | type[float] = float) -> float:
+    """Parse a finite number, saying in words what was wrong."""
     try:
-        value = float(text)
+        value = kind(text)
     except ValueError:
-        raise ValueError(f"'{text}' is not a number") from None
-    if not math.isfinite(value) or not low <= value <= high:
+        raise ValueError(f"'{text}' is not a {'whole number' if kind is int else 'number'}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"'{text}' is not a number")
+    return value
+
+
+def _coordinate(text: str, low: float, high: float) -> float:
+    value = _number(text)
+    if not low <= value <= high:
         raise ValueError(f"{text} is outside {low:g}..{high:g}")
     return value
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is not a whole number") from None
+    value = int(_number(text, int))
     if value < 0:
         raise ValueError(f"{value} is negative")
     return value
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"'{text}' is not a number") from None
-    if not math.isfinite(value) or value <= 0:
+    value = _number(text)
+    if value <= 0:
         raise ValueError(f"{text} is not a positive number")
     return value
 

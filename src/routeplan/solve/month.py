@@ -193,21 +193,8 @@ class MonthModel:
 
     def initial_reserve(self) -> np.ndarray:
         """Make-up minutes each route should leave free, assuming routes that lose runs stay small."""
-        rules = self.sc.rules
-        reserve = np.zeros(self.k * self.s)
-        for mi, mcal in enumerate(self.mcals):
-            load: dict[object, float] = {}
-            for slot in range(self.s):
-                for day in mcal.runs(slot)[1]:
-                    targets = mcal.makeup_days(day)
-                    for t in targets:
-                        load[t] = load.get(t, 0.0) + (rules.min_field_minutes + LOST_RUN_SLACK_MINUTES) / len(targets)
-            for day, minutes in load.items():
-                slot = self.sc.calendar.slot_of(day)  # type: ignore[arg-type]
-                if slot is not None:
-                    r = mi * self.s + slot
-                    reserve[r] = max(reserve[r], minutes)
-        return reserve
+        small = self.sc.rules.min_field_minutes + LOST_RUN_SLACK_MINUTES
+        return self.proportional_reserve(np.full(self.k * self.s, float(small)))
 
     def proportional_reserve(self, route_minutes: np.ndarray) -> np.ndarray:
         """Make-up minutes per route if every lost run spread evenly over its week."""

@@ -88,9 +88,19 @@ def _make_up(
             lost_runs.append((day, r))
             for c in search.routes[r]:
                 pending[c] += 1
+
+    def freedom(c: int, targets: list[date]) -> int:
+        """How many days of the week could take c's make-up visit with its spacing kept."""
+        gap = sc.gap_days(len(visit_days[c]) + pending[c])
+        return sum(
+            d not in visit_days[c] and min((abs((d - x).days) for x in visit_days[c]), default=99) >= gap
+            for d in targets
+        )
+
     for lost_day, r in sorted(lost_runs):
         targets = mcal.makeup_days(lost_day)
-        for c in search.routes[r]:
+        # the most constrained shops first, so that the flexible ones make room for them
+        for c in sorted(search.routes[r], key=lambda c: freedom(c, targets)):
             pending[c] -= 1
             retailer = sc.retailers[c]
             options = [d for d in targets if d.weekday() not in retailer.closed_weekdays and d not in visit_days[c]]
