@@ -403,10 +403,10 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
                 )
             )
     for rid in shops:
-        who = owner.get(rid)
-        if not who:
+        served_by = owner.get(rid)
+        if not served_by:
             continue
-        m = managers[sorted(who)[0]]
+        m = managers[sorted(served_by)[0]]
         for monday in cal.weeks():
             if not any(cal.is_working(monday + timedelta(days=i), m.days_off) for i in range(7)):
                 continue

@@ -96,7 +96,7 @@ class Plan:
                 "max": round(float(arr.max()), 1),
             }
 
-        managers = {}
+        managers: dict[str, dict[str, Any]] = {}
         for mid, d in sorted(per.items()):
             managers[mid] = {
                 "km": round(sum(d["km"]), 1),
@@ -108,9 +108,9 @@ class Plan:
             }
         all_stops = [s for d in per.values() for s in d["stops"]]
         all_field = [s for d in per.values() for s in d["field"]]
-        total_km = sum(m["km"] for m in managers.values())
+        total_km = sum(float(m["km"]) for m in managers.values())
         visits = len(self.visits)
-        month_field = [m["field_minutes_month"] for m in managers.values()] or [0.0]
+        month_field = [float(m["field_minutes_month"]) for m in managers.values()] or [0.0]
         total = {
             "km": round(total_km, 1),
             "visits": visits,

@@ -47,7 +47,7 @@ def restore(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS) else text
 
 
-def atomic_output(folder: Path, files: dict[str, Callable[[Path], None]]) -> None:
+def atomic_output(folder: Path, files: dict[str, Callable[[Path], object]]) -> None:
     """Run each writer into a temp folder, then move every file into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".routeplan-", dir=folder))
@@ -246,7 +246,7 @@ def write_plan(folder: str | Path, scenario: Scenario, plan: Plan, violations: l
     """Write every output file of a plan into ``folder`` (atomically); returns their paths."""
     folder = Path(folder)
     doc = summary(scenario, plan, violations)
-    files: dict[str, Callable[[Path], None]] = {
+    files: dict[str, Callable[[Path], object]] = {
         "visits.csv": lambda p: p.write_text(visits_csv(scenario, plan), encoding="utf-8"),
         "calls.csv": lambda p: p.write_text(calls_csv(scenario, plan), encoding="utf-8"),
         "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8"),

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -200,16 +201,16 @@ class MonthModel:
         """Make-up minutes per route if every lost run spread evenly over its week."""
         reserve = np.zeros(self.k * self.s)
         for mi, mcal in enumerate(self.mcals):
-            load: dict[object, float] = {}
+            load: dict[date, float] = {}
             for slot in range(self.s):
                 for day in mcal.runs(slot)[1]:
                     targets = mcal.makeup_days(day)
                     for t in targets:
                         load[t] = load.get(t, 0.0) + route_minutes[mi * self.s + slot] / len(targets)
-            for day, minutes in load.items():
-                slot = self.sc.calendar.slot_of(day)  # type: ignore[arg-type]
-                if slot is not None:
-                    r = mi * self.s + slot
+            for target, minutes in load.items():
+                target_slot = self.sc.calendar.slot_of(target)
+                if target_slot is not None:
+                    r = mi * self.s + target_slot
                     reserve[r] = max(reserve[r], minutes)
         return reserve
 

@@ -100,6 +100,7 @@ class PeriodicSearch:
         #: km per minute of field time below the minimum; a phase may lower it so that
         #: days are filled with visits rather than with driving
         self.under_weight = UNDER_KM_PER_MIN
+        self._lookup: dict[int, dict[tuple[int, ...], int]] = {}
         self.cost_r = np.zeros(n_routes)
         self.extra = 0.0
         self.km = np.zeros(n_routes)
@@ -411,9 +412,7 @@ class PeriodicSearch:
         return False
 
     def _pattern_lookup(self, c: int) -> dict[tuple[int, ...], int]:
-        cache = getattr(self, "_lookup", None)
-        if cache is None:
-            cache = self._lookup = {}
+        cache = self._lookup
         if c not in cache:
             cache[c] = {tuple(sorted(int(r) for r in row if r >= 0)): k for k, row in enumerate(self.p.patterns[c])}
         return cache[c]
