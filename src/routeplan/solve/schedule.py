@@ -215,7 +215,7 @@ def lay_out_month(scenario: Scenario, model: MonthModel, search: PeriodicSearch,
                 r = search.routes_of(c)[0]
                 weekday = cal.slot_weekday(r % n_slots)
                 due = monday + timedelta(days=weekday)
-                day = min(week, key=lambda d: (abs((d - due).days), d))  # noqa: B023 (used at once)
+                day = min(week, key=lambda d: (abs((d - due).days), d))
                 calls.append(Call(m.id, day, retailer_ids[c], route_id[r]))
 
     visits.sort(key=lambda v: (v.manager_id, v.date, v.seq))
