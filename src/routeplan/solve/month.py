@@ -411,12 +411,16 @@ def _settle_reserve(
     Routes are first swapped between slots so that short ones take the runs that
     holidays cancel; then each route is kept below the day limit less its make-ups.
     """
-    room = scenario.rules.field_window_minutes - SAFETY_MINUTES - search.min_min
+    window = scenario.rules.field_window_minutes - SAFETY_MINUTES
     for it in range(4):
         swapped = _swap_slots(model, search)
         load = makeup_load(scenario, model, search)
         base = load if (it == 0 or swapped) else np.maximum(reserve, load)
-        reserve = np.minimum(base, np.maximum(room, 0.0))
+        # never squeeze a route below what its own minimum of stops takes: the
+        # make-up visits must then go to the other days of the week
+        per_stop = search.minutes / np.maximum(search.stops, 1.0)
+        need = np.maximum(search.min_min, per_stop * search.min_stops)
+        reserve = np.minimum(base, np.maximum(window - need, 0.0))
         search.set_limits(model.route_specs(reserve))
         overflow = search.minutes - search.max_min
         if not np.any(overflow > 0) and not np.any(search.stops < search.min_stops):
@@ -500,7 +504,7 @@ def plan_month(
     search.recost()
     final = deadline - 0.5 * FINAL_SHARE * budget
     search.local_search(final)
-    _settle_reserve(scenario, model, search, reserve, deadline)
+    _settle_reserve(scenario, model, search, reserve, deadline - 0.05 * budget)
 
     say("laying out the calendar", 0.95)
     plan = lay_out_month(scenario, model, search, seconds=time.monotonic() - t0, seed=seed)
