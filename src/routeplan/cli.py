@@ -125,6 +125,24 @@ def validate(scenario_dir: Path) -> None:
     )
 
 
+@cli.command("pvrp-check")
+@click.argument("instance", type=click.Path(path_type=Path))
+@click.argument("solution", type=click.Path(path_type=Path))
+def pvrp_check(instance: Path, solution: Path) -> None:
+    """Re-evaluate a periodic-VRP SOLUTION (reference format) of INSTANCE (Cordeau format)."""
+    from .pvrp import evaluate, read_instance, read_solution
+
+    inst = read_instance(instance)
+    printed, routes = read_solution(solution)
+    cost, problems = evaluate(inst, routes)
+    out.print(f"{inst.name}: cost {cost:.2f} (file says {printed:.2f}), {len(routes)} routes")
+    for line in problems:
+        out.print(f"  - {line}", markup=False)
+    out.print("[green]feasible[/green]" if not problems else f"[red]{len(problems)} problems[/red]")
+    if problems:
+        sys.exit(EXIT_VIOLATIONS)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (so tests can call it)."""
     try:

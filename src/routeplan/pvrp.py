@@ -1,0 +1,166 @@
+"""The periodic vehicle routing benchmark of Cordeau, Gendreau & Laporte (1997).
+
+Reading instances and solutions in the published format, and re-evaluating any
+solution from scratch: allowed day combinations, vehicles per day, capacity,
+route duration, and the cost (Euclidean distance, unrounded, summed over days).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class PvrpInstance:
+    """One instance: ``t`` days, ``m`` vehicles a day, customers 1..n (node 0 is the depot)."""
+
+    name: str
+    m: int
+    n: int
+    t: int
+    max_duration: tuple[float, ...]  # per day, 0 = no limit
+    capacity: tuple[float, ...]  # per day
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    service: tuple[float, ...]
+    demand: tuple[float, ...]
+    frequency: tuple[int, ...]
+    combinations: tuple[tuple[frozenset[int], ...], ...]  # per node: allowed sets of days (1-based)
+
+    def dist(self, a: int, b: int) -> float:
+        return math.hypot(self.x[a] - self.x[b], self.y[a] - self.y[b])
+
+
+@dataclass(frozen=True)
+class PvrpRoute:
+    day: int
+    vehicle: int
+    customers: tuple[int, ...]
+
+
+def _days(code: int, t: int) -> frozenset[int]:
+    """Day k (1-based) is in the combination iff bit (t - k) is set: the leftmost bit is day 1."""
+    return frozenset(k for k in range(1, t + 1) if (code >> (t - k)) & 1)
+
+
+def read_instance(path: str | Path) -> PvrpInstance:
+    path = Path(path)
+    name = str(path)
+    try:
+        lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+    except FileNotFoundError:
+        raise InputError("file not found", file=name) from None
+    try:
+        kind, m, n, t = (int(v) for v in lines[0][:4])
+    except (ValueError, IndexError):
+        raise InputError("first line must be 'type m n t'", file=name, row=1) from None
+    if kind != 1:
+        raise InputError(f"problem type {kind} is not the periodic VRP (1)", file=name, row=1)
+    max_d, cap = [], []
+    for i in range(t):
+        d, q = (float(v) for v in lines[1 + i][:2])
+        max_d.append(d)
+        cap.append(q)
+    xs, ys, svc, dem, freq, combos = [], [], [], [], [], []
+    for row, cells in enumerate(lines[1 + t : 2 + t + n], start=2 + t):
+        try:
+            _, x, y, d, q, f, a = cells[:7]
+            codes = [int(c) for c in cells[7 : 7 + int(a)]]
+        except ValueError:
+            raise InputError("expected 'i x y d q f a c1 ... ca'", file=name, row=row) from None
+        xs.append(float(x))
+        ys.append(float(y))
+        svc.append(float(d))
+        dem.append(float(q))
+        freq.append(int(f))
+        combos.append(tuple(_days(c, t) for c in codes))
+    if len(xs) != n + 1:
+        raise InputError(f"expected {n + 1} node lines, found {len(xs)}", file=name)
+    return PvrpInstance(path.stem, m, n, t, tuple(max_d), tuple(cap), tuple(xs), tuple(ys), tuple(svc),
+                        tuple(dem), tuple(freq), tuple(combos))  # fmt: skip
+
+
+def read_solution(path: str | Path) -> tuple[float, list[PvrpRoute]]:
+    """``(printed cost, routes)`` of a solution file: cost, then ``day vehicle duration load 0 c1 ... 0``."""
+    path = Path(path)
+    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+    cost = float(lines[0][0])
+    routes = []
+    for cells in lines[1:]:
+        nodes = [int(v) for v in cells[4:]]
+        routes.append(PvrpRoute(int(cells[0]), int(cells[1]), tuple(c for c in nodes if c != 0)))
+    return cost, routes
+
+
+def route_cost(inst: PvrpInstance, customers: tuple[int, ...]) -> float:
+    path = (0, *customers, 0)
+    return sum(inst.dist(a, b) for a, b in zip(path, path[1:], strict=False))
+
+
+def evaluate(inst: PvrpInstance, routes: list[PvrpRoute]) -> tuple[float, list[str]]:
+    """Total cost and every broken rule of a solution."""
+    problems: list[str] = []
+    cost = 0.0
+    per_day: dict[int, int] = {}
+    days_of: dict[int, set[int]] = {i: set() for i in range(1, inst.n + 1)}
+    for r in routes:
+        if not 1 <= r.day <= inst.t:
+            problems.append(f"route on day {r.day}: the horizon is 1..{inst.t}")
+            continue
+        per_day[r.day] = per_day.get(r.day, 0) + 1
+        length = route_cost(inst, r.customers)
+        cost += length
+        load = sum(inst.demand[c] for c in r.customers)
+        if load > inst.capacity[r.day - 1] + 1e-6:
+            problems.append(f"day {r.day} vehicle {r.vehicle}: load {load:g} > capacity {inst.capacity[r.day - 1]:g}")
+        limit = inst.max_duration[r.day - 1]
+        duration = length + sum(inst.service[c] for c in r.customers)
+        if limit > 0 and duration > limit + 1e-6:
+            problems.append(f"day {r.day} vehicle {r.vehicle}: duration {duration:.2f} > {limit:g}")
+        for c in r.customers:
+            if not 1 <= c <= inst.n:
+                problems.append(f"day {r.day}: unknown customer {c}")
+            elif r.day in days_of[c]:
+                problems.append(f"customer {c} visited twice on day {r.day}")
+            else:
+                days_of[c].add(r.day)
+    # Quirk of p01 (and its twin p03): a customer on the depot itself, with a full vehicle's
+    # demand, is left out of the published solutions; it takes a spare vehicle at zero distance.
+    for c, days in days_of.items():
+        on_depot = inst.x[c] == inst.x[0] and inst.y[c] == inst.y[0]
+        if days or not on_depot:
+            continue
+        for combo in inst.combinations[c]:
+            if all(per_day.get(d, 0) < inst.m and inst.demand[c] <= inst.capacity[d - 1] for d in combo):
+                days.update(combo)
+                for d in combo:
+                    per_day[d] = per_day.get(d, 0) + 1
+                break
+    for day, count in sorted(per_day.items()):
+        if count > inst.m:
+            problems.append(f"day {day}: {count} routes, fleet is {inst.m}")
+    for c, days in days_of.items():
+        allowed = inst.combinations[c]
+        if frozenset(days) in allowed or (inst.frequency[c] == 0 and not days):
+            continue
+        problems.append(f"customer {c} served on days {sorted(days)}, not an allowed combination")
+    return cost, problems
+
+
+def write_solution(path: str | Path, inst: PvrpInstance, routes: list[PvrpRoute]) -> None:
+    """Write routes in the reference format (cost on the first line)."""
+    from .write import atomic_output
+
+    cost, _ = evaluate(inst, routes)
+    lines = [f"{cost:.2f}"]
+    for r in sorted(routes, key=lambda r: (r.day, r.vehicle)):
+        duration = route_cost(inst, r.customers) + sum(inst.service[c] for c in r.customers)
+        load = sum(inst.demand[c] for c in r.customers)
+        nodes = " ".join(str(c) for c in (0, *r.customers, 0))
+        lines.append(f"{r.day} {r.vehicle} {duration:.2f} {load:g} {nodes}")
+    target = Path(path)
+    atomic_output(target.parent, {target.name: lambda p: p.write_text("\n".join(lines) + "\n")})
