@@ -7,6 +7,7 @@ route duration, and the cost (Euclidean distance, unrounded, summed over days).
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,15 +63,15 @@ def read_instance(path: str | Path) -> PvrpInstance:
         raise InputError(f"problem type {kind} is not the periodic VRP (1)", file=name, row=1)
     max_d, cap = [], []
     for i in range(t):
-        d, q = (float(v) for v in lines[1 + i][:2])
-        max_d.append(d)
-        cap.append(q)
+        limit, load = (float(v) for v in lines[1 + i][:2])
+        max_d.append(limit)
+        cap.append(load)
     xs, ys, svc, dem, freq, combos = [], [], [], [], [], []
     for row, cells in enumerate(lines[1 + t : 2 + t + n], start=2 + t):
         try:
-            _, x, y, d, q, f, a = cells[:7]
+            _, x, y, d, q, f, a = cells[:7]  # node, position, service, demand, visits, combinations
             codes = [int(c) for c in cells[7 : 7 + int(a)]]
-        except ValueError:
+        except (ValueError, IndexError):
             raise InputError("expected 'i x y d q f a c1 ... ca'", file=name, row=row) from None
         xs.append(float(x))
         ys.append(float(y))
@@ -98,7 +99,7 @@ def read_solution(path: str | Path) -> tuple[float, list[PvrpRoute]]:
 
 def route_cost(inst: PvrpInstance, customers: tuple[int, ...]) -> float:
     path = (0, *customers, 0)
-    return sum(inst.dist(a, b) for a, b in zip(path, path[1:], strict=False))
+    return sum(inst.dist(a, b) for a, b in itertools.pairwise(path))
 
 
 def evaluate(inst: PvrpInstance, routes: list[PvrpRoute]) -> tuple[float, list[str]]:
