@@ -23,9 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .kernels import (
-    MISSING_STOP_KM,
-    OVER_KM_PER_MIN,
-    SOFT_KM_PER_MIN,
     UNDER_KM_PER_MIN,
     evaluate_customer,
     makeup_cost,
@@ -155,16 +152,11 @@ class PeriodicSearch:
         self.edge_base_km = self.p.dist[self.ef, self.et]
         self.edge_base_min = self.p.time[self.ef, self.et]
 
-    def penalty(
-        self, km: np.ndarray, minutes: np.ndarray, stops: np.ndarray, idx: np.ndarray | slice = slice(None)
-    ) -> np.ndarray:
-        used = stops > 0
-        over = np.maximum(0.0, minutes - self.max_min[idx])
-        under = np.maximum(0.0, self.min_min[idx] - minutes) * used + self.min_min[idx] * ~used
-        missing = np.maximum(0.0, self.min_stops[idx] - stops)
-        soft = np.maximum(0.0, minutes - self.target_min[idx])
-        return (
-            km + OVER_KM_PER_MIN * over + self.under_weight * under + MISSING_STOP_KM * missing + SOFT_KM_PER_MIN * soft
+    def penalty(self, km: np.ndarray, minutes: np.ndarray, stops: np.ndarray, idx: slice) -> np.ndarray:
+        """Penalised cost of routes ``idx`` if they had these km, minutes and stops."""
+        routes = range(len(self.routes))[idx]
+        return np.array(
+            [self._route_penalty(r, k, m, s) for r, k, m, s in zip(routes, km, minutes, stops, strict=True)]
         )
 
     def route_costs(self) -> np.ndarray:
