@@ -17,8 +17,8 @@ from routeplan.synth import shape, synthetic_scenario
 
 
 def test_same_seed_same_plan(tiny):
-    a = plan_month(tiny, PlanParams(time_limit_s=30, workers=2), seed=3)
-    b = plan_month(tiny, PlanParams(time_limit_s=30, workers=2), seed=3)
+    a = plan_month(tiny, PlanParams(time_limit_s=10, workers=2), seed=3)
+    b = plan_month(tiny, PlanParams(time_limit_s=10, workers=2), seed=3)
     assert a.visits == b.visits and a.calls == b.calls
 
 

@@ -49,13 +49,13 @@ FILL_UNDER_KM_PER_MIN = 0.4
 PHASE_A_SHARE = 0.45
 #: Share of the time limit the per-manager phase is sized for (the whole-plan phase before it
 #: usually converges well within its share).
-PHASE_B_SHARE = 0.55
+PHASE_B_SHARE = 0.5
 #: The per-manager phase is sized for this many cores; more cores finish it sooner.
 REFERENCE_CORES = 2
 #: Time OR-Tools takes to polish one route's order (it runs when the time limit leaves room).
 POLISH_SECONDS_PER_ROUTE = 0.3
 #: Ruin-and-recreate rounds per second of time limit and per core (measured on the reference machine).
-RUIN_ROUNDS_PER_SECOND = 250
+RUIN_ROUNDS_PER_SECOND = 200
 NEIGHBOURS = 30
 #: Share of the time limit kept for the last whole-plan pass (moves between managers, make-up room).
 FINAL_SHARE = 0.2
