@@ -1,6 +1,6 @@
 """Benchmark: the optimizer against a naive planner on the demo and other city shapes.
 
-    python benchmarks/plan_month.py [--time-limit 60] [--shapes demo,dense,townships,two_offices]
+    python benchmarks/plan_month.py [--time-limit 60] [--shapes demo,dense,townships,two_offices] [--seed 0]
 
 Prints one row per (scenario, planner): shops, visits, km, km per visit, stops a day
 (min/mean), field minutes a day (mean), rule violations, solve seconds; then the
@@ -35,7 +35,7 @@ SHAPES = {
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--shapes", default="demo,dense,townships")
+    ap.add_argument("--shapes", default="demo,dense,townships,two_offices")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     table = Table(title=f"routeplan vs naive sweep planner (time limit {args.time_limit:g} s)")
