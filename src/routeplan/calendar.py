@@ -36,6 +36,11 @@ def min_gap_days(days: Iterable[date]) -> int | None:
     return min((b - a).days for a, b in itertools.pairwise(ordered))
 
 
+def days_to_nearest(day: date, others: Iterable[date]) -> int:
+    """Days between ``day`` and the closest of ``others`` (99 when there are none)."""
+    return min((abs((day - x).days) for x in others), default=99)
+
+
 @dataclass(frozen=True)
 class Calendar:
     """Working-day structure of one month, shared by every manager."""

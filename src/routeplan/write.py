@@ -60,40 +60,36 @@ def atomic_output(folder: Path, files: dict[str, Callable[[Path], object]]) -> N
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def visits_csv(scenario: Scenario, plan: Plan) -> str:
-    shops = {r.id: r for r in scenario.retailers}
+def _csv_text(header: tuple[str, ...], rows: list[list[object]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(VISIT_COLUMNS)
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def visits_csv(scenario: Scenario, plan: Plan) -> str:
+    shops = {r.id: r for r in scenario.retailers}
+    rows: list[list[object]] = []
     for v in plan.visits:
         r = shops[v.retailer_id]
-        w.writerow([
+        rows.append([
             defuse(v.manager_id), v.date.isoformat(), v.seq, defuse(v.retailer_id), clock(v.arrival),
             clock(v.departure), defuse(v.route_id), defuse(r.name), f"{r.location.lat:.6f}", f"{r.location.lon:.6f}",
             defuse(r.klass), f"{v.travel_km:.3f}", f"{r.service_minutes:g}", "yes" if v.makeup else "no",
             defuse(r.address), defuse(r.phone),
         ])  # fmt: skip
-    return buf.getvalue()
+    return _csv_text(VISIT_COLUMNS, rows)
 
 
 def calls_csv(scenario: Scenario, plan: Plan) -> str:
     shops = {r.id: r for r in scenario.retailers}
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(CALL_COLUMNS)
-    for c in plan.calls:
-        r = shops[c.retailer_id]
-        w.writerow(
-            [
-                defuse(c.manager_id),
-                c.date.isoformat(),
-                defuse(c.retailer_id),
-                defuse(c.route_id),
-                defuse(r.name),
-                defuse(r.phone),
-            ]
-        )
-    return buf.getvalue()
+    rows: list[list[object]] = [
+        [defuse(c.manager_id), c.date.isoformat(), defuse(c.retailer_id), defuse(c.route_id),
+         defuse(shops[c.retailer_id].name), defuse(shops[c.retailer_id].phone)]
+        for c in plan.calls
+    ]  # fmt: skip
+    return _csv_text(CALL_COLUMNS, rows)
 
 
 def summary(scenario: Scenario, plan: Plan, violations: list[Violation]) -> dict[str, Any]:

@@ -197,10 +197,11 @@ class MonthModel:
         small = self.sc.rules.min_field_minutes + LOST_RUN_SLACK_MINUTES
         return self.proportional_reserve(np.full(self.k * self.s, float(small)))
 
-    def proportional_reserve(self, route_minutes: np.ndarray) -> np.ndarray:
-        """Make-up minutes per route if every lost run spread evenly over its week."""
+    def proportional_reserve(self, route_minutes: np.ndarray, managers: range | None = None) -> np.ndarray:
+        """Make-up minutes per route if every lost run spread evenly over its week (for ``managers``)."""
         reserve = np.zeros(self.k * self.s)
-        for mi, mcal in enumerate(self.mcals):
+        for mi in managers if managers is not None else range(self.k):
+            mcal = self.mcals[mi]
             load: dict[date, float] = {}
             for slot in range(self.s):
                 for day in mcal.runs(slot)[1]:
@@ -389,7 +390,7 @@ def _swap_slots(model: MonthModel, search: PeriodicSearch) -> int:
 
         def judge(mi: int = mi) -> float:
             # the manager's routes scored with the make-up room their new contents would need
-            reserve = model.proportional_reserve(search.minutes)
+            reserve = model.proportional_reserve(search.minutes, range(mi, mi + 1))
             lo, hi = mi * model.s, (mi + 1) * model.s
             search.max_min[lo:hi] = model.sc.rules.field_window_minutes - reserve[lo:hi] - SAFETY_MINUTES
             part = slice(lo, hi)

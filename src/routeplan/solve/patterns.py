@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from ..calendar import Calendar, min_gap_days, monday_of, required_gap_days
+from ..calendar import Calendar, days_to_nearest, min_gap_days, monday_of, required_gap_days
 
 #: A pattern never uses more slots than this; more visits than that are not a route plan.
 MAX_PATTERN_SLOTS = 4
@@ -74,12 +74,8 @@ def pattern_dates(
         options = [d for d in mcal.makeup_days(day) if d.weekday() not in closed and d not in dates]
         if not options:
             continue
-
-        def spacing(d: date) -> int:
-            return min((abs((d - x).days) for x in dates), default=99)
-
-        forced += sum(spacing(d) >= gap for d in options) <= 1
-        best = max(options, key=lambda d: (spacing(d), -abs((d - day).days)))
+        forced += sum(days_to_nearest(d, dates) >= gap for d in options) <= 1
+        best = max(options, key=lambda d: (days_to_nearest(d, dates), -abs((d - day).days)))
         dates.add(best)
     if not dates:
         return None

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..calendar import days_to_nearest
 from ..model import Scenario
 from ..plan import Call, Plan, Route, Visit
 
@@ -92,10 +93,7 @@ def _make_up(
     def freedom(c: int, targets: list[date]) -> int:
         """How many days of the week could take c's make-up visit with its spacing kept."""
         gap = sc.gap_days(len(visit_days[c]) + pending[c])
-        return sum(
-            d not in visit_days[c] and min((abs((d - x).days) for x in visit_days[c]), default=99) >= gap
-            for d in targets
-        )
+        return sum(d not in visit_days[c] and days_to_nearest(d, visit_days[c]) >= gap for d in targets)
 
     for lost_day, r in sorted(lost_runs):
         targets = mcal.makeup_days(lost_day)
@@ -110,11 +108,10 @@ def _make_up(
                 )
                 continue
             gap = sc.gap_days(len(visit_days[c]) + 1 + pending[c])
-
-            def spacing(d: date, c: int = c) -> int:
-                return min((abs((d - x).days) for x in visit_days[c]), default=99)
-
-            spaced = [d for d in options if spacing(d) >= gap] or [max(options, key=spacing)]
+            seen = visit_days[c]
+            spaced = [d for d in options if days_to_nearest(d, seen) >= gap] or [
+                max(options, key=lambda d: days_to_nearest(d, seen))
+            ]
             best = None
             for d in spaced:
                 seq = [x for x, _, _ in days[d]]

@@ -32,7 +32,7 @@ def nearest_neighbour(dist: np.ndarray, start: int, stops: list[int]) -> list[in
     return order
 
 
-def improve_order(dist: np.ndarray, start: int, stops: list[int], end: int, max_rounds: int = 0) -> list[int]:
+def improve_order(dist: np.ndarray, start: int, stops: list[int], end: int) -> list[int]:
     """Local optimum of 2-opt and Or-opt (segments of 1-3) from the given order."""
     if len(stops) < 2:
         return list(stops)
