@@ -6,9 +6,12 @@ messages with exit code 2. All the work happens in the library.
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -20,6 +23,7 @@ from .errors import RouteplanError
 from .model import Scenario
 from .plan import Plan
 from .read import read_plan, read_scenario
+from .render import LANGUAGES, TILES, RenderOptions, render_plan
 from .solve.month import PlanParams, plan_month
 from .write import write_plan
 
@@ -60,6 +64,44 @@ def _report(violations: list) -> None:
         out.print(f"  - {line}", markup=False)
 
 
+def _render_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The drawing options shared by ``plan`` and ``render``, folded into one RenderOptions."""
+
+    @click.option(
+        "--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Labels on maps and sheets."
+    )
+    @click.option("--tiles", type=click.Choice(tuple(TILES)), default="osm", show_default=True,
+                  help="Map background: OpenStreetMap, AMap/Gaode (GCJ-02) or none.")  # fmt: skip
+    @click.option("--streets", type=click.Path(path_type=Path), default=None,
+                  help="A local .osm.pbf extract drawn as the street background (works offline).")  # fmt: skip
+    @click.option("--pdf/--no-pdf", default=True, show_default=True, help="Print the sheets to PDF (needs Chromium).")
+    @functools.wraps(command)
+    def wrapper(*args: Any, lang: str, tiles: str, streets: Path | None, pdf: bool, **kwargs: Any) -> None:
+        command(*args, options=RenderOptions(lang=lang, tiles=tiles, streets=streets, pdf=pdf), **kwargs)
+
+    return wrapper
+
+
+def _render(out_dir: Path, scenario: Scenario, result: Plan, options: RenderOptions, quiet: bool) -> None:
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(), console=err, disable=quiet,
+        transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("drawing", total=1.0)
+        drawn = render_plan(
+            out_dir, scenario, result, options, lambda stage, frac: bar.update(task, description=stage, completed=frac)
+        )
+    for note in drawn.notes:
+        err.print(f"note: {note}", markup=False)
+    pdfs = sum(1 for f in drawn.files if f.suffix == ".pdf")
+    out.print(
+        f"Drew {out_dir}/maps/plan.html, {len(scenario.managers)} manager maps, "
+        f"{sum(1 for f in drawn.files if f.parent.parent.name == 'sheets' and f.stem != 'month')} route sheets, "
+        f"{pdfs} PDFs ({time.perf_counter() - started:.1f} s)"
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="routeplan")
 def cli() -> None:
@@ -75,8 +117,19 @@ def cli() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same plan.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes (0 = every core).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-def plan(scenario_dir: Path, out_dir: Path, time_limit: float, seed: int, workers: int, quiet: bool) -> None:
-    """Plan the month of SCENARIO_DIR and write it to --out."""
+@click.option("--render/--no-render", "draw", default=True, show_default=True, help="Draw maps and route sheets.")
+@_render_options
+def plan(
+    scenario_dir: Path,
+    out_dir: Path,
+    time_limit: float,
+    seed: int,
+    workers: int,
+    quiet: bool,
+    draw: bool,
+    options: RenderOptions,
+) -> None:
+    """Plan the month of SCENARIO_DIR and write it to --out (with maps and route sheets)."""
     scenario = read_scenario(scenario_dir)
     with Progress(
         TextColumn("{task.description:<32}"),
@@ -98,6 +151,8 @@ def plan(scenario_dir: Path, out_dir: Path, time_limit: float, seed: int, worker
     out.print(_kpi_table(scenario, result))
     _report(violations)
     out.print(f"Wrote {out_dir}/visits.csv, calls.csv, summary.json, schedule.xlsx ({result.solve_seconds:.1f} s)")
+    if draw:
+        _render(out_dir, scenario, result, options, quiet)
 
 
 @cli.command()
@@ -112,6 +167,18 @@ def check(scenario_dir: Path, out_dir: Path) -> None:
     _report(violations)
     if violations:
         sys.exit(EXIT_VIOLATIONS)
+
+
+@cli.command()
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenario_dir", type=click.Path(path_type=Path), default=None,
+              help="Scenario folder (default: the copy the plan wrote to OUT_DIR/scenario).")  # fmt: skip
+@click.option("--quiet", is_flag=True, help="No progress display.")
+@_render_options
+def render(out_dir: Path, scenario_dir: Path | None, quiet: bool, options: RenderOptions) -> None:
+    """Draw the maps and route sheets of the plan in OUT_DIR."""
+    scenario = read_scenario(scenario_dir or out_dir / "scenario")
+    _render(out_dir, scenario, read_plan(out_dir), options, quiet)
 
 
 @cli.command()

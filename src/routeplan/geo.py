@@ -41,3 +41,28 @@ def local_xy_km(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     kx = np.radians(1.0) * EARTH_RADIUS_KM * np.cos(np.radians(lat0))
     ky = np.radians(1.0) * EARTH_RADIUS_KM
     return np.column_stack(((lons - np.mean(lons)) * kx, (lats - lat0) * ky))
+
+
+def convex_hull(xy: np.ndarray) -> list[int]:
+    """Indices of the convex hull of planar points, counter-clockwise (Andrew's monotone chain)."""
+    pts = np.asarray(xy, dtype=float)
+    order = sorted(range(len(pts)), key=lambda i: (pts[i, 0], pts[i, 1]))
+    if len(order) < 3:
+        return order
+
+    def cross(o: int, a: int, b: int) -> float:
+        return float(
+            (pts[a, 0] - pts[o, 0]) * (pts[b, 1] - pts[o, 1]) - (pts[a, 1] - pts[o, 1]) * (pts[b, 0] - pts[o, 0])
+        )
+
+    lower: list[int] = []
+    for i in order:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], i) <= 0:
+            lower.pop()
+        lower.append(i)
+    upper: list[int] = []
+    for i in reversed(order):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], i) <= 0:
+            upper.pop()
+        upper.append(i)
+    return lower[:-1] + upper[:-1]

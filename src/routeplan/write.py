@@ -1,4 +1,4 @@
-"""Writing a plan: visits.csv, calls.csv, summary.json and schedule.xlsx.
+"""Writing a plan: visits.csv, calls.csv, summary.json, schedule.xlsx and a copy of its scenario.
 
 All files are written to a temporary folder first and moved into place only when
 every one of them is complete, so a failed run leaves no half-written output.
@@ -48,14 +48,20 @@ def restore(text: str) -> str:
 
 
 def atomic_output(folder: Path, files: dict[str, Callable[[Path], object]]) -> None:
-    """Run each writer into a temp folder, then move every file into ``folder``."""
+    """Run each writer into a temp folder, then move every file (or folder) into ``folder``.
+
+    A folder being replaced is moved aside first and deleted with the temp folder.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".routeplan-", dir=folder))
     try:
         for name, writer in files.items():
             writer(tmp / name)
         for name in files:
-            os.replace(tmp / name, folder / name)
+            target = folder / name
+            if target.is_dir():
+                os.replace(target, tmp / f".old-{name}")
+            os.replace(tmp / name, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -247,6 +253,7 @@ def write_plan(folder: str | Path, scenario: Scenario, plan: Plan, violations: l
         "calls.csv": lambda p: p.write_text(calls_csv(scenario, plan), encoding="utf-8"),
         "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8"),
         "schedule.xlsx": lambda p: schedule_xlsx(scenario, plan, violations, p),
+        "scenario": lambda p: write_scenario(p, scenario),
     }
     atomic_output(folder, files)
     return [folder / name for name in files]
@@ -260,13 +267,13 @@ def write_scenario(folder: str | Path, scenario: Scenario) -> None:
     rules = scenario.rules
     cal = scenario.calendar
     lines = [
-        f'name = "{scenario.name}"',
+        f"name = {json.dumps(scenario.name, ensure_ascii=False)}",
         f'month = "{cal.year}-{cal.month:02d}"',
         'retailers = "retailers.csv"',
         'staff = "staff.csv"',
         "workdays = [" + ", ".join(f'"{d}"' for d in format_weekdays(cal.workdays).split(";")) + "]",
         "holidays = [" + ", ".join(f'"{d.isoformat()}"' for d in sorted(cal.holidays)) + "]",
-        f'crs = "{scenario.crs}"',
+        'crs = "wgs84"',  # positions are held in WGS-84 whatever datum the scenario came in
         "",
         "[rules]",
         f"min_stops_per_day = {rules.min_stops_per_day}",
@@ -290,15 +297,17 @@ def write_scenario(folder: str | Path, scenario: Scenario) -> None:
             lines.append(f"service_minutes = {cr.service_minutes:g}")
     shops = io.StringIO()
     w = csv.writer(shops, lineterminator="\n")
-    w.writerow(["id", "name", "lat", "lon", "class", "address", "phone", "manager_id", "closed_weekdays"])
+    w.writerow(["id", "name", "lat", "lon", "class", "address", "phone", "manager_id", "closed_weekdays",
+                "visits_per_month", "service_minutes"])  # fmt: skip
     for r in scenario.retailers:
-        w.writerow([r.id, r.name, f"{r.location.lat:.6f}", f"{r.location.lon:.6f}", r.klass, r.address, r.phone,
-                    r.manager_id or "", format_weekdays(sorted(r.closed_weekdays))])  # fmt: skip
+        w.writerow([r.id, r.name, f"{r.location.lat:.7f}", f"{r.location.lon:.7f}", r.klass, r.address, r.phone,
+                    r.manager_id or "", format_weekdays(sorted(r.closed_weekdays)), r.visits_per_month,
+                    f"{r.service_minutes:g}"])  # fmt: skip
     staff = io.StringIO()
     w = csv.writer(staff, lineterminator="\n")
     w.writerow(["id", "name", "start_lat", "start_lon", "min_stops_per_day", "days_off", "return_to_office"])
     for m in scenario.managers:
-        w.writerow([m.id, m.name, f"{m.office.lat:.6f}", f"{m.office.lon:.6f}", m.min_stops_per_day,
+        w.writerow([m.id, m.name, f"{m.office.lat:.7f}", f"{m.office.lon:.7f}", m.min_stops_per_day,
                     ";".join(d.isoformat() for d in sorted(m.days_off)), str(m.return_to_office).lower()])  # fmt: skip
     atomic_output(
         folder,

@@ -1,0 +1,208 @@
+"""What maps and route sheets show: a plan regrouped by manager, route and day.
+
+Positions are in the datum of the background map (``wgs84`` for OpenStreetMap,
+``gcj02`` for AMap), so markers sit on the right street of whichever tiles are used.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from ..coords import from_wgs84
+from ..geo import LatLon, convex_hull, local_xy_km
+from ..model import Manager, Retailer, Scenario
+from ..plan import Plan, Visit, clock
+
+#: Colours readable on a light map and distinct from each other (Tableau 10, then darker shades).
+PALETTE = (
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+    "#393b79", "#843c39", "#637939", "#7b4173", "#8c6d31", "#3182bd",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Shop:
+    """A shop as drawn and printed: its user data and its display position."""
+
+    id: str
+    name: str
+    address: str
+    phone: str
+    klass: str
+    at: LatLon
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One visit of a day, in visiting order."""
+
+    seq: int
+    shop: Shop
+    arrival: str
+    departure: str
+    route_id: str
+    makeup: bool
+    travel_km: float
+
+
+@dataclass(frozen=True)
+class RouteView:
+    """A fixed route: its stops in order, the dates it runs and a typical run's figures."""
+
+    id: str
+    label: str
+    color: str
+    stops: tuple[Shop, ...]
+    dates: tuple[date, ...]
+    km: float
+    leave: str
+    finish: str
+
+
+@dataclass(frozen=True)
+class DayView:
+    """A manager's working day: the route sheet's content."""
+
+    date: date
+    route_ids: tuple[str, ...]
+    stops: tuple[Stop, ...]
+    calls: tuple[tuple[Shop, str], ...]
+    km: float
+    leave: str
+    finish: str
+    field_minutes: int
+
+
+@dataclass(frozen=True)
+class ManagerView:
+    id: str
+    name: str
+    color: str
+    office: LatLon
+    outline: tuple[LatLon, ...]
+    routes: tuple[RouteView, ...]
+    days: tuple[DayView, ...]
+    visit_dates: dict[str, tuple[date, ...]]
+
+
+@dataclass(frozen=True)
+class PlanView:
+    scenario_name: str
+    month: str
+    datum: str
+    managers: tuple[ManagerView, ...]
+    total_km: float
+    visits: int
+
+
+def _shop(r: Retailer, datum: str) -> Shop:
+    return Shop(r.id, r.name, r.address, r.phone, r.klass, from_wgs84(r.location, datum))
+
+
+def _outline(points: list[LatLon]) -> tuple[LatLon, ...]:
+    if len(points) < 3:
+        return tuple(points)
+    xy = local_xy_km(np.array([p.lat for p in points]), np.array([p.lon for p in points]))
+    return tuple(points[i] for i in convex_hull(xy))
+
+
+def _route_label(route_id: str, manager_id: str) -> str:
+    prefix = manager_id + "-"
+    return route_id[len(prefix) :] if route_id.startswith(prefix) else route_id
+
+
+def _routes(m: Manager, visits: list[Visit], shops: dict[str, Shop], leave_minutes: int) -> tuple[RouteView, ...]:
+    """Rebuild each fixed route from its visits: order from its regular runs, make-up stops last."""
+    by_route: dict[str, list[Visit]] = defaultdict(list)
+    for v in visits:
+        by_route[v.route_id].append(v)
+    out = []
+    for i, (rid, vs) in enumerate(sorted(by_route.items())):
+        regular = sorted((v for v in vs if not v.makeup), key=lambda v: (v.date, v.seq))
+        order: list[str] = []
+        for v in regular + sorted((v for v in vs if v.makeup), key=lambda v: (v.date, v.seq)):
+            if v.retailer_id not in order:
+                order.append(v.retailer_id)
+        runs: dict[date, list[Visit]] = defaultdict(list)
+        for v in regular:
+            runs[v.date].append(v)
+        typical = max(runs.values(), key=len) if runs else sorted(vs, key=lambda v: (v.date, v.seq))
+        typical = sorted(typical, key=lambda v: v.seq)
+        out.append(
+            RouteView(
+                id=rid,
+                label=_route_label(rid, m.id),
+                color=PALETTE[i % len(PALETTE)],
+                stops=tuple(shops[s] for s in order),
+                dates=tuple(sorted(runs)),
+                km=round(sum(v.travel_km for v in typical), 1),
+                leave=clock(leave_minutes),
+                finish=clock(typical[-1].departure),
+            )
+        )
+    return tuple(out)
+
+
+def plan_view(scenario: Scenario, plan: Plan, datum: str = "wgs84") -> PlanView:
+    """Regroup ``plan`` for drawing, with positions in ``datum``."""
+    shops = {r.id: _shop(r, datum) for r in scenario.retailers}
+    leave = scenario.rules.leave_minutes
+    visits_of: dict[str, list[Visit]] = defaultdict(list)
+    for v in plan.visits:
+        visits_of[v.manager_id].append(v)
+    calls_of: dict[tuple[str, date], list[tuple[Shop, str]]] = defaultdict(list)
+    for c in sorted(plan.calls, key=lambda c: (c.manager_id, c.date, c.route_id, c.retailer_id)):
+        calls_of[(c.manager_id, c.date)].append((shops[c.retailer_id], c.route_id))
+    days = plan.days()
+    managers = []
+    for k, m in enumerate(scenario.managers):
+        vs = visits_of.get(m.id, [])
+        dates_of: dict[str, list[date]] = defaultdict(list)
+        for v in vs:
+            dates_of[v.retailer_id].append(v.date)
+        day_views = []
+        for day in scenario.working_days(m):
+            seq = days.get((m.id, day), [])
+            stops = tuple(
+                Stop(v.seq, shops[v.retailer_id], clock(v.arrival), clock(v.departure), v.route_id, v.makeup,
+                     v.travel_km)
+                for v in seq
+            )  # fmt: skip
+            day_views.append(
+                DayView(
+                    date=day,
+                    route_ids=tuple(dict.fromkeys(v.route_id for v in seq)),
+                    stops=stops,
+                    calls=tuple(calls_of.get((m.id, day), [])),
+                    km=round(sum(v.travel_km for v in seq), 1),
+                    leave=clock(leave),
+                    finish=clock(seq[-1].departure) if seq else clock(leave),
+                    field_minutes=(seq[-1].departure - leave) if seq else 0,
+                )
+            )
+        routes = _routes(m, vs, shops, leave)
+        managers.append(
+            ManagerView(
+                id=m.id,
+                name=m.name,
+                color=PALETTE[k % len(PALETTE)],
+                office=from_wgs84(m.office, datum),
+                outline=_outline([shops[r].at for r in dates_of]),
+                routes=routes,
+                days=tuple(day_views),
+                visit_dates={r: tuple(sorted(d)) for r, d in dates_of.items()},
+            )
+        )
+    cal = scenario.calendar
+    return PlanView(
+        scenario_name=scenario.name,
+        month=f"{cal.year}-{cal.month:02d}",
+        datum=datum,
+        managers=tuple(managers),
+        total_km=round(plan.total_km, 1),
+        visits=len(plan.visits),
+    )
