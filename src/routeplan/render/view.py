@@ -121,7 +121,12 @@ def _routes(m: Manager, visits: list[Visit], shops: dict[str, Shop], leave_minut
     for v in visits:
         by_route[v.route_id].append(v)
     out = []
-    for i, (rid, vs) in enumerate(sorted(by_route.items())):
+
+    def first_run(item: tuple[str, list[Visit]]) -> tuple[date, str]:
+        regular = [v.date for v in item[1] if not v.makeup] or [v.date for v in item[1]]
+        return min(regular), item[0]
+
+    for i, (rid, vs) in enumerate(sorted(by_route.items(), key=first_run)):
         regular = sorted((v for v in vs if not v.makeup), key=lambda v: (v.date, v.seq))
         order: list[str] = []
         for v in regular + sorted((v for v in vs if v.makeup), key=lambda v: (v.date, v.seq)):
