@@ -4,6 +4,10 @@
   five customer managers from one office, December 2026 with Christmas off and one
   manager's day off.
 - ``tiny``: 90 shops, two managers, small daily minimums: quick enough for tests.
+- ``demo-grows/new-shops.csv``: 300 shops opening in the demo city (a what-if variant).
+
+The other variant folders (``demo-*``) are written by hand: each is a ``scenario.toml``
+that extends ``demo-city``.
 """
 
 from __future__ import annotations
@@ -38,7 +42,25 @@ def tiny():
     return replace(sc, name="Tiny town")
 
 
+def new_shops(count: int = 300):
+    """Shops opening in the demo city: the same districts, new ids ``N0001``..."""
+    grown = synthetic_scenario(shape("city", 1500 + count, 5), seed=2026)
+    fresh = grown.retailers[-count:]
+    return [replace(r, id=f"N{i + 1:04d}", name=f"{r.name.rsplit(' ', 1)[0]} N{i + 1:04d}") for i, r in enumerate(fresh)]
+
+
+def write_new_shops(path: Path) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["id", "name", "lat", "lon", "class", "address", "phone"])
+        for r in new_shops():
+            w.writerow([r.id, r.name, f"{r.location.lat:.6f}", f"{r.location.lon:.6f}", r.klass, r.address, r.phone])
+
+
 if __name__ == "__main__":
     write_scenario(HERE / "demo-city", demo_city())
     write_scenario(HERE / "tiny", tiny())
-    print("wrote", HERE / "demo-city", HERE / "tiny")
+    write_new_shops(HERE / "demo-grows" / "new-shops.csv")
+    print("wrote", HERE / "demo-city", HERE / "tiny", HERE / "demo-grows" / "new-shops.csv")

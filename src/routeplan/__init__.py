@@ -1,0 +1,24 @@
+"""routeplan: monthly route plans for field sales teams.
+
+The public API, in the order of the work: read a scenario, (design territories,) plan
+the month, check it, write and draw it, compare variants.
+"""
+
+from .check import Violation, check_plan
+from .compare import PlanFigures, comparison_rows, plan_figures, with_moves
+from .errors import InputError, RouteplanError
+from .model import Scenario
+from .plan import Plan
+from .read import read_plan, read_scenario
+from .render import RenderOptions, render_plan
+from .solve.design import Territories, design_territories
+from .solve.month import PlanParams, plan_month
+from .whatif import VariantPlan, plan_variants, smallest_team, with_team_size
+from .write import write_plan
+
+__all__ = [
+    "InputError", "Plan", "PlanFigures", "PlanParams", "RenderOptions", "RouteplanError", "Scenario",
+    "Territories", "VariantPlan", "Violation", "check_plan", "comparison_rows", "design_territories",
+    "plan_figures", "plan_month", "plan_variants", "read_plan", "read_scenario", "render_plan",
+    "smallest_team", "with_moves", "with_team_size", "write_plan",
+]  # fmt: skip

@@ -18,14 +18,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .check import check_plan, summarize
-from .errors import RouteplanError
+from .check import RULES, check_plan, summarize
+from .compare import PlanFigures, comparison_rows, plan_figures, with_moves
+from .errors import InputError, RouteplanError
 from .model import Scenario
 from .plan import Plan
 from .read import read_plan, read_scenario
 from .render import LANGUAGES, TILES, RenderOptions, render_plan
 from .solve.month import PlanParams, plan_month
-from .write import write_plan
+from .write import atomic_output, write_plan
 
 EXIT_INPUT = 2
 EXIT_VIOLATIONS = 1
@@ -118,6 +119,8 @@ def cli() -> None:
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes (0 = every core).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--render/--no-render", "draw", default=True, show_default=True, help="Draw maps and route sheets.")
+@click.option("--current", "current_dir", type=click.Path(path_type=Path), default=None,
+              help="A plan folder of the split in use: territories change as few shops as possible from it.")  # fmt: skip
 @_render_options
 def plan(
     scenario_dir: Path,
@@ -127,10 +130,19 @@ def plan(
     workers: int,
     quiet: bool,
     draw: bool,
+    current_dir: Path | None,
     options: RenderOptions,
 ) -> None:
     """Plan the month of SCENARIO_DIR and write it to --out (with maps and route sheets)."""
     scenario = read_scenario(scenario_dir)
+    planned = scenario
+    if current_dir is not None:
+        from .solve.design import design_territories
+
+        current = {v.retailer_id: v.manager_id for v in read_plan(current_dir).visits}
+        territories = design_territories(scenario, current=current, seed=seed)
+        planned = territories.apply(scenario)
+        out.print(f"Territories from {current_dir}: {territories.moved} shops change manager")
     with Progress(
         TextColumn("{task.description:<32}"),
         BarColumn(),
@@ -141,7 +153,7 @@ def plan(
     ) as bar:
         task = bar.add_task("reading", total=1.0)
         result = plan_month(
-            scenario,
+            planned,
             PlanParams(time_limit_s=time_limit, workers=workers),
             seed=seed,
             progress=lambda stage, frac: bar.update(task, description=stage, completed=frac),
@@ -179,6 +191,127 @@ def render(out_dir: Path, scenario_dir: Path | None, quiet: bool, options: Rende
     """Draw the maps and route sheets of the plan in OUT_DIR."""
     scenario = read_scenario(scenario_dir or out_dir / "scenario")
     _render(out_dir, scenario, read_plan(out_dir), options, quiet)
+
+
+def _comparison(title: str, figures: list[PlanFigures], folder: Path | None, maps: list[Any]) -> None:
+    """Print the comparison; write comparison.csv and comparison.html into ``folder`` if given."""
+    from .render.report import report_html
+    from .write import comparison_csv
+
+    rows = comparison_rows(figures)
+    names = [f.name for f in figures]
+    table = Table(title=title)
+    table.add_column("")
+    for n in names:
+        table.add_column(n, justify="right")
+    for label, values in rows:
+        table.add_row(label, *values)
+    out.print(table)
+    if folder is not None:
+        atomic_output(
+            folder,
+            {
+                "comparison.csv": lambda p: p.write_text(comparison_csv(names, rows), encoding="utf-8"),
+                "comparison.html": lambda p: p.write_text(report_html(title, names, rows, maps), encoding="utf-8"),
+            },
+        )
+        out.print(f"Wrote {folder}/comparison.csv and comparison.html")
+
+
+@cli.command()
+@click.argument("plans", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for comparison.csv and comparison.html.")  # fmt: skip
+def compare(plans: tuple[Path, ...], out_dir: Path | None) -> None:
+    """Compare plan folders side by side (shops that change manager: against the first)."""
+    from .render.report import territory_maps
+
+    figures, named = [], []
+    for folder in plans:
+        scenario = read_scenario(folder / "scenario")
+        result = read_plan(folder)
+        figures.append(plan_figures(folder.name, scenario, result, check_plan(scenario, result)))
+        named.append((folder.name, scenario, dict(figures[-1].manager_of)))
+    _comparison("Plans compared", with_moves(figures), out_dir, territory_maps(named))
+
+
+def _team_sizes(text: str) -> list[int] | None:
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        sizes = sorted({int(t) for t in text.split(",") if t.strip()})
+    except ValueError:
+        raise InputError(f"'{text}' is not a list of team sizes like 3,4,5 or 'auto'", field="managers") from None
+    if not sizes or sizes[0] < 1:
+        raise InputError("team sizes must be 1 or more", field="managers")
+    return sizes
+
+
+@cli.command()
+@click.argument("scenario_dir", type=click.Path(path_type=Path))
+@click.option("--managers", "sizes", required=True, help="Team sizes to plan, e.g. 3,4,5,6, or 'auto'.")
+@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--time-limit", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Seconds for each variant's plan.")  # fmt: skip
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Variants planned at once (0 = every core).")  # fmt: skip
+@click.option("--current", "current_dir", type=click.Path(path_type=Path), default=None,
+              help="A plan folder whose split is the current one (default: the designed split of the team as is).")  # fmt: skip
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def whatif(
+    scenario_dir: Path,
+    sizes: str,
+    out_dir: Path,
+    time_limit: float,
+    seed: int,
+    workers: int,
+    current_dir: Path | None,
+    quiet: bool,
+) -> None:
+    """Plan SCENARIO_DIR with other team sizes and compare the plans."""
+    from .render.report import territory_maps
+    from .solve.design import design_territories
+    from .whatif import VariantPlan, plan_variants, smallest_team, team_name, with_team_size
+
+    scenario = read_scenario(scenario_dir)
+    wanted = _team_sizes(sizes)
+    if current_dir is not None:
+        current = {v.retailer_id: v.manager_id for v in read_plan(current_dir).visits}
+    else:
+        current = dict(design_territories(scenario, seed=seed).manager_of)
+    params = PlanParams(time_limit_s=time_limit)
+    with Progress(
+        TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(), console=err, disable=quiet,
+        transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("planning variants", total=len(wanted) if wanted else None)
+
+        def done(v: VariantPlan) -> None:
+            bar.update(task, advance=1, description=f"planned {v.name}")
+
+        if wanted is None:
+            best, results = smallest_team(scenario, params, current=current, seed=seed, workers=workers, done=done)
+        else:
+            variants = [(team_name(k), with_team_size(scenario, k)) for k in wanted]
+            results = plan_variants(variants, params, current=current, seed=seed, workers=workers, done=done)
+    for r in results:
+        write_plan(out_dir / r.name.replace(" ", "-"), r.scenario, r.plan, list(r.violations))
+    figures = with_moves(
+        [plan_figures(r.name, r.scenario, r.plan, list(r.violations)) for r in results], baseline=current
+    )
+    maps = territory_maps([(r.name, r.scenario, dict(r.territories.manager_of)) for r in results])
+    _comparison(f"{scenario.name}: team sizes", figures, out_dir, maps)
+    if wanted is None:
+        if best is None:
+            out.print("[red]No team size tried keeps every rule.[/red]")
+        else:
+            fewer = next((r for r in results if len(r.scenario.managers) == best - 1), None)
+            line = f"Smallest team that keeps every rule: {best} managers."
+            if fewer is not None:
+                broken = sorted({f"rule {v.rule} ({RULES[v.rule]})" for v in fewer.violations})
+                line += f" With {best - 1}: {', '.join(broken)} broken, e.g. {fewer.violations[0].message}."
+            out.print(line, markup=False)
 
 
 @cli.command()

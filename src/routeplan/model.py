@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
+from typing import Any
 
 from .calendar import Calendar, required_gap_days
 from .errors import InputError
@@ -162,6 +163,11 @@ class Scenario:
                     field="visits_per_month",
                     key=r.id,
                 )
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle (for worker processes) with the read-only class table as a plain dict."""
+        fields = (self.name, self.calendar, self.rules, self.retailers, self.managers, dict(self.classes), self.crs)
+        return (Scenario, fields)
 
     @property
     def retailer_index(self) -> dict[str, int]:

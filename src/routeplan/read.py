@@ -8,6 +8,8 @@ editor shows it, header = 1) and the field.
 from __future__ import annotations
 
 import csv
+import dataclasses
+import json
 import math
 import tomllib
 from collections.abc import Callable, Iterator
@@ -15,6 +17,8 @@ from dataclasses import fields
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
+
+import numpy as np
 
 from .calendar import Calendar, parse_weekday
 from .coords import DATUMS, to_wgs84
@@ -47,7 +51,17 @@ SCENARIO_KEYS = {
     "classes",
     "crs",
     "cycle_start",
+    "extends",
+    "remove_managers",
+    "add_managers",
+    "reassign",
+    "add_retailers",
+    "close_retailers",
 }
+#: Keys whose tables merge key by key down an ``extends`` chain (the rest are replaced).
+MERGED_KEYS = ("rules", "classes")
+#: The planner's edits a variant applies to what it extends, in this order.
+EDIT_KEYS = ("remove_managers", "add_managers", "add_retailers", "close_retailers", "reassign")
 RULE_KEYS = {f.name for f in fields(Rules)} - {"day_start_minutes"} | {"day_start"}
 CLASS_KEYS = {"visits_per_month", "service_minutes"}
 
@@ -217,9 +231,7 @@ def _read_classes(table: dict[str, Any], file: str) -> dict[str, ClassRule]:
     return classes
 
 
-def read_scenario(folder: str | Path) -> Scenario:
-    """Load and validate a scenario folder (see the README for the contract)."""
-    folder = Path(folder)
+def _load_toml(folder: Path) -> dict[str, Any]:
     toml_path = folder / "scenario.toml"
     tname = str(toml_path)
     if not folder.is_dir():
@@ -238,6 +250,52 @@ def read_scenario(folder: str | Path) -> Scenario:
         raise InputError(
             f"unknown key (known: {', '.join(sorted(SCENARIO_KEYS))})", file=tname, field=sorted(unknown)[0]
         )
+    return spec
+
+
+def _load_spec(folder: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[tuple[Path, dict[str, Any]]]]:
+    """The scenario.toml of ``folder`` merged over what it ``extends``, and the edits of each level.
+
+    File names (retailers, staff) are resolved against the folder whose scenario.toml names them.
+    """
+    here = folder.resolve()
+    if here in chain:
+        raise InputError("'extends' goes round in a circle", file=str(folder / "scenario.toml"), field="extends")
+    spec = _load_toml(folder)
+    for key in ("retailers", "staff"):
+        if key in spec:
+            spec[key] = str(folder / str(spec[key]))
+    edits = {k: spec.pop(k) for k in EDIT_KEYS if k in spec}
+    if "extends" not in spec:
+        spec.setdefault("retailers", str(folder / "retailers.csv"))
+        spec.setdefault("staff", str(folder / "staff.csv"))
+        return spec, [(folder, edits)]
+    base_dir = folder / str(spec.pop("extends"))
+    if not (base_dir / "scenario.toml").is_file():
+        raise InputError(f"no scenario at '{base_dir}'", file=str(folder / "scenario.toml"), field="extends")
+    base, base_edits = _load_spec(base_dir, (*chain, here))
+    merged = {**base, **{k: v for k, v in spec.items() if k not in MERGED_KEYS}}
+    merged["rules"] = {**base.get("rules", {}), **spec.get("rules", {})}
+    classes = {name: dict(table) for name, table in base.get("classes", {}).items()}
+    for name, table in spec.get("classes", {}).items():
+        classes[name] = {**classes.get(name, {}), **(table if isinstance(table, dict) else {})}
+    merged["classes"] = classes
+    if "name" not in spec:
+        merged["name"] = folder.name
+    return merged, [*base_edits, (folder, edits)]
+
+
+def read_scenario(folder: str | Path) -> Scenario:
+    """Load and validate a scenario folder (see the README for the contract).
+
+    A folder whose scenario.toml says ``extends = "../other"`` is a variant: it takes
+    everything from the other scenario, overrides what it sets (``[rules]`` and
+    ``[classes]`` key by key) and applies its edits (managers added or removed, shops
+    added, closed or reassigned by area).
+    """
+    folder = Path(folder)
+    tname = str(folder / "scenario.toml")
+    spec, edits = _load_spec(folder)
     for key in ("month",):
         if key not in spec:
             raise InputError("missing", file=tname, field=key)
@@ -275,10 +333,12 @@ def read_scenario(folder: str | Path) -> Scenario:
     if crs not in DATUMS:
         raise InputError(f"'{crs}' is not one of {', '.join(DATUMS)}", file=tname, field="crs")
 
-    staff_path = folder / str(spec.get("staff", "staff.csv"))
-    retailer_path = folder / str(spec.get("retailers", "retailers.csv"))
+    staff_path = Path(spec["staff"])
+    retailer_path = Path(spec["retailers"])
     managers = _read_staff(staff_path, rules, crs)
     retailers, rows_of = _read_retailers(retailer_path, rules, classes, crs, managers)
+    for where, edit in edits:
+        managers, retailers = _apply_edits(where, edit, managers, retailers, rules, classes, crs, rows_of)
     try:
         return Scenario(
             name=str(spec.get("name", folder.name)),
@@ -443,4 +503,151 @@ def read_plan(folder: str | Path) -> Plan:
         )
         for lineno, row in crows
     ]
-    return Plan(scenario_name=str(folder), visits=tuple(visits), calls=tuple(calls))
+    seconds, seed = 0.0, 0
+    summary = folder / "summary.json"
+    if summary.is_file():
+        try:
+            doc = json.loads(summary.read_text(encoding="utf-8"))
+            seconds = float(doc.get("kpis", {}).get("total", {}).get("solve_seconds", 0.0))
+            seed = int(doc.get("seed", 0))
+        except (json.JSONDecodeError, TypeError, ValueError):
+            raise InputError("not a summary this version wrote", file=str(summary)) from None
+    return Plan(scenario_name=str(folder), visits=tuple(visits), calls=tuple(calls), solve_seconds=seconds, seed=seed)
+
+
+def _apply_edits(
+    folder: Path,
+    edit: dict[str, Any],
+    managers: list[Manager],
+    retailers: list[Retailer],
+    rules: Rules,
+    classes: dict[str, ClassRule],
+    crs: str,
+    rows_of: dict[str, int],
+) -> tuple[list[Manager], list[Retailer]]:
+    """One variant level's edits, in a fixed order: managers, new shops, closed shops, areas."""
+    tname = str(folder / "scenario.toml")
+    if "remove_managers" in edit:
+        gone = _toml_list(edit["remove_managers"], tname, "remove_managers")
+        known = {m.id for m in managers}
+        for mid in gone:
+            if mid not in known:
+                raise InputError(f"no manager '{mid}' to remove", file=tname, field="remove_managers")
+        managers = [m for m in managers if m.id not in gone]
+        retailers = [dataclasses.replace(r, manager_id=None) if r.manager_id in gone else r for r in retailers]
+    for i, table in enumerate(edit.get("add_managers", [])):
+        managers = [*managers, _manager_from_table(table, rules, crs, tname, f"add_managers[{i}]")]
+        if len({m.id for m in managers}) != len(managers):
+            raise InputError(f"manager '{managers[-1].id}' already exists", file=tname, field=f"add_managers[{i}].id")
+    if "add_retailers" in edit:
+        path = folder / str(edit["add_retailers"])
+        added, added_rows = _read_retailers(path, rules, classes, crs, managers)
+        have = {r.id for r in retailers}
+        for r in added:
+            if r.id in have:
+                raise InputError(f"shop '{r.id}' already exists", file=str(path), row=added_rows[r.id], field="id")
+        retailers = [*retailers, *added]
+    if "close_retailers" in edit:
+        value = edit["close_retailers"]
+        if isinstance(value, str):
+            rows = _Rows(folder / value, ("id",), ())
+            closing = [rows.get(row, lineno, "id", str) for lineno, row in rows]
+        else:
+            closing = _toml_list(value, tname, "close_retailers")
+        have = {r.id for r in retailers}
+        for rid in closing:
+            if rid not in have:
+                raise InputError(f"no shop '{rid}' to close", file=tname, field="close_retailers")
+        retailers = [r for r in retailers if r.id not in set(closing)]
+    for i, table in enumerate(edit.get("reassign", [])):
+        where = f"reassign[{i}]"
+        if not isinstance(table, dict) or "polygon" not in table or "manager" not in table:
+            raise InputError("needs polygon = FILE.geojson and manager = ID", file=tname, field=where)
+        manager = str(table["manager"])
+        if manager not in {m.id for m in managers}:
+            raise InputError(f"unknown manager '{manager}'", file=tname, field=f"{where}.manager")
+        rings = read_polygon(folder / str(table["polygon"]), crs)
+        lats = np.array([r.location.lat for r in retailers])
+        lons = np.array([r.location.lon for r in retailers])
+        inside = np.zeros(len(retailers), dtype=bool)
+        for ring in rings:
+            inside ^= points_in_ring(lats, lons, ring)
+        retailers = [dataclasses.replace(r, manager_id=manager) if inside[j] else r for j, r in enumerate(retailers)]
+    return managers, retailers
+
+
+def _toml_list(value: Any, file: str, field: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError("must be a list of ids", file=file, field=field)
+    return list(value)
+
+
+def _manager_from_table(table: Any, rules: Rules, crs: str, file: str, where: str) -> Manager:
+    if not isinstance(table, dict):
+        raise InputError("must be a table", file=file, field=where)
+    for key in STAFF_REQUIRED:
+        if key not in table:
+            raise InputError("missing", file=file, field=f"{where}.{key}")
+    try:
+        lat = _coordinate(str(table["start_lat"]), -90, 90)
+        lon = _coordinate(str(table["start_lon"]), -180, 180)
+        return Manager(
+            id=str(table["id"]),
+            name=str(table["name"]),
+            office=to_wgs84(LatLon(lat, lon), crs),
+            min_stops_per_day=int(table.get("min_stops_per_day", rules.min_stops_per_day)),
+            days_off=frozenset(parse_date(str(d)) for d in table.get("days_off", [])),
+            return_to_office=bool(table.get("return_to_office", False)),
+        )
+    except (ValueError, InputError) as exc:
+        raise InputError(str(exc), file=file, field=where) from None
+
+
+def read_polygon(path: Path, crs: str = "wgs84") -> list[list[LatLon]]:
+    """The outer and inner rings of a GeoJSON Polygon or MultiPolygon (bare, Feature or collection)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"not GeoJSON: {exc}", file=str(path)) from None
+    geometries: list[dict[str, Any]] = []
+
+    def collect(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        kind = node.get("type")
+        if kind == "FeatureCollection":
+            for feature in node.get("features", []):
+                collect(feature)
+        elif kind == "Feature":
+            collect(node.get("geometry"))
+        elif kind in ("Polygon", "MultiPolygon"):
+            geometries.append(node)
+
+    collect(doc)
+    if not geometries:
+        raise InputError("no Polygon or MultiPolygon in it", file=str(path), field="type")
+    rings: list[list[LatLon]] = []
+    try:
+        for geom in geometries:
+            polygons = [geom["coordinates"]] if geom["type"] == "Polygon" else geom["coordinates"]
+            for polygon in polygons:
+                for ring in polygon:
+                    rings.append([to_wgs84(LatLon(float(pt[1]), float(pt[0])), crs) for pt in ring])
+    except (KeyError, TypeError, ValueError, IndexError):
+        raise InputError("coordinates are not [lon, lat] rings", file=str(path), field="coordinates") from None
+    return rings
+
+
+def points_in_ring(lats: np.ndarray, lons: np.ndarray, ring: list[LatLon]) -> np.ndarray:
+    """Even-odd test of each point against a closed ring (vectorised over the points)."""
+    inside = np.zeros(len(lats), dtype=bool)
+    n = len(ring)
+    for i in range(n):
+        a, b = ring[i], ring[(i + 1) % n]
+        crosses = (a.lat > lats) != (b.lat > lats)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = a.lon + (lats - a.lat) * (b.lon - a.lon) / (b.lat - a.lat)
+        inside ^= crosses & (lons < x)
+    return inside

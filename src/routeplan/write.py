@@ -317,3 +317,8 @@ def write_scenario(folder: str | Path, scenario: Scenario) -> None:
             "staff.csv": lambda p: p.write_text(staff.getvalue(), encoding="utf-8"),
         },
     )
+
+
+def comparison_csv(names: list[str], rows: list[tuple[str, list[str]]]) -> str:
+    """A comparison as CSV: one row per figure, one column per plan."""
+    return _csv_text(("figure", *(defuse(n) for n in names)), [[label, *values] for label, values in rows])

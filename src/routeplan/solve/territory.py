@@ -34,11 +34,17 @@ def balanced_clusters(
     slack: float = DEFAULT_SLACK,
     iterations: int = 25,
     init: np.ndarray | None = None,
+    shares: np.ndarray | None = None,
+    current: np.ndarray | None = None,
+    stay_km: float = 0.0,
 ) -> np.ndarray:
     """Label each point 0..k-1 so groups are compact and carry about equal weight.
 
     ``fixed[i] >= 0`` forces point i into that group. ``anchors`` (k x 2) pull each
     group towards a place (a manager's office) with strength ``anchor_pull``.
+    ``shares`` (summing to 1) give each group its part of the total weight (equal parts
+    by default). A point whose ``current[i]`` group is another costs ``stay_km`` more
+    there, so a redesign keeps what it can.
     """
     n = len(xy)
     if k <= 1 or n == 0:
@@ -54,12 +60,15 @@ def balanced_clusters(
         mine = fixed == j
         if mine.any():
             centers[j] = xy[mine].mean(axis=0)
-    cap = weights.sum() / k * slack
+    share = np.full(k, 1.0 / k) if shares is None else np.asarray(shares, dtype=float) / np.sum(shares)
+    cap = weights.sum() * share * slack
     labels = np.full(n, -1, dtype=np.int64)
     for _ in range(iterations):
         cost = np.sqrt(((xy[:, None, :] - centers[None, :, :]) ** 2).sum(-1))
         if anchors is not None and anchor_pull > 0:
             cost = cost + anchor_pull * np.sqrt(((xy[:, None, :] - anchors[None, :, :]) ** 2).sum(-1))
+        if current is not None and stay_km > 0:
+            cost = cost + stay_km * ((current[:, None] >= 0) & (current[:, None] != np.arange(k)[None, :]))
         load = np.zeros(k)
         new = np.full(n, -1, dtype=np.int64)
         pinned = np.flatnonzero(fixed >= 0)
@@ -70,8 +79,8 @@ def balanced_clusters(
         regret = part[:, 1] - part[:, 0] if k > 1 else np.zeros(len(free))
         for i in free[np.argsort(-regret, kind="stable")]:
             order = np.argsort(cost[i], kind="stable")
-            room = [j for j in order if load[j] + weights[i] <= cap]
-            j = int(room[0]) if room else int(np.argmin(load))
+            room = [j for j in order if load[j] + weights[i] <= cap[j]]
+            j = int(room[0]) if room else int(np.argmin(load / cap))
             new[i] = j
             load[j] += weights[i]
         for j in range(k):
@@ -109,3 +118,73 @@ def match_groups(centers: np.ndarray, anchors: np.ndarray) -> np.ndarray:
             perm[g] = a
             used[a] = True
     return perm
+
+
+def rebalance(
+    xy: np.ndarray,
+    weights: np.ndarray,
+    labels: np.ndarray,
+    shares: np.ndarray,
+    *,
+    fixed: np.ndarray | None = None,
+    tolerance: float = 0.02,
+    max_moves: int = 5000,
+    current: np.ndarray | None = None,
+    stay_km: float = 0.0,
+) -> np.ndarray:
+    """Even out group loads (per share) by moving border points, keeping groups compact.
+
+    Alternately the heaviest group gives and the lightest takes a point: each time the one
+    whose distance to its new group's centre grows least (plus ``stay_km`` for taking a
+    point away from its ``current`` group). Stops when the heaviest load is within
+    ``1 + 2 * tolerance`` of the lightest, or no move helps.
+    """
+    labels = labels.copy()
+    k = len(shares)
+    share = np.asarray(shares, dtype=float) / np.sum(shares)
+    target = weights.sum() * share
+    movable = np.ones(len(xy), dtype=bool) if fixed is None else fixed < 0
+    load = np.bincount(labels, weights=weights, minlength=k)
+    for step in range(max_moves):
+        rel = load / target
+        hi, lo = int(np.argmax(rel)), int(np.argmin(rel))
+        if rel[hi] <= (1 + 2 * tolerance) * rel[lo]:
+            break
+        centers = group_centers(xy, labels, k)
+        if step % 2 == 0:  # the heaviest gives to whichever lighter group it borders best
+            cand = np.flatnonzero((labels == hi) & movable)
+            dist = np.sqrt(((xy[cand, None, :] - centers[None, :, :]) ** 2).sum(-1))
+            grow = dist - dist[:, [hi]] + _leaving(cand, np.full(len(cand), hi), k, current, stay_km)
+            after = (load[None, :] + weights[cand, None]) / target[None, :]
+            ok = (after < rel[hi]) & (np.arange(k)[None, :] != hi)
+        else:  # the lightest takes from whichever heavier group borders it best
+            cand = np.flatnonzero((labels != lo) & movable)
+            own = labels[cand]
+            dist = np.sqrt(((xy[cand, None, :] - centers[None, :, :]) ** 2).sum(-1))
+            grow = np.full((len(cand), k), np.inf)
+            grow[:, lo] = (
+                dist[:, lo] - dist[np.arange(len(cand)), own] + _leaving(cand, own, k, current, stay_km)[:, lo]
+            )
+            ok = np.zeros((len(cand), k), dtype=bool)
+            ok[:, lo] = (load[lo] + weights[cand]) / target[lo] < rel[own]
+        grow = np.where(ok, grow, np.inf)
+        if not len(cand) or not np.isfinite(grow).any():
+            if step % 2 == 1:
+                break
+            continue
+        i, j = divmod(int(np.argmin(grow)), k)
+        point = int(cand[i])
+        load[labels[point]] -= weights[point]
+        load[j] += weights[point]
+        labels[point] = j
+    return labels
+
+
+def _leaving(points: np.ndarray, src: np.ndarray, k: int, current: np.ndarray | None, stay_km: float) -> np.ndarray:
+    """Extra cost of moving each point from ``src`` to each group: leaving home costs, going home pays."""
+    if current is None or stay_km <= 0:
+        return np.zeros((len(points), k))
+    home = current[points]
+    to = np.arange(k)[None, :]
+    cost = np.where((home[:, None] == src[:, None]) & (home[:, None] >= 0), stay_km, 0.0)
+    return cost - np.where(home[:, None] == to, stay_km, 0.0) * (home[:, None] != src[:, None])

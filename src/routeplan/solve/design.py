@@ -1,0 +1,125 @@
+"""Territory design: which manager serves which shop, as its own step.
+
+Work is balanced (visits x (service + travel to near neighbours), shared out in
+proportion to each manager's working days), territories are compact around their
+offices, pinned shops stay pinned, and when a current split is given as few shops
+as possible change hands.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from ..geo import local_xy_km
+from ..model import Scenario
+from ..travel import GreatCircleTravel, TravelModel
+from .territory import balanced_clusters, group_centers, match_groups, rebalance
+
+#: Extra km a shop "pays" to leave its current manager: enough to keep a split stable, small
+#: next to a district's size so balance still wins.
+STAY_KM = 6.0
+#: Nearest neighbours whose distance estimates the travel a visit costs.
+NEAR = 3
+
+
+@dataclass(frozen=True)
+class Territories:
+    """A split of the shops among the managers, with its estimated monthly work."""
+
+    manager_of: Mapping[str, str]
+    work_minutes: Mapping[str, float]
+    moved: int = 0
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, str], dict[str, float], int]]:
+        return (Territories, (dict(self.manager_of), dict(self.work_minutes), self.moved))
+
+    @property
+    def balance(self) -> float:
+        """Largest estimated monthly work over the smallest."""
+        loads = list(self.work_minutes.values())
+        return max(loads) / min(loads) if loads and min(loads) > 0 else float("inf")
+
+    def apply(self, scenario: Scenario) -> Scenario:
+        """The scenario with every shop pinned to its designed manager."""
+        shops = tuple(dataclasses.replace(r, manager_id=self.manager_of[r.id]) for r in scenario.retailers)
+        return dataclasses.replace(scenario, retailers=shops)
+
+
+def shop_work(scenario: Scenario, travel: TravelModel | None = None) -> np.ndarray:
+    """Estimated monthly minutes each shop costs: visits x (service + travel from a near neighbour)."""
+    travel = travel or GreatCircleTravel.from_rules(scenario.rules)
+    points = [r.location for r in scenario.retailers]
+    _, minutes = travel.matrices(points)
+    n = len(points)
+    if n > 1:
+        near = np.sort(minutes + np.eye(n) * 1e9, axis=1)[:, : min(NEAR, n - 1)].mean(axis=1)
+    else:
+        near = np.zeros(n)
+    visits = np.array([r.visits_per_month for r in scenario.retailers], dtype=float)
+    service = np.array([r.service_minutes for r in scenario.retailers], dtype=float)
+    return visits * (service + near)
+
+
+def design_territories(
+    scenario: Scenario,
+    *,
+    current: Mapping[str, str] | None = None,
+    shares: Mapping[str, float] | None = None,
+    seed: int = 0,
+    travel: TravelModel | None = None,
+) -> Territories:
+    """Split the shops among ``scenario.managers``.
+
+    ``current`` (shop id -> manager id) is the split in use; shops of managers that
+    still exist keep them unless balance asks otherwise. ``shares`` overrides each
+    manager's part of the work (default: in proportion to working days).
+    """
+    rng = np.random.default_rng(seed)
+    managers = scenario.managers
+    k = len(managers)
+    index = scenario.manager_index
+    lats = np.array([r.location.lat for r in scenario.retailers] + [m.office.lat for m in managers])
+    lons = np.array([r.location.lon for r in scenario.retailers] + [m.office.lon for m in managers])
+    xy_all = local_xy_km(lats, lons)
+    n = len(scenario.retailers)
+    xy, offices = xy_all[:n], xy_all[n:]
+    weights = shop_work(scenario, travel)
+    fixed = np.array([index[r.manager_id] if r.manager_id else -1 for r in scenario.retailers])
+    if shares is None:
+        share = np.array([len(scenario.working_days(m)) for m in managers], dtype=float)
+    else:
+        share = np.array([shares[m.id] for m in managers], dtype=float)
+    now = np.array([index.get((current or {}).get(r.id, ""), -1) for r in scenario.retailers])
+    pull = 0.3 if k > 1 and float(np.ptp(offices, axis=0).max()) > 1.0 else 0.0
+    if k == 1:
+        labels = np.zeros(n, dtype=np.int64)
+    elif (now >= 0).any():
+        init = group_centers(xy, np.where(now >= 0, now, 0), k)
+        for j in range(k):
+            if not (now == j).any():  # a new manager starts where the others are furthest
+                gap = np.min(
+                    ((xy[:, None, :] - init[None, [i for i in range(k) if (now == i).any()], :]) ** 2).sum(-1), axis=1
+                )
+                init[j] = xy[int(np.argmax(gap))]
+        labels = balanced_clusters(
+            xy, weights, k, rng, fixed=fixed, anchors=offices, anchor_pull=pull, init=init, shares=share,
+            current=now, stay_km=STAY_KM,
+        )  # fmt: skip
+    else:
+        first = balanced_clusters(xy, weights, k, rng, shares=share)
+        first = match_groups(group_centers(xy, first, k), offices)[first]
+        labels = balanced_clusters(
+            xy, weights, k, rng, fixed=fixed, anchors=offices, anchor_pull=pull, init=group_centers(xy, first, k),
+            shares=share,
+        )  # fmt: skip
+    if k > 1:
+        labels = rebalance(xy, weights, labels, share, fixed=fixed, current=now, stay_km=STAY_KM)
+    manager_of = {r.id: managers[int(j)].id for r, j in zip(scenario.retailers, labels, strict=True)}
+    work = {m.id: float(weights[labels == j].sum()) for j, m in enumerate(managers)}
+    moved = sum(1 for r in scenario.retailers if current and r.id in current and current[r.id] != manager_of[r.id])
+    return Territories(MappingProxyType(manager_of), MappingProxyType(work), moved)

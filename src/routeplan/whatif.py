@@ -1,0 +1,218 @@
+"""What-if teams: the same shops planned with other numbers of managers.
+
+Each variant gets its own territory design (changing as few shops as possible from the
+current split) and a full monthly plan, checked from scratch; variants are planned in
+parallel, one process each.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from .check import Violation, check_plan
+from .geo import LatLon, haversine_km
+from .model import Manager, Scenario
+from .plan import Plan
+from .solve.design import Territories, design_territories, shop_work
+from .solve.month import PlanParams, plan_month
+
+#: Share of a working day's field window a manager can really fill, for the first guess of a team size.
+USABLE_SHARE = 0.85
+#: Workload balance (max / min field minutes in the month) a variant aims at.
+BALANCE_TARGET = 1.10
+#: How strongly a second design corrects each manager's share by his field minutes a day.
+SHARE_CORRECTION = 2.0
+#: The second plan's time limit, as a share of the first's.
+RETRY_SHARE = 0.8
+
+
+@dataclass(frozen=True)
+class VariantPlan:
+    """A variant's territory split, its plan and the rules the plan breaks."""
+
+    name: str
+    scenario: Scenario
+    territories: Territories
+    plan: Plan
+    violations: tuple[Violation, ...]
+    seconds: float
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations
+
+
+def busiest_office(scenario: Scenario, managers: Sequence[Manager]) -> Manager:
+    """The manager whose office has the most shops per manager (shops counted at their nearest office).
+
+    A new manager joins that office, so he starts near the work he takes over.
+    """
+    offices = list(dict.fromkeys(m.office for m in managers))
+    staff = Counter(m.office for m in managers)
+    shops: Counter[LatLon] = Counter()
+    lats = np.array([o.lat for o in offices])
+    lons = np.array([o.lon for o in offices])
+    for r in scenario.retailers:
+        near = int(np.argmin(haversine_km(r.location.lat, r.location.lon, lats, lons)))
+        shops[offices[near]] += 1
+    office = max(offices, key=lambda o: (shops[o] / staff[o], -offices.index(o)))
+    return next(m for m in managers if m.office == office)
+
+
+def team_name(size: int) -> str:
+    return f"{size} manager" if size == 1 else f"{size} managers"
+
+
+def with_team_size(scenario: Scenario, size: int) -> Scenario:
+    """The scenario with ``size`` managers: the first ``size`` of the staff list, or new ones added.
+
+    New managers (``N1``, ``N2``, ...) join the office with the most shops per manager. Shops
+    pinned to a manager who leaves are unpinned.
+    """
+    if size < 1:
+        raise ValueError("a team needs at least one manager")
+    keep = scenario.managers[:size]
+    taken = {m.id for m in scenario.managers}
+    extra: list[Manager] = []
+    number = 1
+    while len(keep) + len(extra) < size:
+        mid = f"N{number}"
+        number += 1
+        if mid in taken:
+            continue
+        template = busiest_office(scenario, [*keep, *extra])
+        extra.append(dataclasses.replace(template, id=mid, name=f"New manager {number - 1}", days_off=frozenset()))
+    managers = (*keep, *extra)
+    ids = {m.id for m in managers}
+    shops = tuple(r if r.manager_id in ids or r.manager_id is None else dataclasses.replace(r, manager_id=None)
+                  for r in scenario.retailers)  # fmt: skip
+    return dataclasses.replace(
+        scenario, name=f"{scenario.name} ({team_name(size)})", managers=managers, retailers=shops
+    )
+
+
+def team_estimate(scenario: Scenario) -> int:
+    """A first guess of the smallest team: the month's estimated work over what one manager can do."""
+    work = float(shop_work(scenario).sum())
+    days = len(scenario.calendar.working_days())
+    per_manager = days * scenario.rules.field_window_minutes * USABLE_SHARE
+    return max(1, math.ceil(work / per_manager))
+
+
+def plan_variant(
+    name: str,
+    scenario: Scenario,
+    params: PlanParams,
+    current: Mapping[str, str] | None,
+    seed: int,
+    balance_target: float = BALANCE_TARGET,
+) -> VariantPlan:
+    """Design the territories of ``scenario`` (close to ``current``), plan them, check the plan.
+
+    When the plan's workload balance misses ``balance_target`` (the estimate of a territory's
+    work cannot see every detour), the shares are corrected by the field minutes each manager
+    really got and the variant is designed and planned once more, in a shorter time; the
+    better plan is kept.
+    """
+    started = time.monotonic()
+    territories = design_territories(scenario, current=current, seed=seed)
+    plan = plan_month(territories.apply(scenario), params, seed=seed)
+    violations = tuple(check_plan(scenario, plan))
+    balance = _balance(scenario, plan)
+    if len(scenario.managers) > 1 and balance > balance_target:
+        per_day = _minutes_per_day(scenario, plan)
+        mean = sum(per_day.values()) / len(per_day)
+        days = {m.id: len(scenario.working_days(m)) for m in scenario.managers}
+        shares = {mid: days[mid] * (mean / per_day[mid]) ** SHARE_CORRECTION for mid in days}
+        again = design_territories(scenario, current=current, shares=shares, seed=seed)
+        retry = dataclasses.replace(params, time_limit_s=params.time_limit_s * RETRY_SHARE)
+        plan2 = plan_month(again.apply(scenario), retry, seed=seed)
+        violations2 = tuple(check_plan(scenario, plan2))
+        if (len(violations2), _balance(scenario, plan2)) < (len(violations), balance):
+            territories, plan, violations = again, plan2, violations2
+    return VariantPlan(name, scenario, territories, plan, violations, time.monotonic() - started)
+
+
+def _minutes_per_day(scenario: Scenario, plan: Plan) -> dict[str, float]:
+    managers = plan.kpis(scenario.rules.leave_minutes)["managers"]
+    return {m.id: max(1.0, managers.get(m.id, {}).get("field_minutes_per_day", {}).get("mean", 1.0))
+            for m in scenario.managers}  # fmt: skip
+
+
+def _balance(scenario: Scenario, plan: Plan) -> float:
+    value = plan.kpis(scenario.rules.leave_minutes)["total"]["workload_balance"]
+    return float(value) if value else float("inf")
+
+
+def plan_variants(
+    variants: Sequence[tuple[str, Scenario]],
+    params: PlanParams,
+    *,
+    current: Mapping[str, str] | None = None,
+    seed: int = 0,
+    workers: int = 0,
+    done: Callable[[VariantPlan], None] | None = None,
+) -> list[VariantPlan]:
+    """Plan each (name, scenario) variant, several at once on separate cores."""
+    one = dataclasses.replace(params, workers=1)
+    n = min(workers or os.cpu_count() or 1, len(variants))
+    results: list[VariantPlan] = []
+    if n <= 1:
+        for name, sc in variants:
+            results.append(plan_variant(name, sc, one, current, seed))
+            if done:
+                done(results[-1])
+        return results
+    with ProcessPoolExecutor(max_workers=n) as pool:
+        futures = [pool.submit(plan_variant, name, sc, one, current, seed) for name, sc in variants]
+        for f in futures:
+            results.append(f.result())
+            if done:
+                done(results[-1])
+    return results
+
+
+def smallest_team(
+    scenario: Scenario,
+    params: PlanParams,
+    *,
+    current: Mapping[str, str] | None = None,
+    seed: int = 0,
+    workers: int = 0,
+    largest: int | None = None,
+    done: Callable[[VariantPlan], None] | None = None,
+) -> tuple[int | None, list[VariantPlan]]:
+    """The smallest team whose plan keeps every rule, and the plans tried on the way.
+
+    Starts one below the estimate so that the answer comes with a plan of one manager
+    fewer that breaks a named rule; climbs until a plan keeps every rule (or ``largest``).
+    """
+    largest = largest or len(scenario.retailers)
+    size = max(1, team_estimate(scenario) - 1)
+    tried: dict[int, VariantPlan] = {}
+    per_round = max(1, min(workers or os.cpu_count() or 1, 4))
+    while size <= largest:
+        sizes = [k for k in range(size, min(largest, size + per_round - 1) + 1) if k not in tried]
+        batch = [(team_name(k), with_team_size(scenario, k)) for k in sizes]
+        for k, result in zip(sizes, plan_variants(batch, params, current=current, seed=seed, workers=workers,
+                                                  done=done), strict=True):  # fmt: skip
+            tried[k] = result
+        feasible = sorted(k for k, r in tried.items() if r.feasible)
+        if feasible:
+            best = feasible[0]
+            if best == 1 or best - 1 in tried:
+                return best, [tried[k] for k in sorted(tried)]
+            size = best - 1  # show that one fewer breaks a rule
+            largest = best
+            continue
+        size = max(tried) + 1
+    return None, [tried[k] for k in sorted(tried)]

@@ -1,0 +1,182 @@
+"""What-if: variant scenarios, territory design, team sizes and the comparison."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from routeplan.check import check_plan
+from routeplan.cli import main
+from routeplan.errors import InputError
+from routeplan.read import read_scenario
+from routeplan.solve.design import design_territories
+from routeplan.solve.month import PlanParams
+from routeplan.whatif import plan_variants, smallest_team, with_team_size
+
+QUICK = PlanParams(time_limit_s=4, workers=1)
+
+
+def _variant(tmp_path: Path, toml: str, files: dict[str, str] | None = None) -> Path:
+    from conftest import TINY
+
+    base = tmp_path / "tiny"
+    if not base.exists():
+        shutil.copytree(TINY, base)
+    folder = tmp_path / "variant"
+    folder.mkdir(exist_ok=True)
+    (folder / "scenario.toml").write_text('extends = "../tiny"\n' + toml, encoding="utf-8")
+    for name, text in (files or {}).items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_variant_overrides_rules_and_classes(tmp_path, tiny):
+    folder = _variant(tmp_path, "[rules]\nmin_stops_per_day = 9\n[classes.B]\nvisits_per_month = 3\n")
+    sc = read_scenario(folder)
+    assert sc.rules.min_stops_per_day == 9
+    assert sc.rules.max_day_minutes == tiny.rules.max_day_minutes, "other rules inherited"
+    for old, new in zip(tiny.retailers, sc.retailers, strict=True):
+        assert new.visits_per_month == (3 if old.klass == "B" else old.visits_per_month)
+    assert sc.name == "variant"
+
+
+def test_variant_edits_managers_and_shops(tmp_path, tiny):
+    first, second = tiny.retailers[0], tiny.retailers[1]
+    new_shops = "id,name,lat,lon,class\nX1,New shop,30.65,104.06,A\n"
+    polygon = {
+        "type": "Polygon",
+        "coordinates": [[[104.0, 30.0], [104.066, 30.0], [104.066, 31.0], [104.0, 31.0], [104.0, 30.0]]],
+    }
+    toml = f"""remove_managers = ["M02"]
+add_retailers = "new.csv"
+close_retailers = ["{first.id}"]
+[[add_managers]]
+id = "M09"
+name = "New one"
+start_lat = 30.66
+start_lon = 104.07
+[[reassign]]
+polygon = "west.geojson"
+manager = "M09"
+"""
+    sc = read_scenario(_variant(tmp_path, toml, {"new.csv": new_shops, "west.geojson": json.dumps(polygon)}))
+    assert [m.id for m in sc.managers] == ["M01", "M09"]
+    ids = [r.id for r in sc.retailers]
+    assert first.id not in ids and second.id in ids and "X1" in ids
+    for r in sc.retailers:
+        west = 104.0 < r.location.lon < 104.066
+        assert (r.manager_id == "M09") == west, r
+
+
+@pytest.mark.parametrize(
+    "toml, files, message",
+    [
+        ('remove_managers = ["M77"]\n', {}, r"variant/scenario\.toml: field 'remove_managers': no manager 'M77'"),
+        ('close_retailers = ["NOPE"]\n', {}, "no shop 'NOPE' to close"),
+        ('add_retailers = "new.csv"\n', {"new.csv": "id,name,lat,lon,class\nR0001,Dup,30.6,104.0,A\n"},
+         r"new\.csv:2: field 'id': shop 'R0001' already exists"),
+        ('[[reassign]]\npolygon = "p.geojson"\nmanager = "M01"\n', {"p.geojson": '{"type": "Point"}'},
+         r"p\.geojson: field 'type': no Polygon"),
+        ('[[reassign]]\npolygon = "p.geojson"\nmanager = "M05"\n', {"p.geojson": "{}"}, "unknown manager 'M05'"),
+    ],
+)  # fmt: skip
+def test_bad_variant_edits_name_file_and_field(tmp_path, toml, files, message):
+    folder = _variant(tmp_path, toml, files)
+    with pytest.raises(InputError, match=message):
+        read_scenario(folder)
+    assert main(["validate", str(folder)]) == 2
+
+
+def test_extends_in_a_circle(tmp_path):
+    for a in ("a", "b"):
+        (tmp_path / a).mkdir()
+    for a, b in (("a", "b"), ("b", "a")):
+        (tmp_path / a / "scenario.toml").write_text(f'extends = "../{b}"\nmonth = "2026-12"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="circle"):
+        read_scenario(tmp_path / "a")
+
+
+def test_design_balances_and_keeps_pins(tiny):
+    pinned = dataclasses.replace(tiny.retailers[0], manager_id="M02")
+    sc = dataclasses.replace(tiny, retailers=(pinned, *tiny.retailers[1:]))
+    t = design_territories(sc)
+    assert t.manager_of[pinned.id] == "M02"
+    assert set(t.manager_of) == {r.id for r in sc.retailers}
+    assert t.balance <= 1.05
+
+
+def test_removing_a_manager_moves_few_others():
+    from conftest import DEMO
+
+    sc = read_scenario(DEMO)
+    base = design_territories(sc)
+    for gone in ("M02", "M04"):
+        smaller = dataclasses.replace(sc, managers=tuple(m for m in sc.managers if m.id != gone))
+        t = design_territories(smaller, current=base.manager_of)
+        others = [r.id for r in sc.retailers if base.manager_of[r.id] != gone]
+        moved = sum(1 for r in others if t.manager_of[r] != base.manager_of[r])
+        assert moved <= 0.10 * len(others), (gone, moved)
+        assert t.moved == moved + sum(1 for r in sc.retailers if base.manager_of[r.id] == gone)
+        assert t.balance <= 1.10
+
+
+def test_team_size_variants(tiny):
+    three = with_team_size(tiny, 3)
+    assert [m.id for m in three.managers] == ["M01", "M02", "N1"]
+    assert three.managers[2].office == tiny.managers[0].office
+    one = with_team_size(tiny, 1)
+    assert [m.id for m in one.managers] == ["M01"]
+    assert all(r.manager_id in (None, "M01") for r in one.retailers)
+
+
+def test_variants_are_checked_plans(tiny):
+    results = plan_variants([("one", with_team_size(tiny, 1)), ("two", tiny)], QUICK, workers=2)
+    assert [r.name for r in results] == ["one", "two"]
+    for r in results:
+        assert list(r.violations) == check_plan(r.scenario, r.plan)
+        assert {v.manager_id for v in r.plan.visits} <= {m.id for m in r.scenario.managers}
+        assert all(r.territories.manager_of[v.retailer_id] == v.manager_id for v in r.plan.visits)
+
+
+def test_smallest_team_is_the_smallest(tiny):
+    strict = dataclasses.replace(tiny, rules=dataclasses.replace(tiny.rules, max_day_minutes=300))
+    best, tried = smallest_team(strict, QUICK, workers=2, largest=4)
+    sizes = {len(r.scenario.managers): r for r in tried}
+    assert best is not None and sizes[best].feasible
+    assert best == 1 or not sizes[best - 1].feasible, "one fewer breaks a rule"
+
+
+def test_whatif_and_compare_cli(tmp_path):
+    from conftest import TINY
+
+    out = tmp_path / "wi"
+    args = ["whatif", str(TINY), "--managers", "1,2", "-o", str(out), "--time-limit", "4", "--quiet"]
+    assert main(args) == 0
+    assert (out / "1-manager" / "visits.csv").is_file()
+    assert (out / "2-managers" / "scenario" / "scenario.toml").is_file()
+    rows = list(csv.reader((out / "comparison.csv").read_text(encoding="utf-8").splitlines()))
+    assert rows[0] == ["figure", "1 manager", "2 managers"]
+    table = {r[0]: r[1:] for r in rows[1:]}
+    assert table["managers"] == ["1", "2"]
+    assert table["shops that change manager"][1] == "0", "the team as is keeps the current split"
+    html = (out / "comparison.html").read_text(encoding="utf-8")
+    assert html.count("<svg") == 2 and "workload balance" in html
+
+    report = tmp_path / "cmp"
+    assert main(["compare", str(out / "2-managers"), str(out / "1-manager"), "-o", str(report)]) == 0
+    rows = list(csv.reader((report / "comparison.csv").read_text(encoding="utf-8").splitlines()))
+    table = {r[0]: r[1:] for r in rows[1:]}
+    moved = int(table["shops that change manager"][1])
+    assert moved > 0 and table["shops that change manager"][0] == "0"
+
+
+def test_whatif_bad_sizes(tmp_path):
+    from conftest import TINY
+
+    assert main(["whatif", str(TINY), "--managers", "two", "-o", str(tmp_path / "x")]) == 2
+    assert not (tmp_path / "x").exists()
