@@ -46,7 +46,9 @@ def new_shops(count: int = 300):
     """Shops opening in the demo city: the same districts, new ids ``N0001``..."""
     grown = synthetic_scenario(shape("city", 1500 + count, 5), seed=2026)
     fresh = grown.retailers[-count:]
-    return [replace(r, id=f"N{i + 1:04d}", name=f"{r.name.rsplit(' ', 1)[0]} N{i + 1:04d}") for i, r in enumerate(fresh)]
+    return [
+        replace(r, id=f"N{i + 1:04d}", name=f"{r.name.rsplit(' ', 1)[0]} N{i + 1:04d}") for i, r in enumerate(fresh)
+    ]
 
 
 def write_new_shops(path: Path) -> None:

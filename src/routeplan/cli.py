@@ -206,7 +206,7 @@ def _comparison(title: str, figures: list[PlanFigures], folder: Path | None, map
         table.add_column(n, justify="right")
     for label, values in rows:
         table.add_row(label, *values)
-    out.print(table)
+    out.print(table, width=max(out.width, 40 + 20 * len(names)))
     if folder is not None:
         atomic_output(
             folder,

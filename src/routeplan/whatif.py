@@ -62,7 +62,7 @@ def busiest_office(scenario: Scenario, managers: Sequence[Manager]) -> Manager:
     lats = np.array([o.lat for o in offices])
     lons = np.array([o.lon for o in offices])
     for r in scenario.retailers:
-        near = int(np.argmin(haversine_km(r.location.lat, r.location.lon, lats, lons)))
+        near = int(np.argmin(haversine_km(np.asarray(r.location.lat), np.asarray(r.location.lon), lats, lons)))
         shops[offices[near]] += 1
     office = max(offices, key=lambda o: (shops[o] / staff[o], -offices.index(o)))
     return next(m for m in managers if m.office == office)

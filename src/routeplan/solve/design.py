@@ -18,7 +18,7 @@ import numpy as np
 from ..geo import local_xy_km
 from ..model import Scenario
 from ..travel import GreatCircleTravel, TravelModel
-from .territory import balanced_clusters, group_centers, match_groups, rebalance
+from .territory import balanced_clusters, group_centers, match_groups, rebalance, smooth
 
 #: Extra km a shop "pays" to leave its current manager: enough to keep a split stable, small
 #: next to a district's size so balance still wins.
@@ -118,6 +118,7 @@ def design_territories(
             shares=share,
         )  # fmt: skip
     if k > 1:
+        labels = smooth(xy, labels, (fixed < 0) & (labels != now))  # shops that stay keep their place
         labels = rebalance(xy, weights, labels, share, fixed=fixed, current=now, stay_km=STAY_KM)
     manager_of = {r.id: managers[int(j)].id for r, j in zip(scenario.retailers, labels, strict=True)}
     work = {m.id: float(weights[labels == j].sum()) for j, m in enumerate(managers)}

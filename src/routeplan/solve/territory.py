@@ -10,6 +10,12 @@ import numpy as np
 
 #: How far a group's load may exceed the mean before points spill to the next-best group.
 DEFAULT_SLACK = 1.03
+#: Nearest neighbours that say which group a point's surroundings belong to.
+NEIGHBOURS = 8
+#: A point borders a group when this many of its nearest neighbours are in it.
+BORDER_VOTES = 2
+#: Extra cost (km) of moving a point into a group it does not border: an enclave, last resort.
+ENCLAVE_KM = 5.0
 
 
 def _kmeans_pp(xy: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -145,6 +151,15 @@ def rebalance(
     target = weights.sum() * share
     movable = np.ones(len(xy), dtype=bool) if fixed is None else fixed < 0
     load = np.bincount(labels, weights=weights, minlength=k)
+    near = nearest(xy, NEIGHBOURS)
+
+    def borders(cand: np.ndarray) -> np.ndarray:
+        """Which groups each candidate touches: some of its nearest neighbours are there."""
+        counts = np.zeros((len(cand), k))
+        rows = np.repeat(np.arange(len(cand)), near.shape[1])
+        np.add.at(counts, (rows, labels[near[cand]].ravel()), 1.0)
+        return counts >= BORDER_VOTES
+
     for step in range(max_moves):
         rel = load / target
         hi, lo = int(np.argmax(rel)), int(np.argmin(rel))
@@ -157,6 +172,7 @@ def rebalance(
             grow = dist - dist[:, [hi]] + _leaving(cand, np.full(len(cand), hi), k, current, stay_km)
             after = (load[None, :] + weights[cand, None]) / target[None, :]
             ok = (after < rel[hi]) & (np.arange(k)[None, :] != hi)
+            grow = grow + np.where(borders(cand), 0.0, ENCLAVE_KM)
         else:  # the lightest takes from whichever heavier group borders it best
             cand = np.flatnonzero((labels != lo) & movable)
             own = labels[cand]
@@ -167,6 +183,7 @@ def rebalance(
             )
             ok = np.zeros((len(cand), k), dtype=bool)
             ok[:, lo] = (load[lo] + weights[cand]) / target[lo] < rel[own]
+            grow[:, lo] += np.where(borders(cand)[:, lo], 0.0, ENCLAVE_KM)
         grow = np.where(ok, grow, np.inf)
         if not len(cand) or not np.isfinite(grow).any():
             if step % 2 == 1:
@@ -188,3 +205,36 @@ def _leaving(points: np.ndarray, src: np.ndarray, k: int, current: np.ndarray | 
     to = np.arange(k)[None, :]
     cost = np.where((home[:, None] == src[:, None]) & (home[:, None] >= 0), stay_km, 0.0)
     return cost - np.where(home[:, None] == to, stay_km, 0.0) * (home[:, None] != src[:, None])
+
+
+def nearest(xy: np.ndarray, count: int) -> np.ndarray:
+    """Each point's ``count`` nearest other points (fewer when there are fewer points)."""
+    n = len(xy)
+    count = max(0, min(count, n - 1))
+    d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d2, np.inf)
+    return np.argsort(d2, axis=1, kind="stable")[:, :count]
+
+
+def smooth(xy: np.ndarray, labels: np.ndarray, movable: np.ndarray, rounds: int = 4) -> np.ndarray:
+    """Give a movable point to the group most of its nearest neighbours belong to.
+
+    Balancing by capacity can leave points inside another group's area; a few rounds of
+    plurality vote make territories contiguous again (then rebalance evens the loads).
+    """
+    labels = labels.copy()
+    near = nearest(xy, NEIGHBOURS)
+    if not near.shape[1]:
+        return labels
+    for _ in range(rounds):
+        changed = False
+        for i in np.flatnonzero(movable):
+            votes = np.bincount(labels[near[i]])
+            top = int(np.argmax(votes))
+            own = votes[labels[i]] if labels[i] < len(votes) else 0
+            if top != labels[i] and votes[top] > own + 1:
+                labels[i] = top
+                changed = True
+        if not changed:
+            break
+    return labels
