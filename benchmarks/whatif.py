@@ -1,6 +1,6 @@
 """Benchmark: team-size what-ifs on the demo and other city shapes.
 
-    python benchmarks/whatif.py [--time-limit 60] [--shapes demo,dense,two_offices] [--extra 2]
+    python benchmarks/whatif.py [--time-limit 60] [--shapes demo,dense,townships,two_offices] [--extra 2]
 
 For each scenario: the smallest team that keeps every rule (``smallest_team``, which also
 plans one manager fewer to show it fails), then that size plus 1 .. ``--extra``. One row per
@@ -38,7 +38,7 @@ SECONDS_TARGET = 120.0
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--shapes", default="demo,dense,two_offices")
+    ap.add_argument("--shapes", default="demo,dense,townships,two_offices")
     ap.add_argument("--extra", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)

@@ -31,8 +31,9 @@ USABLE_SHARE = 0.85
 BALANCE_TARGET = 1.10
 #: How strongly a second design corrects each manager's share by his field minutes a day.
 SHARE_CORRECTION = 2.0
-#: The second plan's time limit, as a share of the first's.
-RETRY_SHARE = 0.8
+#: Corrected designs tried at most, and each one's time limit as a share of the first plan's.
+RETRIES = 2
+RETRY_SHARE = 0.6
 
 
 @dataclass(frozen=True)
@@ -120,25 +121,30 @@ def plan_variant(
 
     When the plan's workload balance misses ``balance_target`` (the estimate of a territory's
     work cannot see every detour), the shares are corrected by the field minutes each manager
-    really got and the variant is designed and planned once more, in a shorter time; the
-    better plan is kept.
+    really got and the variant is designed and planned again in a shorter time, up to
+    ``RETRIES`` times; the best plan is kept.
     """
     started = time.monotonic()
     territories = design_territories(scenario, current=current, seed=seed)
     plan = plan_month(territories.apply(scenario), params, seed=seed)
     violations = tuple(check_plan(scenario, plan))
-    balance = _balance(scenario, plan)
-    if len(scenario.managers) > 1 and balance > balance_target:
-        per_day = _minutes_per_day(scenario, plan)
+    best = (len(violations), _balance(scenario, plan))
+    days = {m.id: len(scenario.working_days(m)) for m in scenario.managers}
+    shares = {mid: float(d) for mid, d in days.items()}
+    latest = plan
+    for _ in range(RETRIES if len(scenario.managers) > 1 else 0):
+        if best[1] <= balance_target:
+            break
+        per_day = _minutes_per_day(scenario, latest)
         mean = sum(per_day.values()) / len(per_day)
-        days = {m.id: len(scenario.working_days(m)) for m in scenario.managers}
-        shares = {mid: days[mid] * (mean / per_day[mid]) ** SHARE_CORRECTION for mid in days}
+        shares = {mid: shares[mid] * (mean / per_day[mid]) ** SHARE_CORRECTION for mid in shares}
         again = design_territories(scenario, current=current, shares=shares, seed=seed)
         retry = dataclasses.replace(params, time_limit_s=params.time_limit_s * RETRY_SHARE)
-        plan2 = plan_month(again.apply(scenario), retry, seed=seed)
-        violations2 = tuple(check_plan(scenario, plan2))
-        if (len(violations2), _balance(scenario, plan2)) < (len(violations), balance):
-            territories, plan, violations = again, plan2, violations2
+        latest = plan_month(again.apply(scenario), retry, seed=seed)
+        found = tuple(check_plan(scenario, latest))
+        if (len(found), _balance(scenario, latest)) < best:
+            territories, plan, violations = again, latest, found
+            best = (len(found), _balance(scenario, latest))
     return VariantPlan(name, scenario, territories, plan, violations, time.monotonic() - started)
 
 

@@ -474,11 +474,15 @@ def plan_month(
     # The number of rounds depends on the time limit only, never on the clock, so a
     # seed gives one plan; the deadline is a safety net on a slower machine.
     planned = budget * PHASE_B_SHARE
-    polish_s = POLISH_SECONDS_PER_ROUTE * model.s * model.k / REFERENCE_CORES
+    # A plan asked for one worker (what-if variants run side by side) improves its managers one
+    # at a time, so it plans fewer rounds; otherwise the count assumes REFERENCE_CORES whatever
+    # the machine, so that a seed gives the same plan everywhere.
+    cores = min(params.workers, REFERENCE_CORES) if params.workers > 0 else REFERENCE_CORES
+    polish_s = POLISH_SECONDS_PER_ROUTE * model.s * model.k / cores
     polish = planned > 2 * polish_s
     if polish:
         planned -= polish_s
-    batches = -(-model.k // REFERENCE_CORES)  # managers are improved REFERENCE_CORES at a time
+    batches = -(-model.k // cores)  # managers are improved `cores` at a time
     rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * planned / batches))
     stop_at = deadline - FINAL_SHARE * budget
     parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish) for mi in range(model.k)]
