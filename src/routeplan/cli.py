@@ -121,6 +121,8 @@ def cli() -> None:
 @click.option("--render/--no-render", "draw", default=True, show_default=True, help="Draw maps and route sheets.")
 @click.option("--current", "current_dir", type=click.Path(path_type=Path), default=None,
               help="A plan folder of the split in use: territories change as few shops as possible from it.")  # fmt: skip
+@click.option("--fixed-territories", is_flag=True,
+              help="Design balanced territories first and keep them (usually fewer km; see README).")  # fmt: skip
 @_render_options
 def plan(
     scenario_dir: Path,
@@ -131,6 +133,7 @@ def plan(
     quiet: bool,
     draw: bool,
     current_dir: Path | None,
+    fixed_territories: bool,
     options: RenderOptions,
 ) -> None:
     """Plan the month of SCENARIO_DIR and write it to --out (with maps and route sheets)."""
@@ -154,7 +157,7 @@ def plan(
         task = bar.add_task("reading", total=1.0)
         result = plan_month(
             planned,
-            PlanParams(time_limit_s=time_limit, workers=workers),
+            PlanParams(time_limit_s=time_limit, workers=workers, fixed_territories=fixed_territories),
             seed=seed,
             progress=lambda stage, frac: bar.update(task, description=stage, completed=frac),
         )

@@ -69,6 +69,10 @@ class PlanParams:
 
     time_limit_s: float = 60.0
     workers: int = 0
+    #: Design the territories first (balanced, compact; see ``design.py``) and keep them, so the
+    #: search spends its time on routes. Usually fewer km and better balance; but no shop can
+    #: then move to another manager to relieve an overloaded holiday week.
+    fixed_territories: bool = False
 
     def n_workers(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
@@ -453,6 +457,10 @@ def plan_month(
     rng = np.random.default_rng(seed)
 
     say("travel matrix", 0.02)
+    if params.fixed_territories and len(scenario.managers) > 1:
+        from .design import design_territories
+
+        scenario = design_territories(scenario, seed=seed, travel=travel).apply(scenario)
     model = MonthModel(scenario, travel)
     reserve = model.initial_reserve()
     search = PeriodicSearch(model.problem(reserve), seed=seed)
