@@ -15,7 +15,7 @@ from routeplan.errors import InputError
 from routeplan.read import read_scenario
 from routeplan.render import RenderOptions, render_plan, safe_filename
 from routeplan.render.planmap import plan_map_html, script_json
-from routeplan.render.sheets import BODY_MM, _calls_mm, _table_mm, fit_layout, sheets_html
+from routeplan.render.sheets import BODY_MM, _calls_mm, _table_mm, fit_layout, sheet_pages, sheets_html
 from routeplan.render.streets import read_streets
 from routeplan.render.view import plan_view
 
@@ -74,7 +74,7 @@ def test_user_data_is_escaped_in_sheets(tiny, tiny_plan):
     scenario = dataclasses.replace(tiny, retailers=(evil, *tiny.retailers[1:]))
     view = plan_view(scenario, tiny_plan)
     manager = next(m for m in view.managers if any(s.shop.id == evil.id for d in m.days for s in d.stops))
-    html = sheets_html(manager, list(manager.days), None, "en")
+    html = sheets_html(manager, sheet_pages(manager, None, "en"), "en")
     assert XSS not in html and "<b>addr</b>" not in html
     assert "&lt;img src=x onerror=&#34;window.__pwned=1&#34;&gt;" in html
     data = _map_data(plan_map_html(view, tiles="none"))

@@ -63,8 +63,8 @@ def render_plan(
     from ..write import atomic_output
     from .daymap import StreetIndex
     from .pdf import find_browser, print_pdfs
-    from .sheets import sheets_html
-    from .view import plan_view
+    from .sheets import sheet_pages, sheets_html
+    from .view import plan_view, positions
 
     opts = options or RenderOptions()
     folder = Path(folder)
@@ -74,8 +74,7 @@ def render_plan(
     streets: tuple = ()
     if opts.streets is not None:
         report("reading streets", 0.0)
-        points = [m.office for m in view.managers] + [s.at for m in view.managers for r in m.routes for s in r.stops]
-        streets = read_streets(opts.streets, bbox_around(points), datum)
+        streets = read_streets(opts.streets, bbox_around(positions(view.managers)), datum)
     index = StreetIndex(streets) if streets else None
     notes: list[str] = []
     browser = find_browser() if opts.pdf else None
@@ -103,12 +102,13 @@ def render_plan(
             report("writing route sheets", 0.3 + 0.2 * k / len(view.managers))
             mdir = path / safe_filename(m.id)
             mdir.mkdir()
-            for day in m.days:
-                page = mdir / f"{day.date.isoformat()}.html"
-                page.write_text(sheets_html(m, [day], index, opts.lang), encoding="utf-8")
-                written.append(folder / "sheets" / mdir.name / page.name)
+            pages = sheet_pages(m, index, opts.lang)
+            for page in pages:
+                one = mdir / f"{page['day'].date.isoformat()}.html"
+                one.write_text(sheets_html(m, [page], opts.lang), encoding="utf-8")
+                written.append(folder / "sheets" / mdir.name / one.name)
             month = mdir / "month.html"
-            month.write_text(sheets_html(m, list(m.days), index, opts.lang), encoding="utf-8")
+            month.write_text(sheets_html(m, pages, opts.lang), encoding="utf-8")
             written.append(folder / "sheets" / mdir.name / month.name)
             jobs.append((month, path / f"{mdir.name}.pdf"))
         if browser is not None and jobs:

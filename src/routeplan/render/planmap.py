@@ -7,8 +7,10 @@ the page as JSON and is drawn by ``static/planmap.js``.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
+from html import escape
 from importlib import resources
 from typing import Any
 
@@ -18,7 +20,7 @@ from jinja2 import Template
 
 from .labels import labels
 from .streets import Street
-from .view import ManagerView, PlanView
+from .view import ManagerView, PlanView, positions
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ def tiles_datum(tiles: str) -> str:
     return t.datum if t else "wgs84"
 
 
+@functools.cache
 def leaflet_assets() -> tuple[str, str]:
     """Leaflet's JavaScript and CSS from the installed XStatic-Leaflet package."""
     import xstatic.pkg.leaflet as xleaflet
@@ -65,6 +68,7 @@ def leaflet_assets() -> tuple[str, str]:
     )
 
 
+@functools.cache
 def _own(name: str) -> str:
     return resources.files("routeplan.render").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
@@ -141,7 +145,7 @@ def plan_map_html(
     """The HTML of the plan map, for every manager or only ``manager_ids``."""
     text = labels(lang)
     managers = [m for m in view.managers if manager_ids is None or m.id in manager_ids]
-    points = [m.office for m in managers] + [s.at for m in managers for r in m.routes for s in r.stops]
+    points = positions(managers)
     lat = sum(p.lat for p in points) / len(points)
     lon = sum(p.lon for p in points) / len(points)
     fmap = folium.Map(location=[lat, lon], zoom_start=12, tiles=None, control_scale=True)
@@ -152,7 +156,7 @@ def plan_map_html(
     title = f"{text['plan_map']}: {view.scenario_name} {view.month}"
     if manager_ids is not None and len(managers) == 1:
         title = f"{text['plan_map']}: {managers[0].name} ({managers[0].id}) {view.month}"
-    root.header.add_child(Element(f"<title>{_escape(title)}</title>"), name="title")
+    root.header.add_child(Element(f"<title>{escape(title)}</title>"), name="title")
     root.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
     root.header.add_child(Element(f"<style>{_own('planmap.css')}</style>"), name="routeplan_css")
     root.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js")
@@ -172,9 +176,3 @@ def plan_map_html(
     }
     fmap.add_child(_PlanLayer(script_json(data)))
     return str(root.render())
-
-
-def _escape(text: str) -> str:
-    from html import escape
-
-    return escape(text, quote=True)

@@ -6,10 +6,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from ..geo import EARTH_RADIUS_KM
 from ..model import Scenario
+from .jinja import template
 from .view import PALETTE
 
 MAP_MM = 80.0
@@ -53,5 +52,4 @@ def territory_maps(named: Sequence[tuple[str, Scenario, dict[str, str]]], size: 
 
 
 def report_html(title: str, names: Sequence[str], rows: list[tuple[str, list[str]]], maps: list[TerritoryMap]) -> str:
-    env = Environment(loader=PackageLoader("routeplan.render", "templates"), autoescape=select_autoescape(default=True))
-    return env.get_template("report.html.j2").render(title=title, names=names, rows=rows, maps=maps, size=MAP_MM)
+    return template("report.html.j2").render(title=title, names=names, rows=rows, maps=maps, size=MAP_MM)

@@ -12,11 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from .daymap import DayMap, StreetIndex, day_map
+from .jinja import template
 from .labels import labels
-from .view import DayView, ManagerView, Shop
+from .view import DayView, ManagerView, Shop, route_label
 
 #: A4 height inside the margins, less the header and gaps, in mm.
 BODY_MM = 258.0
@@ -90,15 +89,6 @@ def _rows(items: tuple[tuple[Shop, str], ...], n: int) -> list[list[tuple[Shop, 
     return [[items[c * per + r] for c in range(n) if c * per + r < len(items)] for r in range(per)]
 
 
-def _env() -> Environment:
-    return Environment(
-        loader=PackageLoader("routeplan.render", "templates"),
-        autoescape=select_autoescape(["html", "j2"], default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _page(manager: ManagerView, day: DayView, streets: StreetIndex | None, lang: str) -> dict[str, Any]:
     layout = fit_layout([(s.shop.name, s.shop.address) for s in day.stops], len(day.calls))
     text = labels(lang)
@@ -107,7 +97,7 @@ def _page(manager: ManagerView, day: DayView, streets: StreetIndex | None, lang:
     return {
         "day": day,
         "weekday": weekday,
-        "routes": ", ".join(r.removeprefix(manager.id + "-") for r in day.route_ids) or "-",
+        "routes": ", ".join(route_label(r, manager.id) for r in day.route_ids) or "-",
         "map": dmap,
         "table_pt": layout.table_pt,
         "calls_pt": layout.calls_pt,
@@ -116,16 +106,14 @@ def _page(manager: ManagerView, day: DayView, streets: StreetIndex | None, lang:
     }
 
 
-def sheets_html(manager: ManagerView, days: list[DayView], streets: StreetIndex | None, lang: str) -> str:
-    """One HTML document with a page per day in ``days``."""
-    template = _env().get_template("sheet.html.j2")
+def sheet_pages(manager: ManagerView, streets: StreetIndex | None, lang: str) -> list[dict[str, Any]]:
+    """What each of ``manager``'s working days prints: its layout, map and rows."""
+    return [_page(manager, d, streets, lang) for d in manager.days]
+
+
+def sheets_html(manager: ManagerView, pages: list[dict[str, Any]], lang: str) -> str:
+    """One HTML document with the given pages (see :func:`sheet_pages`), one A4 page each."""
     title = f"{labels(lang)['sheet']} · {manager.name} ({manager.id})"
-    if len(days) == 1:
-        title += f" · {days[0].date.isoformat()}"
-    return template.render(
-        lang=lang,
-        title=title,
-        L=labels(lang),
-        manager=manager,
-        pages=[_page(manager, d, streets, lang) for d in days],
-    )
+    if len(pages) == 1:
+        title += f" · {pages[0]['day'].date.isoformat()}"
+    return template("sheet.html.j2").render(lang=lang, title=title, L=labels(lang), manager=manager, pages=pages)

@@ -7,6 +7,7 @@ Positions are in the datum of the background map (``wgs84`` for OpenStreetMap,
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -95,8 +96,11 @@ class PlanView:
     month: str
     datum: str
     managers: tuple[ManagerView, ...]
-    total_km: float
-    visits: int
+
+
+def positions(managers: Sequence[ManagerView]) -> list[LatLon]:
+    """Every office and stop the managers' maps show."""
+    return [m.office for m in managers] + [s.at for m in managers for r in m.routes for s in r.stops]
 
 
 def _shop(r: Retailer, datum: str) -> Shop:
@@ -110,9 +114,9 @@ def _outline(points: list[LatLon]) -> tuple[LatLon, ...]:
     return tuple(points[i] for i in convex_hull(xy))
 
 
-def _route_label(route_id: str, manager_id: str) -> str:
-    prefix = manager_id + "-"
-    return route_id[len(prefix) :] if route_id.startswith(prefix) else route_id
+def route_label(route_id: str, manager_id: str) -> str:
+    """A route's name without its manager's prefix (``M01-W1-Tue`` -> ``W1-Tue``)."""
+    return route_id.removeprefix(manager_id + "-")
 
 
 def _routes(m: Manager, visits: list[Visit], shops: dict[str, Shop], leave_minutes: int) -> tuple[RouteView, ...]:
@@ -128,10 +132,8 @@ def _routes(m: Manager, visits: list[Visit], shops: dict[str, Shop], leave_minut
 
     for i, (rid, vs) in enumerate(sorted(by_route.items(), key=first_run)):
         regular = sorted((v for v in vs if not v.makeup), key=lambda v: (v.date, v.seq))
-        order: list[str] = []
-        for v in regular + sorted((v for v in vs if v.makeup), key=lambda v: (v.date, v.seq)):
-            if v.retailer_id not in order:
-                order.append(v.retailer_id)
+        makeups = sorted((v for v in vs if v.makeup), key=lambda v: (v.date, v.seq))
+        order = dict.fromkeys(v.retailer_id for v in regular + makeups)
         runs: dict[date, list[Visit]] = defaultdict(list)
         for v in regular:
             runs[v.date].append(v)
@@ -140,7 +142,7 @@ def _routes(m: Manager, visits: list[Visit], shops: dict[str, Shop], leave_minut
         out.append(
             RouteView(
                 id=rid,
-                label=_route_label(rid, m.id),
+                label=route_label(rid, m.id),
                 color=PALETTE[i % len(PALETTE)],
                 stops=tuple(shops[s] for s in order),
                 dates=tuple(sorted(runs)),
@@ -208,6 +210,4 @@ def plan_view(scenario: Scenario, plan: Plan, datum: str = "wgs84") -> PlanView:
         month=f"{cal.year}-{cal.month:02d}",
         datum=datum,
         managers=tuple(managers),
-        total_km=round(plan.total_km, 1),
-        visits=len(plan.visits),
     )

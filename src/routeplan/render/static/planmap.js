@@ -86,6 +86,28 @@
     layer.addTo(map);
   }
 
+  function swatch(cls, color) {
+    const node = el("span", cls);
+    node.style.background = color;
+    return node;
+  }
+
+  /* A ticked checkbox that shows its layer while ticked; data-<key>=<id> names it for tests. */
+  function layerBox(map, layer, key, id) {
+    const box = el("input");
+    box.type = "checkbox";
+    box.checked = true;
+    box.dataset[key] = id;
+    box.addEventListener("change", function () {
+      if (box.checked) layer.addTo(map); else map.removeLayer(layer);
+    });
+    return box;
+  }
+
+  function setChecked(box, on) {
+    if (box.checked !== on) { box.checked = on; box.dispatchEvent(new Event("change")); }
+  }
+
   function layerControl(map, data, L10N, groups) {
     const control = L.control({ position: "topright" });
     control.onAdd = function () {
@@ -98,57 +120,35 @@
       const all = el("button", "rp-link", L10N.all);
       const none = el("button", "rp-link", L10N.none);
       head.appendChild(all);
-            head.appendChild(none);
+      head.appendChild(none);
       box.appendChild(head);
       const list = el("div", "rp-control-list");
-      const boxes = [];
       groups.forEach(function (g) {
         const item = el("details", "rp-manager");
         const summary = el("summary");
-        const mbox = el("input");
-        mbox.type = "checkbox";
-        mbox.checked = true;
-        mbox.dataset.manager = g.manager.id;
-        const swatch = el("span", "rp-swatch");
-        swatch.style.background = g.manager.color;
+        const mbox = layerBox(map, g.layer, "manager", g.manager.id);
         summary.appendChild(mbox);
-        summary.appendChild(swatch);
+        summary.appendChild(swatch("rp-swatch", g.manager.color));
         summary.appendChild(el("span", "rp-manager-name", g.manager.name + " (" + g.manager.id + ")"));
         item.appendChild(summary);
-        const rboxes = [];
-        g.routes.forEach(function (r) {
+        const rboxes = g.routes.map(function (r) {
           const label = el("label", "rp-route");
-          const rbox = el("input");
-          rbox.type = "checkbox";
-          rbox.checked = true;
-          rbox.dataset.route = r.route.id;
-          const rs = el("span", "rp-swatch rp-swatch-line");
-          rs.style.background = r.route.color;
+          const rbox = layerBox(map, r.layer, "route", r.route.id);
           label.appendChild(rbox);
-          label.appendChild(rs);
+          label.appendChild(swatch("rp-swatch rp-swatch-line", r.route.color));
           label.appendChild(el("span", null, r.route.label + " · " + r.route.stops.length + " · " +
             r.route.km.toFixed(0) + " " + L10N.km));
           item.appendChild(label);
-          rbox.addEventListener("change", function () {
-            if (rbox.checked) r.layer.addTo(map); else map.removeLayer(r.layer);
-          });
-          rboxes.push(rbox);
-          boxes.push(rbox);
+          return rbox;
         });
         mbox.addEventListener("change", function () {
-          if (mbox.checked) g.layer.addTo(map); else map.removeLayer(g.layer);
-          rboxes.forEach(function (b) {
-            if (b.checked !== mbox.checked) { b.checked = mbox.checked; b.dispatchEvent(new Event("change")); }
-          });
+          rboxes.forEach(function (b) { setChecked(b, mbox.checked); });
         });
-        boxes.push(mbox);
         list.appendChild(item);
       });
       box.appendChild(list);
       function setAll(on) {
-        list.querySelectorAll("input[data-manager]").forEach(function (b) {
-          if (b.checked !== on) { b.checked = on; b.dispatchEvent(new Event("change")); }
-        });
+        list.querySelectorAll("input[data-manager]").forEach(function (b) { setChecked(b, on); });
       }
       all.addEventListener("click", function () { setAll(true); });
       none.addEventListener("click", function () { setAll(false); });
