@@ -18,7 +18,7 @@ import numpy as np
 from ..geo import local_xy_km
 from ..model import Scenario
 from ..travel import GreatCircleTravel, TravelModel
-from .territory import balanced_clusters, group_centers, match_groups, rebalance, smooth
+from .territory import balanced_clusters, group_centers, office_pull, rebalance, smooth, split_among_offices
 
 #: Extra km a shop "pays" to leave its current manager: enough to keep a split stable, small
 #: next to a district's size so balance still wins.
@@ -48,6 +48,21 @@ class Territories:
         """The scenario with every shop pinned to its designed manager."""
         shops = tuple(dataclasses.replace(r, manager_id=self.manager_of[r.id]) for r in scenario.retailers)
         return dataclasses.replace(scenario, retailers=shops)
+
+
+def positions_km(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Shops and offices on one local km plane (x east, y north)."""
+    lats = np.array([r.location.lat for r in scenario.retailers] + [m.office.lat for m in scenario.managers])
+    lons = np.array([r.location.lon for r in scenario.retailers] + [m.office.lon for m in scenario.managers])
+    xy = local_xy_km(lats, lons)
+    n = len(scenario.retailers)
+    return xy[:n], xy[n:]
+
+
+def pins(scenario: Scenario) -> np.ndarray:
+    """Each shop's pinned manager as an index, -1 where it is free."""
+    index = scenario.manager_index
+    return np.array([index[r.manager_id] if r.manager_id else -1 for r in scenario.retailers], dtype=np.int64)
 
 
 def shop_work(scenario: Scenario, travel: TravelModel | None = None) -> np.ndarray:
@@ -83,19 +98,15 @@ def design_territories(
     managers = scenario.managers
     k = len(managers)
     index = scenario.manager_index
-    lats = np.array([r.location.lat for r in scenario.retailers] + [m.office.lat for m in managers])
-    lons = np.array([r.location.lon for r in scenario.retailers] + [m.office.lon for m in managers])
-    xy_all = local_xy_km(lats, lons)
     n = len(scenario.retailers)
-    xy, offices = xy_all[:n], xy_all[n:]
+    xy, offices = positions_km(scenario)
     weights = shop_work(scenario, travel)
-    fixed = np.array([index[r.manager_id] if r.manager_id else -1 for r in scenario.retailers])
+    fixed = pins(scenario)
     if shares is None:
         share = np.array([len(scenario.working_days(m)) for m in managers], dtype=float)
     else:
         share = np.array([shares[m.id] for m in managers], dtype=float)
     now = np.array([index.get((current or {}).get(r.id, ""), -1) for r in scenario.retailers])
-    pull = 0.3 if k > 1 and float(np.ptp(offices, axis=0).max()) > 1.0 else 0.0
     if k == 1:
         labels = np.zeros(n, dtype=np.int64)
     elif (now >= 0).any():
@@ -107,16 +118,11 @@ def design_territories(
                 )
                 init[j] = xy[int(np.argmax(gap))]
         labels = balanced_clusters(
-            xy, weights, k, rng, fixed=fixed, anchors=offices, anchor_pull=pull, init=init, shares=share,
-            current=now, stay_km=STAY_KM,
+            xy, weights, k, rng, fixed=fixed, anchors=offices, anchor_pull=office_pull(offices), init=init,
+            shares=share, current=now, stay_km=STAY_KM,
         )  # fmt: skip
     else:
-        first = balanced_clusters(xy, weights, k, rng, shares=share)
-        first = match_groups(group_centers(xy, first, k), offices)[first]
-        labels = balanced_clusters(
-            xy, weights, k, rng, fixed=fixed, anchors=offices, anchor_pull=pull, init=group_centers(xy, first, k),
-            shares=share,
-        )  # fmt: skip
+        labels = split_among_offices(xy, weights, offices, rng, fixed=fixed, shares=share)
     if k > 1:
         labels = smooth(xy, labels, (fixed < 0) & (labels != now))  # shops that stay keep their place
         labels = rebalance(xy, weights, labels, share, fixed=fixed, current=now, stay_km=STAY_KM)

@@ -18,16 +18,16 @@ from datetime import date
 
 import numpy as np
 
-from ..geo import local_xy_km
 from ..model import Scenario
 from ..plan import Plan
 from ..travel import GreatCircleTravel, TravelModel
+from .design import design_territories, pins, positions_km
 from .kernels import UNDER_KM_PER_MIN, warm_up
 from .ordering import ortools_order
 from .patterns import ManagerCalendar, PatternFit, valid_patterns
 from .schedule import lay_out_month, makeup_load
 from .search import PeriodicSearch, Problem, RouteSpec
-from .territory import balanced_clusters, group_centers, match_groups
+from .territory import balanced_clusters, split_among_offices
 
 #: Cost (km) of one extra route membership for the highest class; lower classes pay more,
 #: so the visits added to reach the daily minimum go to higher classes first.
@@ -299,13 +299,11 @@ def _positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shops and offices in local km, and each shop's work weight (visits x (service + local travel))."""
     sc = model.sc
     n = model.n
-    lats = np.array([r.location.lat for r in sc.retailers] + [m.office.lat for m in sc.managers])
-    lons = np.array([r.location.lon for r in sc.retailers] + [m.office.lon for m in sc.managers])
-    xy_all = local_xy_km(lats, lons)
+    xy, offices = positions_km(sc)
     near = np.sort(model.dist[:n, :n] + np.eye(n) * 1e9, axis=1)[:, : min(3, max(1, n - 1))].mean(axis=1)
     minutes_per_km = model.time[0, 1] / model.dist[0, 1] if n > 1 and model.dist[0, 1] > 0 else 60 / 25
     weights = model.min_slots * (model.service[:n] + near * minutes_per_km)
-    return xy_all[:n], xy_all[n:], weights
+    return xy, offices, weights
 
 
 def cluster_groups(model: MonthModel, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -314,17 +312,7 @@ def cluster_groups(model: MonthModel, rng: np.random.Generator) -> tuple[np.ndar
     n, k = model.n, model.k
     cal = sc.calendar
     xy, offices, weights = _positions(model)
-    index = sc.manager_index
-    fixed = np.array([index[r.manager_id] if r.manager_id else -1 for r in sc.retailers])
-    if k > 1:
-        labels = balanced_clusters(xy, weights, k, rng)
-        labels = match_groups(group_centers(xy, labels, k), offices)[labels]
-        pull = 0.3 if float(np.ptp(offices, axis=0).max()) > 1.0 else 0.0
-        labels = balanced_clusters(
-            xy, weights, k, rng, fixed=fixed, anchors=offices, anchor_pull=pull, init=group_centers(xy, labels, k)
-        )
-    else:
-        labels = np.zeros(n, dtype=np.int64)
+    labels = split_among_offices(xy, weights, offices, rng, fixed=pins(sc)) if k > 1 else np.zeros(n, dtype=np.int64)
     day = np.zeros(n, dtype=np.int64)
     week = np.zeros(n, dtype=np.int64)
     for mi in range(k):
@@ -458,8 +446,6 @@ def plan_month(
 
     say("travel matrix", 0.02)
     if params.fixed_territories and len(scenario.managers) > 1:
-        from .design import design_territories
-
         scenario = design_territories(scenario, seed=seed, travel=travel).apply(scenario)
     model = MonthModel(scenario, travel)
     reserve = model.initial_reserve()

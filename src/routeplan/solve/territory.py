@@ -10,6 +10,8 @@ import numpy as np
 
 #: How far a group's load may exceed the mean before points spill to the next-best group.
 DEFAULT_SLACK = 1.03
+#: Pull of a manager's office on his territory, per km, when the team works from several offices.
+OFFICE_PULL = 0.3
 #: Nearest neighbours that say which group a point's surroundings belong to.
 NEIGHBOURS = 8
 #: A point borders a group when this many of its nearest neighbours are in it.
@@ -97,6 +99,30 @@ def balanced_clusters(
             break
         labels = new
     return labels
+
+
+def office_pull(offices: np.ndarray) -> float:
+    """How strongly groups are drawn to their offices: only when the offices are apart (more than 1 km)."""
+    return OFFICE_PULL if len(offices) > 1 and float(np.ptp(offices, axis=0).max()) > 1.0 else 0.0
+
+
+def split_among_offices(
+    xy: np.ndarray,
+    weights: np.ndarray,
+    offices: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    fixed: np.ndarray,
+    shares: np.ndarray | None = None,
+) -> np.ndarray:
+    """Balanced groups, one per office, each matched to the nearest free office, then refined with pins."""
+    k = len(offices)
+    first = balanced_clusters(xy, weights, k, rng, shares=shares)
+    first = match_groups(group_centers(xy, first, k), offices)[first]
+    return balanced_clusters(
+        xy, weights, k, rng, fixed=fixed, anchors=offices, anchor_pull=office_pull(offices),
+        init=group_centers(xy, first, k), shares=shares,
+    )  # fmt: skip
 
 
 def group_centers(xy: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
