@@ -65,6 +65,14 @@ def _report(violations: list) -> None:
         out.print(f"  - {line}", markup=False)
 
 
+def _progress(quiet: bool) -> Progress:
+    """The progress bar every long command shows on stderr (none with --quiet)."""
+    return Progress(
+        TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(), console=err, disable=quiet,
+        transient=True,
+    )  # fmt: skip
+
+
 def _render_options(command: Callable[..., None]) -> Callable[..., None]:
     """The drawing options shared by ``plan`` and ``render``, folded into one RenderOptions."""
 
@@ -85,10 +93,7 @@ def _render_options(command: Callable[..., None]) -> Callable[..., None]:
 
 def _render(out_dir: Path, scenario: Scenario, result: Plan, options: RenderOptions, quiet: bool) -> None:
     started = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(), console=err, disable=quiet,
-        transient=True,
-    ) as bar:  # fmt: skip
+    with _progress(quiet) as bar:
         task = bar.add_task("drawing", total=1.0)
         drawn = render_plan(
             out_dir, scenario, result, options, lambda stage, frac: bar.update(task, description=stage, completed=frac)
@@ -142,18 +147,11 @@ def plan(
     if current_dir is not None:
         from .solve.design import design_territories
 
-        current = {v.retailer_id: v.manager_id for v in read_plan(current_dir).visits}
+        current = read_plan(current_dir).manager_of()
         territories = design_territories(scenario, current=current, seed=seed)
         planned = territories.apply(scenario)
         out.print(f"Territories from {current_dir}: {territories.moved} shops change manager")
-    with Progress(
-        TextColumn("{task.description:<32}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with _progress(quiet) as bar:
         task = bar.add_task("reading", total=1.0)
         result = plan_month(
             planned,
@@ -280,14 +278,11 @@ def whatif(
     scenario = read_scenario(scenario_dir)
     wanted = _team_sizes(sizes)
     if current_dir is not None:
-        current = {v.retailer_id: v.manager_id for v in read_plan(current_dir).visits}
+        current = read_plan(current_dir).manager_of()
     else:
         current = dict(design_territories(scenario, seed=seed).manager_of)
     params = PlanParams(time_limit_s=time_limit)
-    with Progress(
-        TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(), console=err, disable=quiet,
-        transient=True,
-    ) as bar:  # fmt: skip
+    with _progress(quiet) as bar:
         task = bar.add_task("planning variants", total=len(wanted) if wanted else None)
 
         def done(v: VariantPlan) -> None:

@@ -42,7 +42,6 @@ def plan_figures(name: str, scenario: Scenario, plan: Plan, violations: Sequence
     k = plan.kpis(scenario.rules.leave_minutes)
     total = k["total"]
     broken = Counter(f"{v.rule} {RULES[v.rule]}" for v in violations)
-    manager_of = {v.retailer_id: v.manager_id for v in plan.visits}
     return PlanFigures(
         name=name,
         managers=len(scenario.managers),
@@ -56,7 +55,7 @@ def plan_figures(name: str, scenario: Scenario, plan: Plan, violations: Sequence
         field_minutes_by_manager={mid: _stats(m["field_minutes_per_day"]) for mid, m in k["managers"].items()},
         balance=total["workload_balance"],
         solve_seconds=plan.solve_seconds,
-        manager_of=manager_of,
+        manager_of=plan.manager_of(),
     )
 
 

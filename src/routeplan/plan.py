@@ -73,6 +73,10 @@ class Plan:
             seq.sort(key=lambda v: v.seq)
         return dict(out)
 
+    def manager_of(self) -> dict[str, str]:
+        """Each visited shop's manager: the territory split the plan uses."""
+        return {v.retailer_id: v.manager_id for v in self.visits}
+
     @property
     def total_km(self) -> float:
         return float(sum(v.travel_km for v in self.visits))

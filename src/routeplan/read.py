@@ -338,7 +338,7 @@ def read_scenario(folder: str | Path) -> Scenario:
     managers = _read_staff(staff_path, rules, crs)
     retailers, rows_of = _read_retailers(retailer_path, rules, classes, crs, managers)
     for where, edit in edits:
-        managers, retailers = _apply_edits(where, edit, managers, retailers, rules, classes, crs, rows_of)
+        managers, retailers = _apply_edits(where, edit, managers, retailers, rules, classes, crs)
     try:
         return Scenario(
             name=str(spec.get("name", folder.name)),
@@ -523,7 +523,6 @@ def _apply_edits(
     rules: Rules,
     classes: dict[str, ClassRule],
     crs: str,
-    rows_of: dict[str, int],
 ) -> tuple[list[Manager], list[Retailer]]:
     """One variant level's edits, in a fixed order: managers, new shops, closed shops, areas."""
     tname = str(folder / "scenario.toml")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .check import Violation, check_plan
-from .geo import LatLon, haversine_km
+from .geo import haversine_km
 from .model import Manager, Scenario
 from .plan import Plan
 from .solve.design import Territories, design_territories, shop_work
@@ -59,14 +59,12 @@ def busiest_office(scenario: Scenario, managers: Sequence[Manager]) -> Manager:
     """
     offices = list(dict.fromkeys(m.office for m in managers))
     staff = Counter(m.office for m in managers)
-    shops: Counter[LatLon] = Counter()
-    lats = np.array([o.lat for o in offices])
-    lons = np.array([o.lon for o in offices])
-    for r in scenario.retailers:
-        near = int(np.argmin(haversine_km(np.asarray(r.location.lat), np.asarray(r.location.lon), lats, lons)))
-        shops[offices[near]] += 1
-    office = max(offices, key=lambda o: (shops[o] / staff[o], -offices.index(o)))
-    return next(m for m in managers if m.office == office)
+    shop_lat = np.array([r.location.lat for r in scenario.retailers])[:, None]
+    shop_lon = np.array([r.location.lon for r in scenario.retailers])[:, None]
+    km = haversine_km(shop_lat, shop_lon, np.array([[o.lat for o in offices]]), np.array([[o.lon for o in offices]]))
+    shops = np.bincount(np.argmin(km, axis=1), minlength=len(offices))
+    best = max(range(len(offices)), key=lambda i: (shops[i] / staff[offices[i]], -i))
+    return next(m for m in managers if m.office == offices[best])
 
 
 def team_name(size: int) -> str:
@@ -129,8 +127,7 @@ def plan_variant(
     plan = plan_month(territories.apply(scenario), params, seed=seed)
     violations = tuple(check_plan(scenario, plan))
     best = (len(violations), _balance(scenario, plan))
-    days = {m.id: len(scenario.working_days(m)) for m in scenario.managers}
-    shares = {mid: float(d) for mid, d in days.items()}
+    shares = {m.id: float(len(scenario.working_days(m))) for m in scenario.managers}
     latest = plan
     for _ in range(RETRIES if len(scenario.managers) > 1 else 0):
         if best[1] <= balance_target:
@@ -142,9 +139,9 @@ def plan_variant(
         retry = dataclasses.replace(params, time_limit_s=params.time_limit_s * RETRY_SHARE)
         latest = plan_month(again.apply(scenario), retry, seed=seed)
         found = tuple(check_plan(scenario, latest))
-        if (len(found), _balance(scenario, latest)) < best:
-            territories, plan, violations = again, latest, found
-            best = (len(found), _balance(scenario, latest))
+        score = (len(found), _balance(scenario, latest))
+        if score < best:
+            territories, plan, violations, best = again, latest, found, score
     return VariantPlan(name, scenario, territories, plan, violations, time.monotonic() - started)
 
 
