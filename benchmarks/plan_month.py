@@ -12,30 +12,20 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from shapes import DEFAULT, benchmark_scenario
 
 from routeplan.check import check_plan
-from routeplan.read import read_scenario
 from routeplan.solve.month import PlanParams, plan_month
 from routeplan.solve.naive import plan_month_naive
-from routeplan.synth import shape, synthetic_scenario
-
-ROOT = Path(__file__).resolve().parents[1]
-#: Other shapes: (shape, shops, managers), sized for about 33 stops a route like the demo.
-SHAPES = {
-    "dense": ("dense", 1500, 5),
-    "townships": ("townships", 1300, 5),
-    "two_offices": ("two_offices", 2000, 7),
-}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--shapes", default="demo,dense,townships,two_offices")
+    ap.add_argument("--shapes", default=DEFAULT)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     table = Table(title=f"routeplan vs naive sweep planner (time limit {args.time_limit:g} s)")
@@ -44,11 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         table.add_column(col, justify="right")
     savings = []
     for name in args.shapes.split(","):
-        if name == "demo":
-            sc = read_scenario(ROOT / "scenarios" / "demo-city")
-        else:
-            kind, n, k = SHAPES[name]
-            sc = synthetic_scenario(shape(kind, n, k), seed=11)
+        sc = benchmark_scenario(name)
         rows = {}
         for planner in ("routeplan", "naive"):
             t = time.monotonic()

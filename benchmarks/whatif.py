@@ -13,32 +13,23 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from shapes import DEFAULT, benchmark_scenario
 
 from routeplan.check import RULES
-from routeplan.read import read_scenario
 from routeplan.solve.design import design_territories
 from routeplan.solve.month import PlanParams
-from routeplan.synth import shape, synthetic_scenario
-from routeplan.whatif import VariantPlan, plan_variants, smallest_team, team_name, with_team_size
+from routeplan.whatif import BALANCE_TARGET, VariantPlan, plan_variants, smallest_team, team_name, with_team_size
 
-ROOT = Path(__file__).resolve().parents[1]
-SHAPES = {
-    "dense": ("dense", 1500, 5),
-    "townships": ("townships", 1300, 5),
-    "two_offices": ("two_offices", 2000, 7),
-}
-BALANCE_TARGET = 1.10
 SECONDS_TARGET = 120.0
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--shapes", default="demo,dense,townships,two_offices")
+    ap.add_argument("--shapes", default=DEFAULT)
     ap.add_argument("--extra", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -48,11 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         table.add_column(col, justify="right")
     all_met = True
     for name in args.shapes.split(","):
-        if name == "demo":
-            sc = read_scenario(ROOT / "scenarios" / "demo-city")
-        else:
-            kind, n, k = SHAPES[name]
-            sc = synthetic_scenario(shape(kind, n, k), seed=11)
+        sc = benchmark_scenario(name)
         current = dict(design_territories(sc, seed=args.seed).manager_of)
         best, tried = smallest_team(sc, params, current=current, seed=args.seed)
         results: dict[int, VariantPlan] = {len(r.scenario.managers): r for r in tried}
@@ -64,14 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         for k, r in sorted(results.items()):
             kp = r.plan.kpis(sc.rules.leave_minutes)["total"]
             balance = kp["workload_balance"] or float("inf")
-            moved = sum(1 for shop, mid in r.territories.manager_of.items() if current.get(shop) != mid)
             in_range = best is not None and best <= k <= best + args.extra
             met = (not in_range) or (r.feasible and balance <= BALANCE_TARGET and r.seconds < SECONDS_TARGET)
             all_met &= met
             broken = ", ".join(sorted({str(v.rule) for v in r.violations})) or "-"
             table.add_row(
                 name, str(k), "yes" if r.feasible else "no", broken, f"{kp['km']:.0f}", f"{balance:.3f}",
-                str(moved), f"{r.seconds:.0f}", ("met" if met else "MISSED") if in_range else "(k-1)",
+                str(r.territories.moved), f"{r.seconds:.0f}", ("met" if met else "MISSED") if in_range else "(k-1)",
             )  # fmt: skip
         table.add_section()
     console = Console(width=140)
