@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from routeplan.pvrp import PvrpRoute, evaluate, read_instance, read_solution, write_solution
+from routeplan.pvrp import PvrpInstance, PvrpRoute, evaluate, read_instance, read_solution, solve, write_solution
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "pvrp"
 needs_shared = pytest.mark.skipif(
@@ -68,3 +73,95 @@ def test_pvrp_check_command():
 
     ok = main(["pvrp-check", str(SHARED / "instances" / "pr01.txt"), str(SHARED / "reference_solutions" / "pr01.res")])
     assert ok == 0
+
+
+# ---- the free-day solver -----------------------------------------------------------------
+
+
+def _random_instance(rng: np.random.Generator, n: int, m: int, t: int, roomy: bool) -> PvrpInstance:
+    """A random instance; ``roomy`` capacity (one vehicle could carry every visit) is always feasible."""
+    xs = rng.uniform(0, 100, n + 1)
+    ys = rng.uniform(0, 100, n + 1)
+    demand = [0.0, *rng.integers(1, 10, n).astype(float)]
+    combos: list[tuple[frozenset[int], ...]] = [()]
+    freq = [0]
+    for _ in range(n):
+        f = int(rng.integers(1, t + 1))
+        sets = {frozenset(int(d) for d in rng.choice(np.arange(1, t + 1), f, replace=False)) for _ in range(3)}
+        combos.append(tuple(sorted(sets, key=sorted)))
+        freq.append(f)
+    cap = sum(demand) if roomy else float(rng.integers(10, 40))
+    return PvrpInstance("random", m, n, t, (0.0,) * t, (cap,) * t, tuple(xs), tuple(ys), (0.0,) * (n + 1),
+                        tuple(demand), tuple(freq), tuple(combos))  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 14), m=st.integers(1, 3), t=st.integers(1, 4))
+def test_solver_keeps_every_rule_when_a_plan_exists(seed, n, m, t):
+    inst = _random_instance(np.random.default_rng(seed), n, m, t, roomy=True)
+    routes, result = solve(inst, workers=1, iterations=300, seed=seed)
+    cost, problems = evaluate(inst, routes)
+    assert problems == []
+    assert result.feasible and abs(cost - result.cost) < 1e-6
+
+
+def test_tight_capacity_is_reported_not_hidden():
+    # one vehicle of capacity 10 a day cannot carry 6 customers of demand 9 on one day each
+    inst = PvrpInstance("tight", 1, 6, 1, (0.0,), (10.0,), (0.0,) * 7, tuple(float(i) for i in range(7)), (0.0,) * 7,
+                        (0.0,) + (9.0,) * 6, (0, *([1] * 6)), ((),) + ((frozenset({1}),),) * 6)  # fmt: skip
+    routes, result = solve(inst, workers=1, iterations=200)
+    assert not result.feasible
+    assert any("capacity" in p for p in evaluate(inst, routes)[1])
+
+
+def test_same_seed_same_solution():
+    inst = _random_instance(np.random.default_rng(7), 30, 2, 3, roomy=False)
+    first = solve(inst, workers=1, iterations=2000, seed=3)[0]
+    assert solve(inst, workers=1, iterations=2000, seed=3)[0] == first
+
+
+def test_duration_limit_is_kept():
+    rng = np.random.default_rng(11)
+    base = _random_instance(rng, 25, 3, 2, roomy=True)
+    inst = dataclasses.replace(base, max_duration=(260.0, 260.0), service=(0.0,) + (5.0,) * 25)
+    routes, result = solve(inst, workers=1, iterations=3000)
+    assert result.feasible and evaluate(inst, routes)[1] == []
+    for r in routes:
+        path = (0, *r.customers, 0)
+        assert sum(inst.dist(a, b) for a, b in itertools.pairwise(path)) + 5.0 * len(r.customers) <= 260.0 + 1e-6
+
+
+@needs_shared
+@pytest.mark.parametrize("name", ["p14", "pr01"])
+def test_small_benchmark_instances_near_best_known(name):
+    """A few seconds on the smallest published instances lands within 2% of the best-known value."""
+    inst = read_instance(SHARED / "instances" / f"{name}.txt")
+    bks = {r["instance"]: float(r["bks"]) for r in csv.DictReader((SHARED / "bks.csv").open())}[name]
+    routes, _ = solve(inst, workers=1, iterations=20_000, time_limit_s=30)
+    cost, problems = evaluate(inst, routes)
+    assert problems == []
+    assert cost <= bks * 1.02
+
+
+@needs_shared
+def test_pvrp_command_writes_a_checked_solution(tmp_path):
+    from routeplan.cli import main
+
+    out = tmp_path / "p14.res"
+    code = main(["pvrp", str(SHARED / "instances" / "p14.txt"), "-o", str(out), "--iterations", "3000",
+                 "--workers", "1", "--quiet"])  # fmt: skip
+    assert code == 0
+    printed, routes = read_solution(out)
+    cost, problems = evaluate(read_instance(SHARED / "instances" / "p14.txt"), routes)
+    assert problems == [] and abs(cost - printed) < 0.01
+
+
+def test_pvrp_command_bad_instance_exit_2(tmp_path, capsys):
+    from routeplan.cli import main
+
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1 2 3\n")
+    assert main(["pvrp", str(bad), "-o", str(tmp_path / "x.res")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.txt:1:" in err[0]
+    assert not (tmp_path / "x.res").exists()

@@ -323,6 +323,39 @@ def validate(scenario_dir: Path) -> None:
     )
 
 
+@cli.command("pvrp")
+@click.argument("instance", type=click.Path(path_type=Path))
+@click.option("-o", "--out", "solution", type=click.Path(path_type=Path), required=True,
+              help="Solution file to write (reference format).")  # fmt: skip
+@click.option("--time-limit", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Seconds.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes (0 = every core).")
+@click.option("--iterations", type=click.IntRange(min=1), default=None,
+              help="Stop after this many iterations per process: the same seed then gives the same solution "
+                   "on any machine (the time limit still applies).")  # fmt: skip
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def pvrp_solve(
+    instance: Path, solution: Path, time_limit: float, seed: int, workers: int, iterations: int | None, quiet: bool
+) -> None:
+    """Solve a periodic-VRP INSTANCE (Cordeau format) and write the solution file."""
+    from .pvrp import evaluate, read_instance, solve, write_solution
+
+    inst = read_instance(instance)
+    with _progress(quiet) as bar:
+        task = bar.add_task(f"solving {inst.name}", total=1.0)
+        routes, result = solve(inst, time_limit_s=time_limit, seed=seed, workers=workers, iterations=iterations,
+                               progress=lambda frac: bar.update(task, completed=frac))  # fmt: skip
+    cost, problems = evaluate(inst, routes)
+    write_solution(solution, inst, routes)
+    out.print(f"{inst.name}: cost {cost:.2f}, {len(routes)} routes, {result.iterations} iterations, "
+              f"{result.seconds:.1f} s -> {solution}")  # fmt: skip
+    for line in problems:
+        out.print(f"  - {line}", markup=False)
+    out.print("[green]feasible[/green]" if not problems else f"[red]{len(problems)} problems[/red]")
+    if problems:
+        sys.exit(EXIT_VIOLATIONS)
+
+
 @cli.command("pvrp-check")
 @click.argument("instance", type=click.Path(path_type=Path))
 @click.argument("solution", type=click.Path(path_type=Path))

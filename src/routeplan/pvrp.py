@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .errors import InputError
+from .solve.lns import FreeDayProblem, FreeDayResult, solve_free_day
+from .solve.lns import warm_up as warm_up_engine
 
 
 @dataclass(frozen=True)
@@ -165,3 +173,82 @@ def write_solution(path: str | Path, inst: PvrpInstance, routes: list[PvrpRoute]
         lines.append(f"{r.day} {r.vehicle} {duration:.2f} {load:g} {nodes}")
     target = Path(path)
     atomic_output(target.parent, {target.name: lambda p: p.write_text("\n".join(lines) + "\n")})
+
+
+def free_day_problem(inst: PvrpInstance) -> FreeDayProblem:
+    """The instance in the engine's free-day form: a group of ``m`` routes per day.
+
+    Customers 1..n become nodes 0..n-1 and the depot node n; a customer with no
+    required visit (``f = 0``) may also be left out (an empty pattern).
+    """
+    n, m, t = inst.n, inst.m, inst.t
+    order = [*range(1, n + 1), 0]
+    xy = np.column_stack([np.array(inst.x)[order], np.array(inst.y)[order]])
+    dist = np.sqrt(((xy[:, None, :] - xy[None, :, :]) ** 2).sum(axis=2))
+    service = np.array(inst.service)[order]
+    demand = np.array(inst.demand)[order]
+    n_routes = m * t
+    limits = np.zeros((n_routes, 5))
+    for d in range(t):
+        rows = slice(d * m, (d + 1) * m)
+        limits[rows, 0] = inst.max_duration[d] if inst.max_duration[d] > 0 else np.inf
+        limits[rows, 3] = np.inf
+        limits[rows, 4] = inst.capacity[d]
+    group_routes = np.arange(n_routes, dtype=np.int64).reshape(t, m)
+    combos = [
+        [sorted(d - 1 for d in combo) for combo in inst.combinations[c]] + ([[]] if inst.frequency[c] == 0 else [])
+        for c in range(1, n + 1)
+    ]
+    width_p = max(len(rows) for rows in combos)
+    width_k = max(1, max(len(days) for rows in combos for days in rows))
+    patterns = np.full((n, width_p, width_k), -1, dtype=np.int64)
+    for c, rows in enumerate(combos):
+        for k, days in enumerate(rows):
+            patterns[c, k, : len(days)] = days
+    depot = np.full(n_routes, n, dtype=np.int64)
+    return FreeDayProblem(
+        dist, dist, service, demand, depot, depot.copy(), limits, group_routes, patterns,
+        np.array([len(rows) for rows in combos], dtype=np.int64), np.zeros((n, width_p)),
+    )  # fmt: skip
+
+
+def _solve_one(inst: PvrpInstance, seed: int, time_limit_s: float, iterations: int | None) -> FreeDayResult:
+    warm_up_engine()  # compiling (or loading) the engine does not count against the time limit
+    return solve_free_day(free_day_problem(inst), seed=seed, time_limit_s=time_limit_s, iterations=iterations)
+
+
+def solve(
+    inst: PvrpInstance,
+    *,
+    time_limit_s: float = 60.0,
+    seed: int = 0,
+    workers: int = 0,
+    iterations: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> tuple[list[PvrpRoute], FreeDayResult]:
+    """Independent searches, one per core (different seeds); the best feasible plan wins.
+
+    ``progress(share of the time limit used)`` is called about twice a second.
+    """
+    n_workers = workers if workers > 0 else (os.cpu_count() or 1)
+    seeds = [seed * 1000 + i for i in range(n_workers)]
+    if n_workers == 1 and progress is None:
+        results = [_solve_one(inst, seeds[0], time_limit_s, iterations)]
+    else:
+        started = time.monotonic()
+        with ProcessPoolExecutor(n_workers) as pool:
+            futures = [pool.submit(_solve_one, inst, s, time_limit_s, iterations) for s in seeds]
+            while wait(futures, timeout=0.5).not_done:
+                if progress is not None:
+                    progress(min(1.0, (time.monotonic() - started) / time_limit_s))
+            results = [f.result() for f in futures]
+    best = min(results, key=lambda r: (not r.feasible, r.cost))
+    routes = []
+    for d in range(inst.t):
+        vehicle = 0
+        for v in range(inst.m):
+            stops = best.routes[d * inst.m + v]
+            if stops:
+                vehicle += 1
+                routes.append(PvrpRoute(d + 1, vehicle, tuple(c + 1 for c in stops)))
+    return routes, best

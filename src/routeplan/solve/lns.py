@@ -1,0 +1,581 @@
+"""Compiled ruin-and-recreate over the periodic problem, for the free-day mode.
+
+In the free-day mode a customer's pattern names *groups* of routes (a day's fleet)
+rather than routes: on each day of the chosen pattern the customer may ride any of
+that day's vehicles. One iteration removes a handful of customers from every day
+they are served (a neighbourhood, or strings of consecutive stops from nearby
+routes of one day), re-inserts each at its cheapest pattern, vehicle and position
+(with a few positions skipped at random, so that rebuilds differ), re-orders the
+touched routes with 2-opt and Or-opt, and keeps the result by simulated annealing.
+Capacity and duration are penalised, not forbidden, with weights that adapt so that
+about a third of the rebuilt plans are feasible; the best feasible plan is kept.
+
+The whole loop is compiled (numba): an iteration is a few hundred microseconds of
+work, and in Python the interpreter overhead per insertion would dominate it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from .kernels import improve_path, route_penalty
+
+#: Removal size (customers) per iteration, drawn uniformly between these.
+RUIN_MIN = 5
+RUIN_MAX = 30
+#: Chance that an insertion position is skipped while rebuilding.
+BLINK = 0.01
+#: Penalty weights (cost per unit of overload / overtime) move within these bounds.
+WEIGHT_MIN = 0.1
+WEIGHT_MAX = 1e4
+#: Share of feasible rebuilt plans the penalty weights steer towards.
+FEASIBLE_LOW = 0.25
+FEASIBLE_HIGH = 0.45
+#: Annealing temperature, as a share of the mean edge cost, at the start and at the end.
+TEMPERATURE_START = 0.1
+TEMPERATURE_END = 0.002
+#: Iterations run between two looks at the clock.
+CHUNK = 2000
+NEIGHBOURS = 40
+REORDER = True
+
+
+@dataclass(frozen=True)
+class FreeDayProblem:
+    """Arrays the compiled loop reads. Customers are nodes ``0..C-1``; route ends follow.
+
+    ``patterns[c, k]`` lists the groups (days) of pattern k (-1 padded); ``group_routes[g]``
+    the routes (vehicles) of group g (-1 padded).
+    """
+
+    dist: np.ndarray
+    time: np.ndarray
+    service: np.ndarray
+    demand: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    #: per route: max minutes, min minutes, min stops, target minutes, capacity
+    limits: np.ndarray
+    group_routes: np.ndarray
+    patterns: np.ndarray
+    n_patterns: np.ndarray
+    pattern_cost: np.ndarray
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.n_patterns)
+
+
+@dataclass
+class FreeDayResult:
+    """The best feasible plan found (or the least infeasible one)."""
+
+    routes: list[list[int]]
+    choice: np.ndarray
+    cost: float
+    feasible: bool
+    iterations: int
+    seconds: float
+
+
+@njit(cache=True)
+def _cost(r, km, mins, stops, load, limits, weights):
+    """Penalised cost of route r: km, the monthly-plan terms, overtime and overload."""
+    base = route_penalty(km, mins, stops, np.inf, limits[r, 1], limits[r, 2], limits[r, 3], weights[2])
+    over = mins - limits[r, 0]
+    heavy = load - limits[r, 4]
+    return base + weights[0] * max(over, 0.0) + weights[1] * max(heavy, 0.0)
+
+
+@njit(cache=True)
+def _violation(r, mins, load, limits):
+    return max(mins - limits[r, 0], 0.0) + max(load - limits[r, 4], 0.0)
+
+
+@njit(cache=True)
+def _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights):
+    prev = start[r]
+    k = 0.0
+    m = 0.0
+    q = 0.0
+    for i in range(ln[r]):
+        c = seq[r, i]
+        k += dist[prev, c]
+        m += tmat[prev, c] + service[c]
+        q += demand[c]
+        prev = c
+    k += dist[prev, end[r]]
+    if ln[r] > 0:
+        m += tmat[prev, end[r]]
+    km[r] = k
+    mins[r] = m
+    load[r] = q
+    cost[r] = _cost(r, k, m, float(ln[r]), q, limits, weights)
+
+
+@njit(cache=True)
+def _touch(r, touched, tlist, nt, seq, ln, km, mins, load, cost, bseq, bln, bkm, bmins, bload, bcost):
+    """Back up route r the first time an iteration changes it; returns the new count."""
+    if touched[r]:
+        return nt
+    touched[r] = True
+    tlist[nt] = r
+    bln[r] = ln[r]
+    for i in range(ln[r]):
+        bseq[r, i] = seq[r, i]
+    bkm[r] = km[r]
+    bmins[r] = mins[r]
+    bload[r] = load[r]
+    bcost[r] = cost[r]
+    return nt + 1
+
+
+@njit(cache=True)
+def _best_insertion(c, blink, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,
+                    limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups, wg, rg, pg):  # fmt: skip
+    """Cheapest (pattern, route per group, position per group) for customer c; returns the pattern."""
+    for j in range(cgroups.shape[1]):
+        g = cgroups[c, j]
+        if g < 0:
+            break
+        wg[g] = np.inf
+        for v in range(group_routes.shape[1]):
+            r = group_routes[g, v]
+            if r < 0:
+                break
+            n = ln[r]
+            # overload and the per-stop terms change by the same amount at every position
+            fixed = weights[1] * (max(load[r] + demand[c] - limits[r, 4], 0.0) - max(load[r] - limits[r, 4], 0.0))
+            simple = limits[r, 1] <= 0.0 and limits[r, 2] <= 0.0 and limits[r, 3] == np.inf
+            over_now = max(mins[r] - limits[r, 0], 0.0)
+            prev = start[r]
+            for i in range(n + 1):
+                nxt = seq[r, i] if i < n else end[r]
+                if blink > 0.0 and np.random.random() < blink:
+                    prev = nxt
+                    continue
+                dk = dist[prev, c] + dist[c, nxt] - dist[prev, nxt]
+                if simple and dk + fixed >= wg[g]:
+                    prev = nxt
+                    continue
+                if n == 0:
+                    dm = tmat[prev, c] + tmat[c, nxt] + service[c]
+                else:
+                    dm = tmat[prev, c] + tmat[c, nxt] - tmat[prev, nxt] + service[c]
+                if simple:
+                    val = dk + fixed + weights[0] * (max(mins[r] + dm - limits[r, 0], 0.0) - over_now)
+                else:
+                    val = _cost(r, km[r] + dk, mins[r] + dm, n + 1.0, load[r] + demand[c], limits, weights) - cost[r]
+                if val < wg[g]:
+                    wg[g] = val
+                    rg[g] = r
+                    pg[g] = i
+                prev = nxt
+    best = -1
+    best_total = np.inf
+    for k in range(n_patterns[c]):
+        total = pattern_cost[c, k]
+        for j in range(patterns.shape[2]):
+            g = patterns[c, k, j]
+            if g < 0:
+                break
+            total += wg[g]
+        if total < best_total:
+            best_total = total
+            best = k
+    return best
+
+
+@njit(cache=True)
+def _insert(c, k, rg, pg, seq, ln, cr, choice, patterns, start, end, dist, tmat, service, demand,
+            km, mins, load, cost, limits, weights, touched, tlist, nt, bseq, bln, bkm, bmins, bload, bcost):  # fmt: skip
+    for j in range(patterns.shape[2]):
+        g = patterns[c, k, j]
+        if g < 0:
+            break
+        r = rg[g]
+        i = pg[g]
+        nt = _touch(r, touched, tlist, nt, seq, ln, km, mins, load, cost, bseq, bln, bkm, bmins, bload, bcost)
+        n = ln[r]
+        for q in range(n, i, -1):
+            seq[r, q] = seq[r, q - 1]
+        seq[r, i] = c
+        ln[r] = n + 1
+        cr[c, g] = r
+        _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights)
+    choice[c] = k
+    return nt
+
+
+@njit(cache=True)
+def _remove(c, seq, ln, cr, choice, start, end, dist, tmat, service, demand, km, mins, load, cost,
+            limits, weights, touched, tlist, nt, bseq, bln, bkm, bmins, bload, bcost):  # fmt: skip
+    for g in range(cr.shape[1]):
+        r = cr[c, g]
+        if r < 0:
+            continue
+        nt = _touch(r, touched, tlist, nt, seq, ln, km, mins, load, cost, bseq, bln, bkm, bmins, bload, bcost)
+        n = ln[r]
+        at = 0
+        while seq[r, at] != c:
+            at += 1
+        for q in range(at, n - 1):
+            seq[r, q] = seq[r, q + 1]
+        ln[r] = n - 1
+        cr[c, g] = -1
+        _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights)
+    choice[c] = -1
+    return nt
+
+
+@njit(cache=True)
+def _total(cost, choice, pattern_cost):
+    total = cost.sum()
+    for c in range(len(choice)):
+        if choice[c] >= 0:
+            total += pattern_cost[c, choice[c]]
+    return total
+
+
+@njit(cache=True)
+def _plan_km(km, choice, pattern_cost, mins, load, limits):
+    """(km plus pattern costs, total violation) of the current plan."""
+    total = km.sum()
+    for c in range(len(choice)):
+        if choice[c] >= 0:
+            total += pattern_cost[c, choice[c]]
+    bad = 0.0
+    for r in range(len(km)):
+        bad += _violation(r, mins[r], load[r], limits)
+    return total, bad
+
+
+@njit(cache=True)
+def _ruin(seq, ln, cr, choice, group_routes, neighbours, size, removed):
+    """Pick customers to remove: a neighbourhood, or strings from nearby routes of one day."""
+    n_cust = len(choice)
+    seed = np.random.randint(n_cust)
+    while choice[seed] < 0 or cr[seed].max() < 0:
+        seed = np.random.randint(n_cust)
+    count = 0
+    if np.random.random() < 0.5:
+        removed[0] = seed
+        count = 1
+        for j in range(neighbours.shape[1]):
+            if count >= size:
+                break
+            x = neighbours[seed, j]
+            if choice[x] >= 0:
+                removed[count] = x
+                count += 1
+        return count
+    # strings: one day of the seed; walk its neighbours, cut a string out of each new route met
+    days = np.empty(cr.shape[1], dtype=np.int64)
+    nd = 0
+    for g in range(cr.shape[1]):
+        if cr[seed, g] >= 0:
+            days[nd] = g
+            nd += 1
+    g = days[np.random.randint(nd)]
+    max_len = max(2, size // 3)
+    seen_routes = np.zeros(seq.shape[0], dtype=np.bool_)
+    mark = np.zeros(n_cust, dtype=np.bool_)
+    for j in range(-1, neighbours.shape[1]):
+        if count >= size:
+            break
+        x = seed if j < 0 else neighbours[seed, j]
+        r = cr[x, g]
+        if r < 0 or seen_routes[r]:
+            continue
+        seen_routes[r] = True
+        at = 0
+        while seq[r, at] != x:
+            at += 1
+        length = min(ln[r], 1 + np.random.randint(max_len))
+        lo = at - np.random.randint(length)
+        lo = max(0, min(lo, ln[r] - length))
+        for q in range(lo, lo + length):
+            y = seq[r, q]
+            if not mark[y] and count < size:
+                mark[y] = True
+                removed[count] = y
+                count += 1
+    return count
+
+
+@njit(cache=True)
+def _order_for_rebuild(removed, count, dist, depot_row):
+    """Random order, or far-from-office first, or near first (as SISR does)."""
+    pick = np.random.random()
+    if pick < 0.5:
+        np.random.shuffle(removed[:count])
+        return
+    key = np.empty(count)
+    for i in range(count):
+        key[i] = depot_row[removed[i]]
+    order = np.argsort(key)
+    if pick < 0.8:
+        order = order[::-1]
+    tmp = removed[:count].copy()
+    for i in range(count):
+        removed[i] = tmp[order[i]]
+
+
+@njit(cache=True)
+def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, best_seq, best_ln, best_choice,
+        best_value, dist, tmat, service, demand, start, end, limits, group_routes, patterns, n_patterns,
+        pattern_cost, cgroups, neighbours, depot_row, ruin_min, ruin_max, blink, state, reorder):  # fmt: skip
+    """Run ``iterations`` ruin-and-recreate steps with a temperature falling from t_start to t_end.
+
+    ``state`` = [unused, feasible rebuilds since the last weight update, rebuilds] carried between calls.
+    Returns the best feasible plan value found so far (it lives in ``best_*``).
+    """
+    np.random.seed(seed_value)
+    n_routes = seq.shape[0]
+    n_groups = group_routes.shape[0]
+    km = np.zeros(n_routes)
+    mins = np.zeros(n_routes)
+    load = np.zeros(n_routes)
+    cost = np.zeros(n_routes)
+    for r in range(n_routes):
+        _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights)
+    bseq = np.empty_like(seq)
+    bln = np.empty_like(ln)
+    bkm = np.empty(n_routes)
+    bmins = np.empty(n_routes)
+    bload = np.empty(n_routes)
+    bcost = np.empty(n_routes)
+    touched = np.zeros(n_routes, dtype=np.bool_)
+    tlist = np.empty(n_routes, dtype=np.int64)
+    wg = np.empty(n_groups)
+    rg = np.empty(n_groups, dtype=np.int64)
+    pg = np.empty(n_groups, dtype=np.int64)
+    removed = np.empty(len(choice), dtype=np.int64)
+    order = np.empty(len(choice), dtype=np.int64)
+    bcr = np.empty_like(cr)
+    bchoice = np.empty(len(choice), dtype=np.int64)
+    current = _total(cost, choice, pattern_cost)
+    size_hi = min(ruin_max, len(choice))
+    size_lo = min(ruin_min, size_hi)
+    for it in range(iterations):
+        temp = t_start * (t_end / t_start) ** (it / max(1, iterations))
+        nt = 0
+        size = size_lo + np.random.randint(size_hi - size_lo + 1)
+        count = _ruin(seq, ln, cr, choice, group_routes, neighbours, size, removed)
+        for i in range(count):
+            c = removed[i]
+            bchoice[i] = choice[c]
+            for g in range(cr.shape[1]):
+                bcr[i, g] = cr[c, g]
+            nt = _remove(c, seq, ln, cr, choice, start, end, dist, tmat, service, demand, km, mins, load, cost,
+                         limits, weights, touched, tlist, nt, bseq, bln, bkm, bmins, bload, bcost)  # fmt: skip
+        for i in range(count):
+            order[i] = removed[i]
+        _order_for_rebuild(order, count, dist, depot_row)
+        for i in range(count):
+            c = order[i]
+            k = _best_insertion(c, blink, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,
+                                limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups,
+                                wg, rg, pg)  # fmt: skip
+            if k < 0:
+                k = _best_insertion(c, 0.0, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,
+                                    limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups,
+                                    wg, rg, pg)  # fmt: skip
+            nt = _insert(c, k, rg, pg, seq, ln, cr, choice, patterns, start, end, dist, tmat, service, demand,
+                         km, mins, load, cost, limits, weights, touched, tlist, nt, bseq, bln, bkm, bmins, bload,
+                         bcost)  # fmt: skip
+        for j in range(nt):
+            r = tlist[j]
+            if ln[r] > 2 and reorder:
+                path = np.empty(ln[r] + 2, dtype=np.int64)
+                path[0] = start[r]
+                path[1 : ln[r] + 1] = seq[r, : ln[r]]
+                path[ln[r] + 1] = end[r]
+                path = improve_path(dist, path)
+                seq[r, : ln[r]] = path[1 : ln[r] + 1]
+                _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights)
+        candidate = _total(cost, choice, pattern_cost)
+        value, bad = _plan_km(km, choice, pattern_cost, mins, load, limits)
+        state[2] += 1
+        if bad <= 1e-9:
+            state[1] += 1
+            if value < best_value[0] - 1e-9:
+                best_value[0] = value
+                best_seq[:, :] = seq
+                best_ln[:] = ln
+                best_choice[:] = choice
+        if candidate < current - temp * math.log(np.random.random() + 1e-300):
+            current = candidate
+        else:
+            # restore: routes first, then the removed customers' assignments
+            for j in range(nt):
+                r = tlist[j]
+                ln[r] = bln[r]
+                for i in range(bln[r]):
+                    seq[r, i] = bseq[r, i]
+                km[r] = bkm[r]
+                mins[r] = bmins[r]
+                load[r] = bload[r]
+                cost[r] = bcost[r]
+            for i in range(count):
+                c = removed[i]
+                choice[c] = bchoice[i]
+                for g in range(cr.shape[1]):
+                    cr[c, g] = bcr[i, g]
+        for j in range(nt):
+            touched[tlist[j]] = False
+        if state[2] % 100 == 0:
+            share = state[1] / 100.0
+            state[1] = 0
+            changed = False
+            if share < FEASIBLE_LOW:
+                weights[0] = min(weights[0] * 1.2, WEIGHT_MAX)
+                weights[1] = min(weights[1] * 1.2, WEIGHT_MAX)
+                changed = True
+            elif share > FEASIBLE_HIGH:
+                weights[0] = max(weights[0] * 0.85, WEIGHT_MIN)
+                weights[1] = max(weights[1] * 0.85, WEIGHT_MIN)
+                changed = True
+            if changed:
+                for r in range(n_routes):
+                    cost[r] = _cost(r, km[r], mins[r], float(ln[r]), load[r], limits, weights)
+                current = _total(cost, choice, pattern_cost)
+    return best_value[0]
+
+
+@njit(cache=True)
+def construct(order, seq, ln, cr, choice, weights, dist, tmat, service, demand, start, end, limits, group_routes,
+              patterns, n_patterns, pattern_cost, cgroups):  # fmt: skip
+    """Cheapest insertion of every customer, in the given order, into the (empty) routes."""
+    n_routes = seq.shape[0]
+    n_groups = group_routes.shape[0]
+    km = np.zeros(n_routes)
+    mins = np.zeros(n_routes)
+    load = np.zeros(n_routes)
+    cost = np.zeros(n_routes)
+    for r in range(n_routes):
+        _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights)
+    bseq = np.empty_like(seq)
+    bln = np.empty_like(ln)
+    backup = np.empty(n_routes)
+    touched = np.zeros(n_routes, dtype=np.bool_)
+    tlist = np.empty(n_routes, dtype=np.int64)
+    wg = np.empty(n_groups)
+    rg = np.empty(n_groups, dtype=np.int64)
+    pg = np.empty(n_groups, dtype=np.int64)
+    for c in order:
+        k = _best_insertion(c, 0.0, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,
+                            limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups, wg, rg, pg)  # fmt: skip
+        nt = _insert(c, k, rg, pg, seq, ln, cr, choice, patterns, start, end, dist, tmat, service, demand,
+                     km, mins, load, cost, limits, weights, touched, tlist, 0, bseq, bln, backup, backup, backup,
+                     backup)  # fmt: skip
+        for j in range(nt):
+            touched[tlist[j]] = False
+
+
+def _customer_groups(patterns: np.ndarray) -> np.ndarray:
+    """Per customer, every group any of its patterns uses (-1 padded)."""
+    n = patterns.shape[0]
+    rows = [sorted({int(g) for g in patterns[c].ravel() if g >= 0}) for c in range(n)]
+    width = max(1, max((len(r) for r in rows), default=1))
+    out = np.full((n, width), -1, dtype=np.int64)
+    for c, row in enumerate(rows):
+        out[c, : len(row)] = row
+    return out
+
+
+def solve_free_day(
+    problem: FreeDayProblem,
+    *,
+    seed: int = 0,
+    time_limit_s: float = 60.0,
+    iterations: int | None = None,
+    progress: Callable[[float, float], None] | None = None,
+) -> FreeDayResult:
+    """Ruin and recreate until the time limit (or ``iterations``, which makes a run repeatable).
+
+    ``progress(done share, best value)`` is called between chunks of iterations.
+    """
+    t0 = time.monotonic()
+    p = problem
+    n_cust = p.n_customers
+    n_routes = len(p.start)
+    rng = np.random.default_rng(seed)
+    seq = np.zeros((n_routes, n_cust + 1), dtype=np.int64)
+    ln = np.zeros(n_routes, dtype=np.int64)
+    cr = np.full((n_cust, p.group_routes.shape[0]), -1, dtype=np.int64)
+    choice = np.full(n_cust, -1, dtype=np.int64)
+    weights = np.array([10.0, 10.0, 5.0])
+    cgroups = _customer_groups(p.patterns)
+    tmat = np.ascontiguousarray(p.time)
+    dist = np.ascontiguousarray(p.dist)
+    args = (dist, tmat, p.service, p.demand, p.start, p.end, p.limits, p.group_routes, p.patterns, p.n_patterns,
+            p.pattern_cost, cgroups)  # fmt: skip
+    # most-constrained first: few patterns, many visits, heavy
+    visits = (p.patterns >= 0).sum(axis=2).max(axis=1)
+    keys = np.lexsort((rng.random(n_cust), -p.demand[:n_cust], -visits, p.n_patterns))
+    construct(keys.astype(np.int64), seq, ln, cr, choice, weights, *args)
+    best_seq = seq.copy()
+    best_ln = ln.copy()
+    best_choice = choice.copy()
+    best_value = np.array([np.inf])
+    sub = dist[:n_cust, :n_cust].copy()
+    np.fill_diagonal(sub, np.inf)
+    k_nb = min(NEIGHBOURS, max(1, n_cust - 1))
+    neighbours = np.argsort(sub, axis=1, kind="stable")[:, :k_nb].astype(np.int64)
+    depot_row = dist[:n_cust][:, np.unique(p.start)].min(axis=1)
+    km0 = _route_km(dist, p.start, p.end, seq, ln)
+    edges = int(ln.sum() + (ln > 0).sum())
+    mean_edge = km0 / max(1, edges)
+    t_hi, t_lo = TEMPERATURE_START * mean_edge, TEMPERATURE_END * mean_edge
+    state = np.zeros(3, dtype=np.int64)
+    done = 0
+    deadline = t0 + time_limit_s
+    has_visits = bool((p.patterns >= 0).any())
+    while has_visits:
+        now = time.monotonic()
+        if now >= deadline or (iterations is not None and done >= iterations):
+            break
+        share = done / iterations if iterations else (now - t0) / time_limit_s
+        chunk = CHUNK if iterations is None else min(CHUNK, iterations - done)
+        share_end = (done + chunk) / iterations if iterations else min(1.0, share + 0.01)
+        a = t_hi * (t_lo / t_hi) ** share
+        b = t_hi * (t_lo / t_hi) ** share_end
+        run(chunk, a, b, int(rng.integers(2**31)), seq, ln, cr, choice, weights, best_seq, best_ln, best_choice,
+            best_value, dist, tmat, p.service, p.demand, p.start, p.end, p.limits, p.group_routes, p.patterns,
+            p.n_patterns, p.pattern_cost, cgroups, neighbours, depot_row, RUIN_MIN, RUIN_MAX, BLINK, state, REORDER)  # fmt: skip
+        done += chunk
+        if progress is not None:
+            progress(min(1.0, share_end), float(best_value[0]))
+    feasible = bool(np.isfinite(best_value[0]))
+    if not feasible:
+        best_seq, best_ln, best_choice = seq, ln, choice
+    routes = [[int(c) for c in best_seq[r, : best_ln[r]]] for r in range(n_routes)]
+    value = float(best_value[0]) if feasible else _route_km(dist, p.start, p.end, best_seq, best_ln)
+    return FreeDayResult(routes, best_choice.copy(), value, feasible, done, time.monotonic() - t0)
+
+
+def _route_km(dist: np.ndarray, start: np.ndarray, end: np.ndarray, seq: np.ndarray, ln: np.ndarray) -> float:
+    total = 0.0
+    for r in range(len(ln)):
+        if ln[r]:
+            path = np.concatenate([[start[r]], seq[r, : ln[r]], [end[r]]])
+            total += float(dist[path[:-1], path[1:]].sum())
+    return total
+
+
+def warm_up() -> None:
+    """Compile (or load from the cache) the loop on a two-customer problem."""
+    dist = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    problem = FreeDayProblem(
+        dist, dist, np.zeros(3), np.ones(3), np.array([2], dtype=np.int64), np.array([2], dtype=np.int64),
+        np.array([[np.inf, 0.0, 0.0, np.inf, 10.0]]), np.array([[0]], dtype=np.int64),
+        np.array([[[0]], [[0]]], dtype=np.int64), np.array([1, 1], dtype=np.int64), np.zeros((2, 1)),
+    )  # fmt: skip
+    solve_free_day(problem, iterations=10, time_limit_s=10.0)
