@@ -27,8 +27,8 @@ from numba import njit
 from .kernels import improve_path, route_penalty
 
 #: Removal size (customers) per iteration, drawn uniformly between these.
-RUIN_MIN = 5
-RUIN_MAX = 30
+RUIN_MIN = 3
+RUIN_MAX = 15
 #: Chance that an insertion position is skipped while rebuilding.
 BLINK = 0.01
 #: Penalty weights (cost per unit of overload / overtime) move within these bounds.
@@ -38,11 +38,13 @@ WEIGHT_MAX = 1e4
 FEASIBLE_LOW = 0.25
 FEASIBLE_HIGH = 0.45
 #: Annealing temperature, as a share of the mean edge cost, at the start and at the end.
-TEMPERATURE_START = 0.1
-TEMPERATURE_END = 0.002
+TEMPERATURE_START = 1.5
+TEMPERATURE_END = 0.05
 #: Iterations run between two looks at the clock.
 CHUNK = 2000
 NEIGHBOURS = 40
+#: Insertion looks first at the routes of this many nearest customers.
+GRANULAR = 20
 REORDER = True
 
 
@@ -137,46 +139,98 @@ def _touch(r, touched, tlist, nt, seq, ln, km, mins, load, cost, bseq, bln, bkm,
 
 
 @njit(cache=True)
+def _scan_route(c, r, blink, best_val, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,
+                limits, weights):  # fmt: skip
+    """Cheapest position for c in route r if below ``best_val``: (value, position, km part) or (inf, -1, 0)."""
+    n = ln[r]
+    # overload changes by the same amount at every position
+    fixed = weights[1] * (max(load[r] + demand[c] - limits[r, 4], 0.0) - max(load[r] - limits[r, 4], 0.0))
+    simple = limits[r, 1] <= 0.0 and limits[r, 2] <= 0.0 and limits[r, 3] == np.inf
+    over_now = max(mins[r] - limits[r, 0], 0.0)
+    prev = start[r]
+    at = -1
+    at_km = 0.0
+    for i in range(n + 1):
+        nxt = seq[r, i] if i < n else end[r]
+        if blink > 0.0 and np.random.random() < blink:
+            prev = nxt
+            continue
+        dk = dist[prev, c] + dist[c, nxt] - dist[prev, nxt]
+        if simple and dk + fixed >= best_val:
+            prev = nxt
+            continue
+        if n == 0:
+            dm = tmat[prev, c] + tmat[c, nxt] + service[c]
+        else:
+            dm = tmat[prev, c] + tmat[c, nxt] - tmat[prev, nxt] + service[c]
+        if simple:
+            val = dk + fixed + weights[0] * (max(mins[r] + dm - limits[r, 0], 0.0) - over_now)
+        else:
+            val = _cost(r, km[r] + dk, mins[r] + dm, n + 1.0, load[r] + demand[c], limits, weights) - cost[r]
+        if val < best_val:
+            best_val = val
+            at = i
+            at_km = dk
+        prev = nxt
+    return best_val, at, at_km
+
+
+@njit(cache=True)
 def _best_insertion(c, blink, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,
-                    limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups, wg, rg, pg):  # fmt: skip
-    """Cheapest (pattern, route per group, position per group) for customer c; returns the pattern."""
+                    limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups, wg, rg, pg,
+                    cr, neighbours, granular, mark):  # fmt: skip
+    """Cheapest (pattern, route per group, position per group) for customer c; returns the pattern.
+
+    With ``granular`` > 0, a day's routes are first searched only where one of c's
+    nearest ``granular`` customers rides (and one empty route); all of them only when
+    every such insertion breaks a limit.
+    """
     for j in range(cgroups.shape[1]):
         g = cgroups[c, j]
         if g < 0:
             break
         wg[g] = np.inf
+        penalised = True
+        if granular > 0:
+            empty_done = False
+            for v in range(group_routes.shape[1]):
+                r = group_routes[g, v]
+                if r < 0:
+                    break
+                near = False
+                if ln[r] == 0:
+                    near = not empty_done
+                    empty_done = True
+                else:
+                    for q in range(granular):
+                        if cr[neighbours[c, q], g] == r:
+                            near = True
+                            break
+                if not near:
+                    continue
+                mark[r] = True
+                val, at, at_km = _scan_route(c, r, blink, wg[g], seq, ln, start, end, dist, tmat, service, demand,
+                                             km, mins, load, cost, limits, weights)  # fmt: skip
+                if at >= 0:
+                    wg[g] = val
+                    rg[g] = r
+                    pg[g] = at
+                    penalised = val > at_km + 1e-9
         for v in range(group_routes.shape[1]):
             r = group_routes[g, v]
             if r < 0:
                 break
-            n = ln[r]
-            # overload and the per-stop terms change by the same amount at every position
-            fixed = weights[1] * (max(load[r] + demand[c] - limits[r, 4], 0.0) - max(load[r] - limits[r, 4], 0.0))
-            simple = limits[r, 1] <= 0.0 and limits[r, 2] <= 0.0 and limits[r, 3] == np.inf
-            over_now = max(mins[r] - limits[r, 0], 0.0)
-            prev = start[r]
-            for i in range(n + 1):
-                nxt = seq[r, i] if i < n else end[r]
-                if blink > 0.0 and np.random.random() < blink:
-                    prev = nxt
-                    continue
-                dk = dist[prev, c] + dist[c, nxt] - dist[prev, nxt]
-                if simple and dk + fixed >= wg[g]:
-                    prev = nxt
-                    continue
-                if n == 0:
-                    dm = tmat[prev, c] + tmat[c, nxt] + service[c]
-                else:
-                    dm = tmat[prev, c] + tmat[c, nxt] - tmat[prev, nxt] + service[c]
-                if simple:
-                    val = dk + fixed + weights[0] * (max(mins[r] + dm - limits[r, 0], 0.0) - over_now)
-                else:
-                    val = _cost(r, km[r] + dk, mins[r] + dm, n + 1.0, load[r] + demand[c], limits, weights) - cost[r]
-                if val < wg[g]:
-                    wg[g] = val
-                    rg[g] = r
-                    pg[g] = i
-                prev = nxt
+            if mark[r]:
+                mark[r] = False
+                continue
+            if granular > 0 and not penalised:
+                continue
+            val, at, at_km = _scan_route(c, r, blink, wg[g], seq, ln, start, end, dist, tmat, service, demand,
+                                         km, mins, load, cost, limits, weights)  # fmt: skip
+            if at >= 0:
+                wg[g] = val
+                rg[g] = r
+                pg[g] = at
     best = -1
     best_total = np.inf
     for k in range(n_patterns[c]):
@@ -330,7 +384,7 @@ def _order_for_rebuild(removed, count, dist, depot_row):
 @njit(cache=True)
 def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, best_seq, best_ln, best_choice,
         best_value, dist, tmat, service, demand, start, end, limits, group_routes, patterns, n_patterns,
-        pattern_cost, cgroups, neighbours, depot_row, ruin_min, ruin_max, blink, state, reorder):  # fmt: skip
+        pattern_cost, cgroups, neighbours, depot_row, ruin_min, ruin_max, blink, state, reorder, granular):  # fmt: skip
     """Run ``iterations`` ruin-and-recreate steps with a temperature falling from t_start to t_end.
 
     ``state`` = [unused, feasible rebuilds since the last weight update, rebuilds] carried between calls.
@@ -352,6 +406,7 @@ def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, be
     bload = np.empty(n_routes)
     bcost = np.empty(n_routes)
     touched = np.zeros(n_routes, dtype=np.bool_)
+    mark = np.zeros(n_routes, dtype=np.bool_)
     tlist = np.empty(n_routes, dtype=np.int64)
     wg = np.empty(n_groups)
     rg = np.empty(n_groups, dtype=np.int64)
@@ -382,11 +437,11 @@ def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, be
             c = order[i]
             k = _best_insertion(c, blink, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,
                                 limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups,
-                                wg, rg, pg)  # fmt: skip
+                                wg, rg, pg, cr, neighbours, granular, mark)  # fmt: skip
             if k < 0:
                 k = _best_insertion(c, 0.0, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,
                                     limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups,
-                                    wg, rg, pg)  # fmt: skip
+                                    wg, rg, pg, cr, neighbours, 0, mark)  # fmt: skip
             nt = _insert(c, k, rg, pg, seq, ln, cr, choice, patterns, start, end, dist, tmat, service, demand,
                          km, mins, load, cost, limits, weights, touched, tlist, nt, bseq, bln, bkm, bmins, bload,
                          bcost)  # fmt: skip
@@ -465,13 +520,15 @@ def construct(order, seq, ln, cr, choice, weights, dist, tmat, service, demand, 
     bln = np.empty_like(ln)
     backup = np.empty(n_routes)
     touched = np.zeros(n_routes, dtype=np.bool_)
+    mark = np.zeros(n_routes, dtype=np.bool_)
     tlist = np.empty(n_routes, dtype=np.int64)
     wg = np.empty(n_groups)
     rg = np.empty(n_groups, dtype=np.int64)
     pg = np.empty(n_groups, dtype=np.int64)
     for c in order:
         k = _best_insertion(c, 0.0, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,
-                            limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups, wg, rg, pg)  # fmt: skip
+                            limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups, wg, rg, pg,
+                            cr, cgroups, 0, mark)  # fmt: skip
         nt = _insert(c, k, rg, pg, seq, ln, cr, choice, patterns, start, end, dist, tmat, service, demand,
                      km, mins, load, cost, limits, weights, touched, tlist, 0, bseq, bln, backup, backup, backup,
                      backup)  # fmt: skip
@@ -549,7 +606,7 @@ def solve_free_day(
         b = t_hi * (t_lo / t_hi) ** share_end
         run(chunk, a, b, int(rng.integers(2**31)), seq, ln, cr, choice, weights, best_seq, best_ln, best_choice,
             best_value, dist, tmat, p.service, p.demand, p.start, p.end, p.limits, p.group_routes, p.patterns,
-            p.n_patterns, p.pattern_cost, cgroups, neighbours, depot_row, RUIN_MIN, RUIN_MAX, BLINK, state, REORDER)  # fmt: skip
+            p.n_patterns, p.pattern_cost, cgroups, neighbours, depot_row, RUIN_MIN, RUIN_MAX, BLINK, state, REORDER, min(GRANULAR, neighbours.shape[1]))  # fmt: skip
         done += chunk
         if progress is not None:
             progress(min(1.0, share_end), float(best_value[0]))
