@@ -190,10 +190,10 @@ def free_day_problem(inst: PvrpInstance) -> FreeDayProblem:
     n_routes = m * t
     limits = np.zeros((n_routes, 5))
     for d in range(t):
-        rows = slice(d * m, (d + 1) * m)
-        limits[rows, 0] = inst.max_duration[d] if inst.max_duration[d] > 0 else np.inf
-        limits[rows, 3] = np.inf
-        limits[rows, 4] = inst.capacity[d]
+        fleet = slice(d * m, (d + 1) * m)
+        limits[fleet, 0] = inst.max_duration[d] if inst.max_duration[d] > 0 else np.inf
+        limits[fleet, 3] = np.inf
+        limits[fleet, 4] = inst.capacity[d]
     group_routes = np.arange(n_routes, dtype=np.int64).reshape(t, m)
     combos = [
         [sorted(d - 1 for d in combo) for combo in inst.combinations[c]] + ([[]] if inst.frequency[c] == 0 else [])

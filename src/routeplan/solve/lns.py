@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit
 
 from .kernels import improve_path, route_penalty
+from .search import Problem
 
 #: Removal size (customers) per iteration, drawn uniformly between these.
 RUIN_MIN = 3
@@ -298,16 +299,25 @@ def _total(cost, choice, pattern_cost):
 
 
 @njit(cache=True)
-def _plan_km(km, choice, pattern_cost, mins, load, limits):
-    """(km plus pattern costs, total violation) of the current plan."""
-    total = km.sum()
-    for c in range(len(choice)):
-        if choice[c] >= 0:
-            total += pattern_cost[c, choice[c]]
+def _violation_sum(mins, load, limits):
+    """Overtime plus overload over all routes (zero for a plan that keeps the hard limits)."""
     bad = 0.0
-    for r in range(len(km)):
+    for r in range(len(mins)):
         bad += _violation(r, mins[r], load[r], limits)
-    return total, bad
+    return bad
+
+
+@njit(cache=True)
+def plan_value(seq, ln, choice, weights, dist, tmat, service, demand, start, end, limits, pattern_cost):
+    """(penalised total, overtime + overload) of a plan, from scratch."""
+    n_routes = seq.shape[0]
+    km = np.zeros(n_routes)
+    mins = np.zeros(n_routes)
+    load = np.zeros(n_routes)
+    cost = np.zeros(n_routes)
+    for r in range(n_routes):
+        _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights)
+    return _total(cost, choice, pattern_cost), _violation_sum(mins, load, limits)
 
 
 @njit(cache=True)
@@ -456,12 +466,12 @@ def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, be
                 seq[r, : ln[r]] = path[1 : ln[r] + 1]
                 _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights)
         candidate = _total(cost, choice, pattern_cost)
-        value, bad = _plan_km(km, choice, pattern_cost, mins, load, limits)
+        bad = _violation_sum(mins, load, limits)
         state[2] += 1
         if bad <= 1e-9:
             state[1] += 1
-            if value < best_value[0] - 1e-9:
-                best_value[0] = value
+            if candidate < best_value[0] - 1e-9:
+                best_value[0] = candidate
                 best_seq[:, :] = seq
                 best_ln[:] = ln
                 best_choice[:] = choice
@@ -554,10 +564,13 @@ def solve_free_day(
     time_limit_s: float = 60.0,
     iterations: int | None = None,
     progress: Callable[[float, float], None] | None = None,
+    initial: tuple[list[list[int]], np.ndarray] | None = None,
+    under_weight: float = 5.0,
 ) -> FreeDayResult:
     """Ruin and recreate until the time limit (or ``iterations``, which makes a run repeatable).
 
-    ``progress(done share, best value)`` is called between chunks of iterations.
+    Starts from ``initial`` (routes, pattern per customer) if given, else from a cheapest-
+    insertion construction. ``progress(done share, best value)`` is called between chunks.
     """
     t0 = time.monotonic()
     p = problem
@@ -568,20 +581,25 @@ def solve_free_day(
     ln = np.zeros(n_routes, dtype=np.int64)
     cr = np.full((n_cust, p.group_routes.shape[0]), -1, dtype=np.int64)
     choice = np.full(n_cust, -1, dtype=np.int64)
-    weights = np.array([10.0, 10.0, 5.0])
+    weights = np.array([10.0, 10.0, under_weight])
     cgroups = _customer_groups(p.patterns)
     tmat = np.ascontiguousarray(p.time)
     dist = np.ascontiguousarray(p.dist)
     args = (dist, tmat, p.service, p.demand, p.start, p.end, p.limits, p.group_routes, p.patterns, p.n_patterns,
             p.pattern_cost, cgroups)  # fmt: skip
-    # most-constrained first: few patterns, many visits, heavy
-    visits = (p.patterns >= 0).sum(axis=2).max(axis=1)
-    keys = np.lexsort((rng.random(n_cust), -p.demand[:n_cust], -visits, p.n_patterns))
-    construct(keys.astype(np.int64), seq, ln, cr, choice, weights, *args)
+    if initial is not None:
+        _load(initial, p, seq, ln, cr, choice)
+    else:
+        # most-constrained first: few patterns, many visits, heavy
+        visits = (p.patterns >= 0).sum(axis=2).max(axis=1)
+        keys = np.lexsort((rng.random(n_cust), -p.demand[:n_cust], -visits, p.n_patterns))
+        construct(keys.astype(np.int64), seq, ln, cr, choice, weights, *args)
     best_seq = seq.copy()
     best_ln = ln.copy()
     best_choice = choice.copy()
-    best_value = np.array([np.inf])
+    value, bad = plan_value(seq, ln, choice, weights, dist, tmat, p.service, p.demand, p.start, p.end, p.limits,
+                            p.pattern_cost)  # fmt: skip
+    best_value = np.array([value if bad <= 1e-9 else np.inf])
     sub = dist[:n_cust, :n_cust].copy()
     np.fill_diagonal(sub, np.inf)
     k_nb = min(NEIGHBOURS, max(1, n_cust - 1))
@@ -616,6 +634,49 @@ def solve_free_day(
     routes = [[int(c) for c in best_seq[r, : best_ln[r]]] for r in range(n_routes)]
     value = float(best_value[0]) if feasible else _route_km(dist, p.start, p.end, best_seq, best_ln)
     return FreeDayResult(routes, best_choice.copy(), value, feasible, done, time.monotonic() - t0)
+
+
+def _load(
+    initial: tuple[list[list[int]], np.ndarray],
+    p: FreeDayProblem,
+    seq: np.ndarray,
+    ln: np.ndarray,
+    cr: np.ndarray,
+    choice: np.ndarray,
+) -> None:
+    routes, start_choice = initial
+    group_of = np.full(len(p.start), -1, dtype=np.int64)
+    for g, row in enumerate(p.group_routes):
+        group_of[row[row >= 0]] = g
+    for r, stops in enumerate(routes):
+        seq[r, : len(stops)] = stops
+        ln[r] = len(stops)
+        for c in stops:
+            cr[c, group_of[r]] = r
+    choice[:] = start_choice
+
+
+def fixed_routes(problem: Problem) -> FreeDayProblem:
+    """The monthly plan's problem in free-day form: every route is a group of its own."""
+    n = problem.n_customers
+    width_p = max(len(p) for p in problem.patterns)
+    width_k = max(p.shape[1] for p in problem.patterns)
+    patterns = np.full((n, width_p, width_k), -1, dtype=np.int64)
+    costs = np.zeros((n, width_p))
+    for c, (pats, pc) in enumerate(zip(problem.patterns, problem.pattern_cost, strict=True)):
+        patterns[c, : len(pats), : pats.shape[1]] = pats
+        costs[c, : len(pc)] = pc
+    spec = problem.routes
+    limits = np.array(
+        [[r.max_minutes, r.min_minutes, r.min_stops, r.target_minutes, np.inf] for r in spec], dtype=float
+    )
+    n_nodes = len(problem.service)
+    return FreeDayProblem(
+        problem.dist, problem.time, problem.service, np.zeros(n_nodes),
+        np.array([r.start for r in spec], dtype=np.int64), np.array([r.end for r in spec], dtype=np.int64), limits,
+        np.arange(len(spec), dtype=np.int64).reshape(-1, 1), patterns,
+        np.array([len(p) for p in problem.patterns], dtype=np.int64), costs,
+    )  # fmt: skip
 
 
 def _route_km(dist: np.ndarray, start: np.ndarray, end: np.ndarray, seq: np.ndarray, ln: np.ndarray) -> float:

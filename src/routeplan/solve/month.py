@@ -23,6 +23,8 @@ from ..plan import Plan
 from ..travel import GreatCircleTravel, TravelModel
 from .design import design_territories, pins, positions_km
 from .kernels import UNDER_KM_PER_MIN, warm_up
+from .lns import fixed_routes, solve_free_day
+from .lns import warm_up as warm_up_lns
 from .ordering import ortools_order
 from .patterns import ManagerCalendar, PatternFit, valid_patterns
 from .schedule import lay_out_month, makeup_load
@@ -57,6 +59,11 @@ POLISH_SECONDS_PER_ROUTE = 0.3
 #: Ruin-and-recreate rounds per second of time limit and per core (measured on the reference machine).
 RUIN_ROUNDS_PER_SECOND = 200
 NEIGHBOURS = 30
+#: Share of the per-manager phase given to the compiled ruin-and-recreate (far more rounds a
+#: second than the Python one, which prices make-up visits and follows it), and the iterations
+#: a second it is sized for (3,500-5,500 on a manager's routes on the reference machine).
+LNS_SHARE = 0.8
+LNS_ITERATIONS_PER_SECOND = 5000
 #: Share of the time limit kept for the last whole-plan pass (moves between managers, make-up room).
 FINAL_SHARE = 0.2
 
@@ -91,6 +98,8 @@ class _Part:
     deadline: float
     polish: bool = True
     under_weight: float = 0.0
+    #: iterations of the compiled ruin-and-recreate (``lns.py``) before the Python one
+    lns_iterations: int = 0
 
 
 def _improve_part(part: _Part) -> tuple[list[list[int]], np.ndarray]:
@@ -100,12 +109,30 @@ def _improve_part(part: _Part) -> tuple[list[list[int]], np.ndarray]:
     search.set_routes(part.routes, part.choice)
     deadline = part.deadline
     search.local_search(deadline)
+    if part.lns_iterations > 0:
+        _compiled_rounds(search, part, deadline)
     nb = _neighbours(part.problem.dist, part.problem.n_customers)
     search.ruin_recreate(deadline, nb, rounds=part.rounds)
     search.local_search(deadline)
     if part.polish:
         search.polish_orders(ortools_order)
     return search.routes, search.choice
+
+
+def _compiled_rounds(search: PeriodicSearch, part: _Part, deadline: float) -> None:
+    """Many fast ruin-and-recreate rounds that do not price make-up visits; kept only if the
+    full cost (which does) went down."""
+    warm_up_lns()
+    before = search.total_cost()
+    snapshot = ([list(r) for r in search.routes], search.choice.copy())
+    found = solve_free_day(
+        fixed_routes(part.problem), seed=part.seed, time_limit_s=max(0.0, deadline - time.monotonic()),
+        iterations=part.lns_iterations, initial=snapshot, under_weight=search.under_weight,
+    )  # fmt: skip
+    search.set_routes(found.routes, found.choice)
+    search.reorder(set(range(len(search.routes))))
+    if search.total_cost() > before:
+        search.set_routes(*snapshot)
 
 
 def _neighbours(dist: np.ndarray, n: int) -> np.ndarray:
@@ -477,9 +504,13 @@ def plan_month(
     if polish:
         planned -= polish_s
     batches = -(-model.k // cores)  # managers are improved `cores` at a time
-    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * planned / batches))
+    per_manager_s = planned / batches
+    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * per_manager_s * (1 - LNS_SHARE)))
+    lns_iterations = int(LNS_ITERATIONS_PER_SECOND * per_manager_s * LNS_SHARE)
     stop_at = deadline - FINAL_SHARE * budget
     parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish) for mi in range(model.k)]
+    for part, _ in parts:
+        part.lns_iterations = lns_iterations
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(_improve_part, [p for p, _ in parts]))
