@@ -46,7 +46,6 @@ CHUNK = 2000
 NEIGHBOURS = 40
 #: Insertion looks first at the routes of this many nearest customers.
 GRANULAR = 20
-REORDER = True
 
 
 @dataclass(frozen=True)
@@ -77,10 +76,11 @@ class FreeDayProblem:
 
 @dataclass
 class FreeDayResult:
-    """The best feasible plan found (or the least infeasible one)."""
+    """The best plan found that keeps the duration and capacity limits (if none did, the last one)."""
 
     routes: list[list[int]]
     choice: np.ndarray
+    #: km plus pattern costs (plus the monthly plan's soft terms); km alone when not feasible
     cost: float
     feasible: bool
     iterations: int
@@ -325,8 +325,12 @@ def _ruin(seq, ln, cr, choice, group_routes, neighbours, size, removed):
     """Pick customers to remove: a neighbourhood, or strings from nearby routes of one day."""
     n_cust = len(choice)
     seed = np.random.randint(n_cust)
+    tries = 0
     while choice[seed] < 0 or cr[seed].max() < 0:
         seed = np.random.randint(n_cust)
+        tries += 1
+        if tries > 10 * n_cust:
+            return 0  # nobody rides a route (every pattern empty)
     count = 0
     if np.random.random() < 0.5:
         removed[0] = seed
@@ -335,7 +339,7 @@ def _ruin(seq, ln, cr, choice, group_routes, neighbours, size, removed):
             if count >= size:
                 break
             x = neighbours[seed, j]
-            if choice[x] >= 0:
+            if choice[x] >= 0 and x != seed:
                 removed[count] = x
                 count += 1
         return count
@@ -394,7 +398,7 @@ def _order_for_rebuild(removed, count, dist, depot_row):
 @njit(cache=True)
 def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, best_seq, best_ln, best_choice,
         best_value, dist, tmat, service, demand, start, end, limits, group_routes, patterns, n_patterns,
-        pattern_cost, cgroups, neighbours, depot_row, ruin_min, ruin_max, blink, state, reorder, granular):  # fmt: skip
+        pattern_cost, cgroups, neighbours, depot_row, ruin_min, ruin_max, blink, state, granular):  # fmt: skip
     """Run ``iterations`` ruin-and-recreate steps with a temperature falling from t_start to t_end.
 
     ``state`` = [unused, feasible rebuilds since the last weight update, rebuilds] carried between calls.
@@ -457,7 +461,7 @@ def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, be
                          bcost)  # fmt: skip
         for j in range(nt):
             r = tlist[j]
-            if ln[r] > 2 and reorder:
+            if ln[r] > 2:
                 path = np.empty(ln[r] + 2, dtype=np.int64)
                 path[0] = start[r]
                 path[1 : ln[r] + 1] = seq[r, : ln[r]]
@@ -624,7 +628,7 @@ def solve_free_day(
         b = t_hi * (t_lo / t_hi) ** share_end
         run(chunk, a, b, int(rng.integers(2**31)), seq, ln, cr, choice, weights, best_seq, best_ln, best_choice,
             best_value, dist, tmat, p.service, p.demand, p.start, p.end, p.limits, p.group_routes, p.patterns,
-            p.n_patterns, p.pattern_cost, cgroups, neighbours, depot_row, RUIN_MIN, RUIN_MAX, BLINK, state, REORDER, min(GRANULAR, neighbours.shape[1]))  # fmt: skip
+            p.n_patterns, p.pattern_cost, cgroups, neighbours, depot_row, RUIN_MIN, RUIN_MAX, BLINK, state, min(GRANULAR, neighbours.shape[1]))  # fmt: skip
         done += chunk
         if progress is not None:
             progress(min(1.0, share_end), float(best_value[0]))
