@@ -9,6 +9,7 @@ lost to holidays and days off, phone calls for weeks without a visit).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -125,8 +126,16 @@ def _compiled_rounds(search: PeriodicSearch, part: _Part, deadline: float) -> No
     warm_up_lns()
     before = search.total_cost()
     snapshot = ([list(r) for r in search.routes], search.choice.copy())
+    problem = fixed_routes(part.problem)
+    # a route that loses runs sends its shops to the other days of that week, whose make-up
+    # room was reserved for it staying near its target: here that target is its limit
+    runs = part.problem.makeup_runs
+    limits = problem.limits.copy()
+    if runs is not None:
+        lossy = runs > 0
+        limits[lossy, 0] = np.minimum(limits[lossy, 0], limits[lossy, 3])
     found = solve_free_day(
-        fixed_routes(part.problem), seed=part.seed, time_limit_s=max(0.0, deadline - time.monotonic()),
+        dataclasses.replace(problem, limits=limits), seed=part.seed, time_limit_s=max(0.0, deadline - time.monotonic()),
         iterations=part.lns_iterations, initial=snapshot, under_weight=search.under_weight,
     )  # fmt: skip
     search.set_routes(found.routes, found.choice)
