@@ -692,6 +692,11 @@ def _route_km(dist: np.ndarray, start: np.ndarray, end: np.ndarray, seq: np.ndar
     return total
 
 
+def compiled() -> bool:
+    """Whether this process already holds the compiled loop."""
+    return bool(run.signatures)
+
+
 def warm_up() -> None:
     """Compile (or load from the cache) the loop on a two-customer problem."""
     dist = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])

@@ -10,6 +10,7 @@ lost to holidays and days off, phone calls for weeks without a visit).
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from ..plan import Plan
 from ..travel import GreatCircleTravel, TravelModel
 from .design import design_territories, pins, positions_km
 from .kernels import UNDER_KM_PER_MIN, warm_up
+from .lns import compiled as lns_compiled
 from .lns import fixed_routes, solve_free_day
 from .lns import warm_up as warm_up_lns
 from .ordering import ortools_order
@@ -118,6 +120,16 @@ def _improve_part(part: _Part) -> tuple[list[list[int]], np.ndarray]:
     if part.polish:
         search.polish_orders(ortools_order)
     return search.routes, search.choice
+
+
+def _compile_in_background() -> multiprocessing.process.BaseProcess | None:
+    """On a fresh install, compile the free-day loop (about 30 s, once) on another core while
+    the whole-plan phase runs, rather than in every worker later."""
+    if lns_compiled():
+        return None
+    helper = multiprocessing.get_context("fork").Process(target=warm_up_lns, daemon=True)
+    helper.start()
+    return helper
 
 
 def _compiled_rounds(search: PeriodicSearch, part: _Part, deadline: float) -> None:
@@ -480,6 +492,7 @@ def plan_month(
     deadline = t0 + budget
     rng = np.random.default_rng(seed)
 
+    compiling = _compile_in_background()
     say("travel matrix", 0.02)
     if params.fixed_territories and len(scenario.managers) > 1:
         scenario = design_territories(scenario, seed=seed, travel=travel).apply(scenario)
@@ -500,6 +513,9 @@ def plan_month(
     reserve = _settle_reserve(scenario, model, search, reserve, t0 + PHASE_A_SHARE * budget)
 
     say("improving each manager's routes", 0.45)
+    if compiling is not None:
+        compiling.join()
+    warm_up_lns()  # loaded from the cache the helper wrote; worker processes inherit it
     workers = min(params.n_workers(), model.k)
     # The number of rounds depends on the time limit only, never on the clock, so a
     # seed gives one plan; the deadline is a safety net on a slower machine.
