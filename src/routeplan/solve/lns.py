@@ -26,6 +26,7 @@ from numba import njit
 
 from .kernels import improve_path, route_penalty
 from .search import Problem
+from .tsp import path_length
 
 #: Removal size (customers) per iteration, drawn uniformly between these.
 RUIN_MIN = 3
@@ -308,8 +309,8 @@ def _violation_sum(mins, load, limits):
 
 
 @njit(cache=True)
-def plan_value(seq, ln, choice, weights, dist, tmat, service, demand, start, end, limits, pattern_cost):
-    """(penalised total, overtime + overload) of a plan, from scratch."""
+def _route_stats(seq, ln, start, end, dist, tmat, service, demand, limits, weights):
+    """km, minutes, load and penalised cost of every route, from scratch."""
     n_routes = seq.shape[0]
     km = np.zeros(n_routes)
     mins = np.zeros(n_routes)
@@ -317,6 +318,13 @@ def plan_value(seq, ln, choice, weights, dist, tmat, service, demand, start, end
     cost = np.zeros(n_routes)
     for r in range(n_routes):
         _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights)
+    return km, mins, load, cost
+
+
+@njit(cache=True)
+def plan_value(seq, ln, choice, weights, dist, tmat, service, demand, start, end, limits, pattern_cost):
+    """(penalised total, overtime + overload) of a plan, from scratch."""
+    _, mins, load, cost = _route_stats(seq, ln, start, end, dist, tmat, service, demand, limits, weights)
     return _total(cost, choice, pattern_cost), _violation_sum(mins, load, limits)
 
 
@@ -407,12 +415,7 @@ def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, be
     np.random.seed(seed_value)
     n_routes = seq.shape[0]
     n_groups = group_routes.shape[0]
-    km = np.zeros(n_routes)
-    mins = np.zeros(n_routes)
-    load = np.zeros(n_routes)
-    cost = np.zeros(n_routes)
-    for r in range(n_routes):
-        _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights)
+    km, mins, load, cost = _route_stats(seq, ln, start, end, dist, tmat, service, demand, limits, weights)
     bseq = np.empty_like(seq)
     bln = np.empty_like(ln)
     bkm = np.empty(n_routes)
@@ -524,12 +527,7 @@ def construct(order, seq, ln, cr, choice, weights, dist, tmat, service, demand, 
     """Cheapest insertion of every customer, in the given order, into the (empty) routes."""
     n_routes = seq.shape[0]
     n_groups = group_routes.shape[0]
-    km = np.zeros(n_routes)
-    mins = np.zeros(n_routes)
-    load = np.zeros(n_routes)
-    cost = np.zeros(n_routes)
-    for r in range(n_routes):
-        _refresh(r, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost, limits, weights)
+    km, mins, load, cost = _route_stats(seq, ln, start, end, dist, tmat, service, demand, limits, weights)
     bseq = np.empty_like(seq)
     bln = np.empty_like(ln)
     backup = np.empty(n_routes)
@@ -684,12 +682,8 @@ def fixed_routes(problem: Problem) -> FreeDayProblem:
 
 
 def _route_km(dist: np.ndarray, start: np.ndarray, end: np.ndarray, seq: np.ndarray, ln: np.ndarray) -> float:
-    total = 0.0
-    for r in range(len(ln)):
-        if ln[r]:
-            path = np.concatenate([[start[r]], seq[r, : ln[r]], [end[r]]])
-            total += float(dist[path[:-1], path[1:]].sum())
-    return total
+    return sum(path_length(dist, int(start[r]), [int(c) for c in seq[r, : ln[r]]], int(end[r]))
+               for r in range(len(ln)) if ln[r])  # fmt: skip
 
 
 def compiled() -> bool:
