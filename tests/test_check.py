@@ -130,3 +130,45 @@ def test_every_violation_says_how_to_fix(tiny, tiny_plan, rule):
         found = check_plan(tiny, replace(tiny_plan, visits=(), calls=()))
     assert found
     assert all(v.fix and v.message for v in found)
+
+
+def only(scenario, plan: Plan, previous: Plan | None = None) -> set[str]:
+    return {v.code for v in check_plan(scenario, plan, previous)}
+
+
+def test_lock_broken_is_route_lock(tiny, tiny_plan):
+    v0 = tiny_plan.visits[0]
+    other = next(r.id for r in tiny_plan.routes if r.manager_id == v0.manager_id and r.id != v0.route_id
+                 and v0.retailer_id not in r.stops)  # fmt: skip
+    shops = tuple(replace(r, route_id=other) if r.id == v0.retailer_id else r for r in tiny.retailers)
+    assert only(replace(tiny, retailers=shops), tiny_plan) == {"route-lock"}
+
+
+def test_suspended_shop_visited_is_caught(tiny, tiny_plan):
+    victim = tiny.retailers[0]
+    sc = replace(tiny, retailers=tiny.retailers[1:], suspended=(victim,))
+    assert only(sc, tiny_plan) == {"suspended"}
+
+
+def test_route_off_its_booked_slot_is_caught(tiny, tiny_plan):
+    r0 = tiny_plan.routes[0]
+    other = next(r for r in tiny_plan.routes if r.manager_id == r0.manager_id and r.label != r0.label)
+    routes = tuple(replace(r, label=other.label) if r.id == r0.id else r for r in tiny_plan.routes)
+    assert only(tiny, replace(tiny_plan, routes=routes)) == {"route-slot-label"}
+
+
+def test_cycle_that_does_not_run_on_is_caught(tiny, tiny_plan):
+    period = 7 * tiny.calendar.cycle_weeks
+    shifted = tuple(replace(v, date=v.date - timedelta(days=period)) for v in tiny_plan.visits)
+    previous = replace(tiny_plan, visits=shifted, calls=())
+    assert only(tiny, tiny_plan, previous) == set(), "runs a whole cycle apart keep the phase"
+    off_phase = tuple(replace(v, date=v.date - timedelta(days=7)) for v in tiny_plan.visits)
+    assert only(tiny, tiny_plan, replace(tiny_plan, visits=off_phase, calls=())) == {"cycle-phase"}
+
+
+def test_pin_by_lock_counts_as_pin(tiny, tiny_plan):
+    v0 = tiny_plan.visits[0]
+    other_manager = next(m.id for m in tiny.managers if m.id != v0.manager_id)
+    lock = f"{other_manager}-{tiny_plan.routes[0].label}"
+    shops = tuple(replace(r, route_id=lock) if r.id == v0.retailer_id else r for r in tiny.retailers)
+    assert only(replace(tiny, retailers=shops), tiny_plan) == {"pin", "route-lock"}

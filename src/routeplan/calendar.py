@@ -103,6 +103,13 @@ class Calendar:
         """``"W1-Tue"``: week of the cycle (1-based) and weekday."""
         return f"W{self.slot_week(slot) + 1}-{WEEKDAY_NAMES[self.slot_weekday(slot)]}"
 
+    def slot_from_label(self, label: str) -> int | None:
+        """``"W1-Tue"`` -> its slot, ``None`` if the cycle has no such slot."""
+        for slot in range(self.n_slots):
+            if self.slot_label(slot) == label:
+                return slot
+        return None
+
     def is_working(self, day: date, days_off: frozenset[date] = frozenset()) -> bool:
         return (
             day.weekday() in self.workdays

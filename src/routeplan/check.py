@@ -54,8 +54,87 @@ def _travel_minutes(scenario: Scenario, a: tuple[float, float], b: tuple[float, 
     return km, km / scenario.rules.speed_kmh * 60.0
 
 
-def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
-    """Every rule the plan breaks; an empty list means every rule is kept."""
+def check_plan(scenario: Scenario, plan: Plan, previous: Plan | None = None) -> list[Violation]:
+    """Every rule the plan breaks; an empty list means every rule is kept.
+
+    With ``previous`` (the month before), also that the cycle runs on: a route keeps
+    its weekday and its week of the cycle across the month boundary.
+    """
+    out = _check_month(scenario, plan)
+    out += check_standing(scenario, plan)
+    if previous is not None:
+        out += check_cycle_phase(scenario, plan, previous)
+    return out
+
+
+def _regular_runs(plan: Plan) -> dict[str, set[date]]:
+    """Each route's dates of regular (not make-up) runs."""
+    runs: dict[str, set[date]] = defaultdict(set)
+    for v in plan.visits:
+        if not v.makeup:
+            runs[v.route_id].add(v.date)
+    return runs
+
+
+def check_standing(scenario: Scenario, plan: Plan) -> list[Violation]:
+    """Locks kept, suspended shops left alone, and every route running on the slot its book names."""
+    out: list[Violation] = []
+    cal = scenario.calendar
+    rides: dict[str, set[str]] = defaultdict(set)
+    for v in plan.visits:
+        rides[v.retailer_id].add(v.route_id)
+    for shop in scenario.retailers:
+        if shop.route_id and rides.get(shop.id) and shop.route_id not in rides[shop.id]:
+            out.append(Violation(
+                rule=4, code="route-lock", retailer_id=shop.id,
+                message=f"shop {shop.id} is locked to route {shop.route_id} but rides {', '.join(sorted(rides[shop.id]))}",
+                fix=f"put it on {shop.route_id}, or clear its route_id in retailers.csv",
+            ))  # fmt: skip
+    held = {r.id for r in scenario.suspended}
+    touched = {v.retailer_id for v in plan.visits} | {c.retailer_id for c in plan.calls}
+    for rid in sorted(held & touched):
+        out.append(Violation(
+            rule=2, code="suspended", retailer_id=rid,
+            message=f"shop {rid} is suspended this month but is visited or called",
+            fix="leave it out of this month's visits and calls (it keeps its place in the route book)",
+        ))  # fmt: skip
+    labels = {r.id: r.label for r in plan.routes}
+    for route_id, days in sorted(_regular_runs(plan).items()):
+        label = labels.get(route_id)
+        if label is None:
+            continue
+        wrong = sorted(d for d in days if cal.slot_of(d) is None or cal.slot_label(cal.slot_of(d) or 0) != label)
+        if wrong:
+            out.append(Violation(
+                rule=4, code="route-slot-label", date=str(wrong[0]),
+                message=f"route {route_id} is booked on {label} but runs on {wrong[0]} ({len(wrong)} runs off its slot)",
+                fix="run each route on the cycle slot of its route book entry",
+            ))  # fmt: skip
+    return out
+
+
+def check_cycle_phase(scenario: Scenario, plan: Plan, previous: Plan) -> list[Violation]:
+    """From the dates alone: a route's runs this month are whole cycles after its runs last month."""
+    period = 7 * scenario.calendar.cycle_weeks
+    before = _regular_runs(previous)
+    out: list[Violation] = []
+    for route_id, days in sorted(_regular_runs(plan).items()):
+        if route_id not in before:
+            continue
+        last = max(before[route_id])
+        off = sorted(d for d in days if (d - last).days % period)
+        if off:
+            out.append(Violation(
+                rule=4, code="cycle-phase", date=str(off[0]),
+                message=f"route {route_id} ran on {last} last month and on {off[0]} now, not a whole "
+                        f"{scenario.calendar.cycle_weeks}-week cycle later",
+                fix="continue the cycle from the previous plan (plan --previous), so each route keeps its week",
+            ))  # fmt: skip
+    return out
+
+
+def _check_month(scenario: Scenario, plan: Plan) -> list[Violation]:
+    """The five rules of the standard, for this month's visits and calls."""
     out: list[Violation] = []
     sc = scenario
     cal = sc.calendar
@@ -63,9 +142,10 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
     shops = {r.id: r for r in sc.retailers}
     managers = {m.id: m for m in sc.managers}
 
-    # ---- references --------------------------------------------------
+    # ---- references (visits to suspended shops are reported by check_standing) --------
+    held = {r.id for r in sc.suspended}
     for v in plan.visits:
-        if v.retailer_id not in shops:
+        if v.retailer_id not in shops and v.retailer_id not in held:
             out.append(
                 Violation(
                     1,
@@ -89,7 +169,9 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
                     str(v.date),
                 )
             )
-    visits = [v for v in plan.visits if v.retailer_id in shops and v.manager_id in managers]
+    # a suspended shop's visits still fill its manager's day (check_standing reports them)
+    everyone = {r.id: r for r in (*sc.retailers, *sc.suspended)}
+    visits = [v for v in plan.visits if v.retailer_id in everyone and v.manager_id in managers]
     calls = [c for c in plan.calls if c.retailer_id in shops and c.manager_id in managers]
 
     # ---- rule 1: one manager per shop ---------------------------------
@@ -121,13 +203,14 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
                     rid,
                 )
             )
-        if shop.manager_id and who and who != {shop.manager_id}:
+        pin = sc.owner(shop)
+        if pin and who and who != {pin}:
             out.append(
                 Violation(
                     1,
                     "pin",
-                    f"shop {rid} is pinned to {shop.manager_id} but served by {', '.join(sorted(who))}",
-                    f"move it to {shop.manager_id}",
+                    f"shop {rid} is pinned to {pin} but served by {', '.join(sorted(who))}",
+                    f"move it to {pin}",
                     ",".join(sorted(who)),
                     rid,
                 )
@@ -232,7 +315,7 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
             t = float(rules.leave_minutes)
             here = (m.office.lat, m.office.lon)
             for v in seq:
-                shop = shops[v.retailer_id]
+                shop = everyone[v.retailer_id]
                 there = (shop.location.lat, shop.location.lon)
                 _, minutes = _travel_minutes(sc, here, there)
                 t += minutes
@@ -312,8 +395,9 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
         runs: dict[date, list[Visit]] = defaultdict(list)
         for v in rv:
             runs[v.date].append(v)
-        # the route's own slot is that of its fullest run (make-up days carry a share)
-        fullest = max(sorted(runs), key=lambda d: len(runs[d]))
+        # the route's own slot is that of its fullest regular run (make-up days carry a share)
+        own = [d for d in sorted(runs) if any(not v.makeup for v in runs[d])] or sorted(runs)
+        fullest = max(own, key=lambda d: len(runs[d]))
         home = cal.slot_of(fullest)
         if home is None:
             out.append(Violation(4, "route-slot", f"route {rid} runs on no workday", "bind it to a weekday", m.id))

@@ -23,10 +23,10 @@ from .compare import PlanFigures, comparison_rows, plan_figures, with_moves
 from .errors import InputError, RouteplanError
 from .model import Scenario
 from .plan import Plan
-from .read import read_plan, read_scenario
+from .read import read_plan, read_route_book, read_scenario, with_plan_cycle
 from .render import LANGUAGES, TILES, RenderOptions, render_plan
 from .solve.month import PlanParams, plan_month
-from .write import atomic_output, write_plan
+from .write import atomic_output, summary, write_plan
 
 EXIT_INPUT = 2
 EXIT_VIOLATIONS = 1
@@ -128,6 +128,12 @@ def cli() -> None:
               help="A plan folder of the split in use: territories change as few shops as possible from it.")  # fmt: skip
 @click.option("--fixed-territories", is_flag=True,
               help="Design balanced territories first and keep them (usually fewer km; see README).")  # fmt: skip
+@click.option("--previous", "previous_dir", type=click.Path(path_type=Path), default=None,
+              help="The previous month's plan folder: keep its route book, change only what the month forces.")  # fmt: skip
+@click.option("--move-km", type=click.FloatRange(min=0), default=PlanParams.move_km, show_default=True,
+              help="With --previous: a continuing shop changes route only to repair a rule or to save this many km a month.")  # fmt: skip
+@click.option("--max-moves", type=click.IntRange(min=0), default=None,
+              help="With --previous: at most this many continuing shops change route.")  # fmt: skip
 @_render_options
 def plan(
     scenario_dir: Path,
@@ -139,10 +145,22 @@ def plan(
     draw: bool,
     current_dir: Path | None,
     fixed_territories: bool,
+    previous_dir: Path | None,
+    move_km: float,
+    max_moves: int | None,
     options: RenderOptions,
 ) -> None:
     """Plan the month of SCENARIO_DIR and write it to --out (with maps and route sheets)."""
     scenario = read_scenario(scenario_dir)
+    params = PlanParams(
+        time_limit_s=time_limit, workers=workers, fixed_territories=fixed_territories, move_km=move_km,
+        max_moves=max_moves,
+    )  # fmt: skip
+    if previous_dir is not None:
+        if current_dir is not None or fixed_territories:
+            raise InputError("--previous keeps the previous plan's territories: drop --current / --fixed-territories")
+        _continue(scenario_dir, scenario, previous_dir, out_dir, params, seed, quiet, draw, options)
+        return
     planned = scenario
     if current_dir is not None:
         from .solve.design import design_territories
@@ -155,7 +173,7 @@ def plan(
         task = bar.add_task("reading", total=1.0)
         result = plan_month(
             planned,
-            PlanParams(time_limit_s=time_limit, workers=workers, fixed_territories=fixed_territories),
+            params,
             seed=seed,
             progress=lambda stage, frac: bar.update(task, description=stage, completed=frac),
         )
@@ -168,14 +186,90 @@ def plan(
         _render(out_dir, scenario, result, options, quiet)
 
 
+def _continue(
+    scenario_dir: Path, scenario: Scenario, previous_dir: Path, out_dir: Path, params: PlanParams, seed: int,
+    quiet: bool, draw: bool, options: RenderOptions,
+) -> None:  # fmt: skip
+    """``plan --previous``: the month as the continuation of a plan folder's route book."""
+    from .solve.continuation import continuable, continue_month
+
+    book = read_route_book(previous_dir)
+    try:
+        continuable(scenario, book)
+    except InputError as exc:
+        where = previous_dir if exc.field in ("month", "id") else scenario_dir / "scenario.toml"
+        raise InputError(exc.detail, file=str(where), field=exc.field) from None
+    with _progress(quiet) as bar:
+        task = bar.add_task("reading", total=1.0)
+        result = continue_month(
+            scenario, book, params, seed=seed,
+            progress=lambda stage, frac: bar.update(task, description=stage, completed=frac),
+        )  # fmt: skip
+    from .solve.continuation import continued_calendar
+
+    scenario = continued_calendar(scenario, book)
+    violations = check_plan(scenario, result)
+    write_plan(out_dir, scenario, result, violations, previous=book)
+    out.print(_kpi_table(scenario, result))
+    _report(violations)
+    doc = summary(scenario, result, violations, book)
+    out.print(_stability_line(doc["stability"]))
+    out.print(
+        f"Wrote {out_dir}/visits.csv, calls.csv, routes.csv, changes.csv, summary.json, schedule.xlsx "
+        f"({result.solve_seconds:.1f} s)"
+    )
+    if draw:
+        _render(out_dir, scenario, result, options, quiet)
+
+
+def _pct(x: object) -> str:
+    return f"{x:.1%}" if isinstance(x, float) else "-"
+
+
+def _stability_line(st: dict[str, Any]) -> str:
+    km = f", km {_pct(st['km_change'])} against the previous month" if st.get("km_change") is not None else ""
+    return (
+        f"Continuing shops: {st['continuing_shops']}, keeping manager {_pct(st['keep_manager'])}, route "
+        f"{_pct(st['keep_route'])}, weekday {_pct(st['keep_weekday'])}; stop pairs kept {_pct(st['stop_pairs_kept'])}; "
+        f"{st['moved_shops']} moved for {st['changed_shops']} changed shops "
+        f"(new {st['changed_new']}, closed {st['changed_closed']}, suspended {st['changed_suspended']}, "
+        f"reopened {st['changed_reopened']}, new frequency {st['changed_frequency']}){km}"
+    )
+
+
+@cli.command()
+@click.argument("before", type=click.Path(path_type=Path))
+@click.argument("after", type=click.Path(path_type=Path))
+@click.option("--changes", "show", is_flag=True, help="Also list every change, shop by shop.")
+def diff(before: Path, after: Path, show: bool) -> None:
+    """How much of BEFORE's route book survives in AFTER (two plan folders)."""
+    from .routebook import changes, stability
+
+    a, b = read_route_book(before), read_route_book(after)
+    st = stability(a.routes, b.routes, km_before=a.km, km_after=b.km, frequency_before=a.frequency,
+                   frequency_after=b.frequency)  # fmt: skip
+    table = Table(title=f"{before} -> {after}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in st.items():
+        shown = _pct(value) if key.startswith("keep_") or key in ("stop_pairs_kept", "km_change") else str(value)
+        table.add_row(key.replace("_", " "), shown)
+    out.print(table)
+    if show:
+        for c in changes(a.routes, b.routes, None, a.frequency, b.frequency):
+            out.print(f"{c.retailer_id}\t{c.kind}\t{c.before}\t{c.after}\t{c.why}", markup=False)
+
+
 @cli.command()
 @click.argument("scenario_dir", type=click.Path(path_type=Path))
 @click.argument("out_dir", type=click.Path(path_type=Path))
-def check(scenario_dir: Path, out_dir: Path) -> None:
+@click.option("--previous", "previous_dir", type=click.Path(path_type=Path), default=None,
+              help="The previous month's plan folder: also check that the cycle runs on from it.")  # fmt: skip
+def check(scenario_dir: Path, out_dir: Path, previous_dir: Path | None) -> None:
     """Check the plan in OUT_DIR against every rule of SCENARIO_DIR (exit 1 if any is broken)."""
-    scenario = read_scenario(scenario_dir)
+    scenario = with_plan_cycle(read_scenario(scenario_dir), out_dir)
     result = read_plan(out_dir)
-    violations = check_plan(scenario, result)
+    violations = check_plan(scenario, result, read_plan(previous_dir) if previous_dir is not None else None)
     out.print(_kpi_table(scenario, result))
     _report(violations)
     if violations:

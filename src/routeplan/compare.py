@@ -6,9 +6,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from .check import RULES, Violation
+from .geo import neighbour_share
 from .model import Scenario
-from .plan import Plan
+from .plan import Plan, Route
+from .routebook import stability
 
 Stats = tuple[float, float, float]  # min, mean, max
 
@@ -31,10 +35,29 @@ class PlanFigures:
     solve_seconds: float
     manager_of: Mapping[str, str] = field(repr=False, default_factory=dict)
     moved: int | None = None
+    #: same-manager share among each shop's 8 nearest shops (1.0: territories never interleave)
+    compactness: float | None = None
+    routes: tuple[Route, ...] = field(repr=False, default=())
+    #: route-book figures against the first plan (see :func:`routeplan.routebook.stability`)
+    stability: Mapping[str, object] = field(default_factory=dict)
 
 
 def _stats(d: Mapping[str, float]) -> Stats:
     return (float(d["min"]), float(d["mean"]), float(d["max"]))
+
+
+def compactness(scenario: Scenario, plan: Plan) -> float | None:
+    """Share of each shop's 8 nearest shops served by its own manager (1.0: no interleaving)."""
+    owner = plan.manager_of()
+    shops = [r for r in scenario.retailers if r.id in owner]
+    if len(shops) < 2:
+        return None
+    lats = np.array([r.location.lat for r in shops])
+    lons = np.array([r.location.lon for r in shops])
+    index = {m: i for i, m in enumerate(sorted(set(owner.values())))}
+    labels = np.array([index[owner[r.id]] for r in shops])
+    share = neighbour_share(lats, lons, labels)
+    return round(share, 4) if share is not None else None
 
 
 def plan_figures(name: str, scenario: Scenario, plan: Plan, violations: Sequence[Violation]) -> PlanFigures:
@@ -56,6 +79,8 @@ def plan_figures(name: str, scenario: Scenario, plan: Plan, violations: Sequence
         balance=total["workload_balance"],
         solve_seconds=plan.solve_seconds,
         manager_of=plan.manager_of(),
+        compactness=compactness(scenario, plan),
+        routes=plan.routes,
     )
 
 
@@ -64,10 +89,19 @@ def with_moves(figures: Sequence[PlanFigures], baseline: Mapping[str, str] | Non
     if not figures:
         return []
     base = baseline if baseline is not None else figures[0].manager_of
+    first = figures[0].routes
     return [
-        replace(f, moved=sum(1 for shop, mid in f.manager_of.items() if shop in base and base[shop] != mid))
+        replace(
+            f,
+            moved=sum(1 for shop, mid in f.manager_of.items() if shop in base and base[shop] != mid),
+            stability=stability(first, f.routes) if first and f.routes else {},
+        )
         for f in figures
     ]
+
+
+def _share(x: object) -> str:
+    return f"{x:.1%}" if isinstance(x, float) else "-"
 
 
 def _fmt(s: Stats, digits: int = 0) -> str:
@@ -90,6 +124,10 @@ def comparison_rows(figures: Sequence[PlanFigures]) -> list[tuple[str, list[str]
         ("field min/day min / mean / max", [_fmt(f.field_minutes_per_day) for f in figures]),
         ("workload balance (max/min month)", [f"{f.balance:.3f}" if f.balance else "-" for f in figures]),
         ("shops that change manager", [str(f.moved) if f.moved is not None else "-" for f in figures]),
+        ("compactness (own manager among 8 nearest)", [_share(f.compactness) for f in figures]),
+        ("shops keeping their route (vs first)", [_share(f.stability.get("keep_route")) for f in figures]),
+        ("shops keeping their weekday (vs first)", [_share(f.stability.get("keep_weekday")) for f in figures]),
+        ("stop pairs kept (vs first)", [_share(f.stability.get("stop_pairs_kept")) for f in figures]),
         ("solve seconds", [f"{f.solve_seconds:.0f}" for f in figures]),
     ]
     managers = sorted({m for f in figures for m in f.field_minutes_by_manager})

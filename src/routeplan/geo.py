@@ -66,3 +66,38 @@ def convex_hull(xy: np.ndarray) -> list[int]:
             upper.pop()
         upper.append(i)
     return lower[:-1] + upper[:-1]
+
+
+#: Rows of the distance block :func:`nearest_neighbours` holds at once (memory ~ rows x shops).
+NEIGHBOUR_BLOCK = 1024
+
+
+def nearest_neighbours(xy: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` nearest other points of each point (planar km), computed block by block.
+
+    Memory grows with the number of points, not its square.
+    """
+    n = len(xy)
+    k = min(k, n - 1)
+    out = np.zeros((n, max(k, 0)), dtype=np.int64)
+    if k <= 0:
+        return out
+    for lo in range(0, n, NEIGHBOUR_BLOCK):
+        block = xy[lo : lo + NEIGHBOUR_BLOCK]
+        d = ((block[:, None, :] - xy[None, :, :]) ** 2).sum(-1)
+        d[np.arange(len(block)), np.arange(lo, lo + len(block))] = np.inf
+        part = np.argpartition(d, k - 1, axis=1)[:, :k]
+        order = np.take_along_axis(d, part, axis=1).argsort(axis=1, kind="stable")
+        out[lo : lo + len(block)] = np.take_along_axis(part, order, axis=1)
+    return out
+
+
+def neighbour_share(lats: np.ndarray, lons: np.ndarray, labels: np.ndarray, k: int = 8) -> float | None:
+    """Compactness of a split: the mean share of each point's ``k`` nearest points with its label.
+
+    1.0 means territories never interleave; ``None`` for fewer than two points.
+    """
+    if len(labels) < 2:
+        return None
+    near = nearest_neighbours(local_xy_km(lats, lons), k)
+    return float((labels[near] == labels[:, None]).mean())

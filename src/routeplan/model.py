@@ -91,6 +91,8 @@ class Retailer:
     phone: str = ""
     manager_id: str | None = None
     closed_weekdays: frozenset[int] = frozenset()
+    #: a lock: the shop rides this standing route (``M01-W1-Tue``) whatever the search finds
+    route_id: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -134,6 +136,9 @@ class Scenario:
     managers: tuple[Manager, ...]
     classes: Mapping[str, ClassRule] = field(default_factory=lambda: MappingProxyType({}))
     crs: str = "wgs84"
+    #: shops with ``status = suspended``: neither visited nor called this month, but they keep
+    #: their place in the route book and come back there when they reopen
+    suspended: tuple[Retailer, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", MappingProxyType(dict(self.classes)))
@@ -146,7 +151,7 @@ class Scenario:
         manager_ids = {m.id for m in self.managers}
         if len(manager_ids) != len(self.managers):
             raise InputError("duplicate manager id", field="id")
-        if len({r.id for r in self.retailers}) != len(self.retailers):
+        if len({r.id for r in (*self.retailers, *self.suspended)}) != len(self.retailers) + len(self.suspended):
             raise InputError("duplicate retailer id", field="id")
         n_working = len(self.calendar.working_days())
         for r in self.retailers:
@@ -157,6 +162,8 @@ class Scenario:
             open_days = set(self.calendar.workdays) - r.closed_weekdays
             if not open_days:
                 raise InputError(f"shop {r.id} is closed on every workday", field="closed_weekdays", key=r.id)
+            if r.route_id is not None:
+                self._check_lock(r, manager_ids)
             if r.visits_per_month > n_working:
                 raise InputError(
                     f"shop {r.id} needs {r.visits_per_month} visits but the month has {n_working} working days",
@@ -164,9 +171,50 @@ class Scenario:
                     key=r.id,
                 )
 
+    def _check_lock(self, r: Retailer, manager_ids: set[str]) -> None:
+        assert r.route_id is not None
+        found = self.route_slot(r.route_id)
+        if found is None:
+            raise InputError(
+                f"shop {r.id} is locked to '{r.route_id}', not a route of this scenario "
+                f"(routes are MANAGER-W<week>-<day>, e.g. {self.managers[0].id}-{self.calendar.slot_label(0)})",
+                field="route_id",
+                key=r.id,
+            )
+        if r.manager_id is not None and found[0] != r.manager_id:
+            raise InputError(
+                f"shop {r.id} is locked to route {r.route_id} of {found[0]} but pinned to {r.manager_id}",
+                field="route_id",
+                key=r.id,
+            )
+        if self.calendar.slot_weekday(found[1]) in r.closed_weekdays:
+            raise InputError(
+                f"shop {r.id} is locked to route {r.route_id} on a day it is closed", field="route_id", key=r.id
+            )
+
+    def owner(self, r: Retailer) -> str | None:
+        """The manager a shop must have: its pin, or the manager of the route it is locked to."""
+        if r.manager_id is not None:
+            return r.manager_id
+        lock = self.route_slot(r.route_id) if r.route_id else None
+        return lock[0] if lock else None
+
+    def route_slot(self, route_id: str) -> tuple[str, int] | None:
+        """``"M01-W2-Tue"`` -> (``"M01"``, its slot), ``None`` if no manager or slot has that name."""
+        parts = route_id.rsplit("-", 2)
+        if len(parts) != 3:
+            return None
+        slot = self.calendar.slot_from_label(f"{parts[1]}-{parts[2]}")
+        if slot is None or parts[0] not in {m.id for m in self.managers}:
+            return None
+        return parts[0], slot
+
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickle (for worker processes) with the read-only class table as a plain dict."""
-        fields = (self.name, self.calendar, self.rules, self.retailers, self.managers, dict(self.classes), self.crs)
+        fields = (
+            self.name, self.calendar, self.rules, self.retailers, self.managers, dict(self.classes), self.crs,
+            self.suspended,
+        )  # fmt: skip
         return (Scenario, fields)
 
     @property

@@ -43,13 +43,46 @@ class Call:
 
 @dataclass(frozen=True)
 class Route:
-    """A fixed route: the same shops in the same order on one slot of every cycle."""
+    """A fixed route: the same shops in the same order on one slot of every cycle.
+
+    ``stops`` are the shops visited this month, in order; ``standing`` is the route's
+    order in the route book, which also holds its suspended shops in their places
+    (empty when it has none).
+    """
 
     id: str
     manager_id: str
     slot: int
     label: str
     stops: tuple[str, ...]
+    standing: tuple[str, ...] = ()
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """Every shop of the route in the route book's order, suspended ones included."""
+        return self.standing or self.stops
+
+    @property
+    def weekday(self) -> str:
+        """The weekday of the route's slot label (``"W2-Tue"`` -> ``"Tue"``)."""
+        return self.label.rsplit("-", 1)[-1]
+
+    def suspended(self) -> tuple[str, ...]:
+        """Shops of the route book not visited this month."""
+        active = set(self.stops)
+        return tuple(x for x in self.order if x not in active)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing that changed for one shop against the previous route book."""
+
+    retailer_id: str
+    #: new, closed, suspended, reopened, manager, route, weekday or order
+    kind: str
+    before: str
+    after: str
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +96,8 @@ class Plan:
     solve_seconds: float = 0.0
     seed: int = 0
     notes: tuple[str, ...] = field(default=())
+    #: for a plan continued from a previous month's route book: what changed for whom, and why
+    changes: tuple[Change, ...] = ()
 
     def days(self) -> dict[tuple[str, date], list[Visit]]:
         """Visits grouped by (manager, date), each in visiting order."""

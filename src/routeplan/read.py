@@ -13,7 +13,7 @@ import json
 import math
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +25,8 @@ from .coords import DATUMS, to_wgs84
 from .errors import InputError
 from .geo import LatLon
 from .model import ClassRule, Manager, Retailer, Rules, Scenario
-from .plan import Call, Plan, Visit
+from .plan import Call, Change, Plan, Route, Visit
+from .routebook import RouteBook
 
 T = TypeVar("T")
 
@@ -37,7 +38,11 @@ RETAILER_OPTIONAL = (
     "service_minutes",
     "manager_id",
     "closed_weekdays",
+    "status",
+    "route_id",
 )
+#: ``status`` values: an empty cell means active.
+STATUSES = {"": "active", "active": "active", "open": "active", "suspended": "suspended", "closed": "closed"}
 STAFF_REQUIRED = ("id", "name", "start_lat", "start_lon")
 STAFF_OPTIONAL = ("min_stops_per_day", "days_off", "return_to_office")
 SCENARIO_KEYS = {
@@ -336,18 +341,21 @@ def read_scenario(folder: str | Path) -> Scenario:
     staff_path = Path(spec["staff"])
     retailer_path = Path(spec["retailers"])
     managers = _read_staff(staff_path, rules, crs)
-    retailers, rows_of = _read_retailers(retailer_path, rules, classes, crs, managers)
+    shops, rows_of = _read_retailers(retailer_path, rules, classes, crs, managers)
     for where, edit in edits:
-        managers, retailers = _apply_edits(where, edit, managers, retailers, rules, classes, crs)
+        managers, shops = _apply_edits(where, edit, managers, shops, rules, classes, crs)
+    if not shops.active and not shops.suspended:
+        raise InputError("no retailers: every row is closed or the file has none", file=str(retailer_path))
     try:
         return Scenario(
             name=str(spec.get("name", folder.name)),
             calendar=cal,
             rules=rules,
-            retailers=tuple(retailers),
+            retailers=tuple(shops.active),
             managers=tuple(managers),
             classes=classes,
             crs=crs,
+            suspended=tuple(shops.suspended),
         )
     except InputError as exc:
         if exc.key is not None and exc.key in rows_of:
@@ -401,12 +409,29 @@ def _date_list(rows: _Rows, row: dict[str, str], lineno: int, col: str) -> froze
     return frozenset(out)
 
 
+@dataclass
+class _Shops:
+    """The shops read so far: those planned this month and those suspended (closed ones are dropped)."""
+
+    active: list[Retailer]
+    suspended: list[Retailer]
+
+    def ids(self) -> set[str]:
+        return {r.id for r in (*self.active, *self.suspended)}
+
+    def map(self, fn: Callable[[Retailer], Retailer]) -> _Shops:
+        return _Shops([fn(r) for r in self.active], [fn(r) for r in self.suspended])
+
+    def drop(self, ids: set[str]) -> _Shops:
+        return _Shops([r for r in self.active if r.id not in ids], [r for r in self.suspended if r.id not in ids])
+
+
 def _read_retailers(
     path: Path, rules: Rules, classes: dict[str, ClassRule], crs: str, managers: list[Manager]
-) -> tuple[list[Retailer], dict[str, int]]:
+) -> tuple[_Shops, dict[str, int]]:
     rows = _Rows(path, RETAILER_REQUIRED, RETAILER_OPTIONAL)
     manager_ids = {m.id for m in managers}
-    retailers: list[Retailer] = []
+    shops = _Shops([], [])
     seen: dict[str, int] = {}
     for lineno, row in rows:
         rid = rows.get(row, lineno, "id", str)
@@ -443,6 +468,14 @@ def _read_retailers(
             raise InputError(
                 f"unknown manager '{pin}' (not in staff.csv)", file=rows.name, row=lineno, field="manager_id"
             )
+        status = STATUSES.get(row.get("status", "").lower())
+        if status is None:
+            raise InputError(
+                f"'{row['status']}' is not a status (use active, suspended or closed)",
+                file=rows.name, row=lineno, field="status",
+            )  # fmt: skip
+        if status == "closed":
+            continue
         closed: set[int] = set()
         for part in row.get("closed_weekdays", "").replace(",", ";").split(";"):
             if part.strip():
@@ -451,7 +484,7 @@ def _read_retailers(
                 except ValueError as exc:
                     raise InputError(str(exc), file=rows.name, row=lineno, field="closed_weekdays") from None
         try:
-            retailers.append(
+            (shops.active if status == "active" else shops.suspended).append(
                 Retailer(
                     id=rid,
                     name=row.get("name", "") or rid,
@@ -463,18 +496,21 @@ def _read_retailers(
                     phone=row.get("phone", ""),
                     manager_id=pin,
                     closed_weekdays=frozenset(closed),
+                    route_id=row.get("route_id") or None,
                 )
             )
         except InputError as exc:
             raise InputError(exc.detail, file=rows.name, row=lineno, field=exc.field) from None
-    return retailers, seen
+    return shops, seen
 
 
 def read_plan(folder: str | Path) -> Plan:
-    """Read ``visits.csv`` and ``calls.csv`` of an output folder back into a :class:`Plan`."""
+    """Read a plan folder back into a :class:`Plan`: visits, calls, the route book and its changes."""
     from .write import restore
 
     folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("not a plan folder", file=str(folder))
     vrows = _Rows(
         folder / "visits.csv", ("manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id"), ()
     )
@@ -506,24 +542,159 @@ def read_plan(folder: str | Path) -> Plan:
     seconds, seed = 0.0, 0
     summary = folder / "summary.json"
     if summary.is_file():
+        doc = _summary(summary)
         try:
-            doc = json.loads(summary.read_text(encoding="utf-8"))
             seconds = float(doc.get("kpis", {}).get("total", {}).get("solve_seconds", 0.0))
             seed = int(doc.get("seed", 0))
-        except (json.JSONDecodeError, TypeError, ValueError):
+        except (AttributeError, TypeError, ValueError):
             raise InputError("not a summary this version wrote", file=str(summary)) from None
-    return Plan(scenario_name=str(folder), visits=tuple(visits), calls=tuple(calls), solve_seconds=seconds, seed=seed)
+    routes = _read_routes(folder / "routes.csv") if (folder / "routes.csv").exists() else _routes_from_visits(visits)
+    changes = _read_changes(folder / "changes.csv") if (folder / "changes.csv").exists() else ()
+    return Plan(
+        scenario_name=str(folder), visits=tuple(visits), calls=tuple(calls), routes=routes, solve_seconds=seconds,
+        seed=seed, changes=changes,
+    )  # fmt: skip
+
+
+def _summary(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError("not a summary this version wrote", file=str(path)) from None
+    if not isinstance(doc, dict):
+        raise InputError("not a summary this version wrote", file=str(path))
+    return doc
+
+
+def _slot_of_label(label: str) -> int:
+    """A sortable slot number from a ``W2-Tue`` label (the calendar's own numbering needs its workdays)."""
+    week, _, day = label.partition("-")
+    return (int(week[1:]) - 1) * 7 + parse_weekday(day)
+
+
+def _label(text: str) -> str:
+    week, _, day = text.partition("-")
+    if len(week) < 2 or week[0] != "W" or not week[1:].isdigit() or not day:
+        raise ValueError(f"'{text}' is not a cycle slot like W1-Mon")
+    parse_weekday(day)
+    return text
+
+
+def _read_routes(path: Path) -> tuple[Route, ...]:
+    """The route book (``routes.csv``): one row per stop, in each route's order."""
+    from .write import restore
+
+    rows = _Rows(path, ("route_id", "manager_id", "slot", "seq", "retailer_id", "status"), ())
+    stops: dict[str, list[tuple[int, str, bool]]] = {}
+    head: dict[str, tuple[str, str]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for lineno, row in rows:
+        rid = restore(rows.get(row, lineno, "route_id", str))
+        manager = restore(rows.get(row, lineno, "manager_id", str))
+        label = rows.get(row, lineno, "slot", _label)
+        if head.setdefault(rid, (manager, label)) != (manager, label):
+            raise InputError(f"route {rid} has another manager or slot on an earlier row", file=rows.name, row=lineno,
+                             field="slot")  # fmt: skip
+        shop = restore(rows.get(row, lineno, "retailer_id", str))
+        if (rid, shop) in seen:
+            raise InputError(f"shop {shop} stands twice on route {rid} (first on row {seen[(rid, shop)]})",
+                             file=rows.name, row=lineno, field="retailer_id")  # fmt: skip
+        seen[(rid, shop)] = lineno
+        status = rows.get(row, lineno, "status", str)
+        if status not in ("active", "suspended"):
+            raise InputError(f"'{status}' is not active or suspended", file=rows.name, row=lineno, field="status")
+        stops.setdefault(rid, []).append((rows.get(row, lineno, "seq", _positive_int), shop, status == "active"))
+    out = []
+    for rid, entries in stops.items():
+        entries.sort()
+        manager, label = head[rid]
+        order = tuple(shop for _, shop, _ in entries)
+        active = tuple(shop for _, shop, on in entries if on)
+        out.append(Route(rid, manager, _slot_of_label(label), label, active, order if order != active else ()))
+    return tuple(sorted(out, key=lambda r: (r.manager_id, r.slot)))
+
+
+def _routes_from_visits(visits: list[Visit]) -> tuple[Route, ...]:
+    """Plans written before the route book: each route is its fullest regular run."""
+    runs: dict[str, dict[date, list[Visit]]] = {}
+    for v in visits:
+        if not v.makeup:
+            runs.setdefault(v.route_id, {}).setdefault(v.date, []).append(v)
+    out = []
+    for rid, by_day in runs.items():
+        fullest = max(sorted(by_day), key=lambda d: len(by_day[d]))
+        seq = sorted(by_day[fullest], key=lambda v: v.seq)
+        parts = rid.rsplit("-", 2)
+        label = f"{parts[1]}-{parts[2]}" if len(parts) == 3 else "W1-" + fullest.strftime("%a")
+        try:
+            slot = _slot_of_label(_label(label))
+        except ValueError:
+            label, slot = "W1-" + fullest.strftime("%a"), fullest.weekday()
+        out.append(Route(rid, seq[0].manager_id, slot, label, tuple(v.retailer_id for v in seq)))
+    return tuple(sorted(out, key=lambda r: (r.manager_id, r.slot)))
+
+
+def _read_changes(path: Path) -> tuple[Change, ...]:
+    from .write import restore
+
+    rows = _Rows(path, ("retailer_id", "change", "from", "to", "why"), ())
+    return tuple(
+        Change(restore(row["retailer_id"]), row["change"], restore(row["from"]), restore(row["to"]),
+               restore(row["why"]))
+        for _, row in rows
+    )  # fmt: skip
+
+
+def with_plan_cycle(scenario: Scenario, folder: str | Path) -> Scenario:
+    """The scenario with the cycle anchor the plan in ``folder`` ran on (a continued plan's runs on
+    from the month before, whatever the scenario's default)."""
+    path = Path(folder) / "summary.json"
+    if not path.is_file():
+        return scenario
+    cycle = _summary(path).get("cycle")
+    if not isinstance(cycle, dict) or "start" not in cycle:
+        return scenario
+    try:
+        start = parse_date(str(cycle["start"]))
+    except ValueError:
+        raise InputError("not a date", file=str(path), field="cycle.start") from None
+    return dataclasses.replace(scenario, calendar=dataclasses.replace(scenario.calendar, cycle_start=start))
+
+
+def read_route_book(folder: str | Path) -> RouteBook:
+    """The route book of a plan folder, with the calendar anchor and frequencies of its scenario copy."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("not a plan folder (expected the output folder of 'routeplan plan')", file=str(folder))
+    for need in ("visits.csv", "summary.json", "scenario/scenario.toml"):
+        if not (folder / need).is_file():
+            raise InputError(f"not a plan folder: it has no {need}", file=str(folder))
+    plan = read_plan(folder)
+    scenario = read_scenario(folder / "scenario")
+    doc = _summary(folder / "summary.json")
+    try:
+        km = float(doc["kpis"]["total"]["km"])
+    except (KeyError, TypeError, ValueError):
+        km = None
+    cal = scenario.calendar
+    assert cal.cycle_start is not None
+    # slots numbered as the scenario's calendar numbers them
+    routes = tuple(
+        dataclasses.replace(r, slot=slot) for r in plan.routes if (slot := cal.slot_from_label(r.label)) is not None
+    )
+    frequency = {r.id: r.visits_per_month for r in (*scenario.retailers, *scenario.suspended)}
+    return RouteBook(routes, cal.cycle_start, (cal.year, cal.month), cal.cycle_weeks, cal.workdays, frequency, km)
 
 
 def _apply_edits(
     folder: Path,
     edit: dict[str, Any],
     managers: list[Manager],
-    retailers: list[Retailer],
+    shops: _Shops,
     rules: Rules,
     classes: dict[str, ClassRule],
     crs: str,
-) -> tuple[list[Manager], list[Retailer]]:
+) -> tuple[list[Manager], _Shops]:
     """One variant level's edits, in a fixed order: managers, new shops, closed shops, areas."""
     tname = str(folder / "scenario.toml")
     if "remove_managers" in edit:
@@ -533,7 +704,14 @@ def _apply_edits(
             if mid not in known:
                 raise InputError(f"no manager '{mid}' to remove", file=tname, field="remove_managers")
         managers = [m for m in managers if m.id not in gone]
-        retailers = [dataclasses.replace(r, manager_id=None) if r.manager_id in gone else r for r in retailers]
+
+        def release(r: Retailer) -> Retailer:
+            locked_to_gone = r.route_id is not None and r.route_id.rsplit("-", 2)[0] in gone
+            if r.manager_id in gone or locked_to_gone:
+                return dataclasses.replace(r, manager_id=None, route_id=None)
+            return r
+
+        shops = shops.map(release)
     for i, table in enumerate(edit.get("add_managers", [])):
         managers = [*managers, _manager_from_table(table, rules, crs, tname, f"add_managers[{i}]")]
         if len({m.id for m in managers}) != len(managers):
@@ -541,11 +719,11 @@ def _apply_edits(
     if "add_retailers" in edit:
         path = folder / str(edit["add_retailers"])
         added, added_rows = _read_retailers(path, rules, classes, crs, managers)
-        have = {r.id for r in retailers}
-        for r in added:
+        have = shops.ids()
+        for r in (*added.active, *added.suspended):
             if r.id in have:
                 raise InputError(f"shop '{r.id}' already exists", file=str(path), row=added_rows[r.id], field="id")
-        retailers = [*retailers, *added]
+        shops = _Shops([*shops.active, *added.active], [*shops.suspended, *added.suspended])
     if "close_retailers" in edit:
         value = edit["close_retailers"]
         if isinstance(value, str):
@@ -553,11 +731,11 @@ def _apply_edits(
             closing = [rows.get(row, lineno, "id", str) for lineno, row in rows]
         else:
             closing = _toml_list(value, tname, "close_retailers")
-        have = {r.id for r in retailers}
+        have = shops.ids()
         for rid in closing:
             if rid not in have:
                 raise InputError(f"no shop '{rid}' to close", file=tname, field="close_retailers")
-        retailers = [r for r in retailers if r.id not in set(closing)]
+        shops = shops.drop(set(closing))
     for i, table in enumerate(edit.get("reassign", [])):
         where = f"reassign[{i}]"
         if not isinstance(table, dict) or "polygon" not in table or "manager" not in table:
@@ -566,13 +744,19 @@ def _apply_edits(
         if manager not in {m.id for m in managers}:
             raise InputError(f"unknown manager '{manager}'", file=tname, field=f"{where}.manager")
         rings = read_polygon(folder / str(table["polygon"]), crs)
-        lats = np.array([r.location.lat for r in retailers])
-        lons = np.array([r.location.lon for r in retailers])
-        inside = np.zeros(len(retailers), dtype=bool)
+        every = [*shops.active, *shops.suspended]
+        lats = np.array([r.location.lat for r in every])
+        lons = np.array([r.location.lon for r in every])
+        inside = np.zeros(len(every), dtype=bool)
         for ring in rings:
             inside ^= points_in_ring(lats, lons, ring)
-        retailers = [dataclasses.replace(r, manager_id=manager) if inside[j] else r for j, r in enumerate(retailers)]
-    return managers, retailers
+        moved = {r.id for r, hit in zip(every, inside, strict=True) if hit}
+
+        def reassign(r: Retailer, manager: str = manager, moved: set[str] = moved) -> Retailer:
+            return dataclasses.replace(r, manager_id=manager, route_id=None) if r.id in moved else r
+
+        shops = shops.map(reassign)
+    return managers, shops
 
 
 def _toml_list(value: Any, file: str, field: str) -> list[str]:

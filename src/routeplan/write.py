@@ -25,14 +25,18 @@ from openpyxl.utils import get_column_letter
 
 from .calendar import WEEKDAY_NAMES
 from .check import Violation, summarize
+from .compare import compactness
 from .model import Scenario
 from .plan import Plan, clock
+from .routebook import RouteBook, stability
 
 VISIT_COLUMNS = (
     "manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id",
     "name", "lat", "lon", "class", "travel_km", "service_minutes", "makeup", "address", "phone",
 )  # fmt: skip
 CALL_COLUMNS = ("manager_id", "date", "retailer_id", "route_id", "name", "phone")
+ROUTE_COLUMNS = ("route_id", "manager_id", "slot", "seq", "retailer_id", "status", "name", "lat", "lon")
+CHANGE_COLUMNS = ("retailer_id", "change", "from", "to", "why")
 #: Leading characters that make Excel or LibreOffice treat a cell as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -98,18 +102,55 @@ def calls_csv(scenario: Scenario, plan: Plan) -> str:
     return _csv_text(CALL_COLUMNS, rows)
 
 
-def summary(scenario: Scenario, plan: Plan, violations: list[Violation]) -> dict[str, Any]:
+def routes_csv(scenario: Scenario, plan: Plan) -> str:
+    """The route book: one row per stop of each standing route, suspended shops in their places."""
+    shops = {r.id: r for r in (*scenario.retailers, *scenario.suspended)}
+    rows: list[list[object]] = []
+    for route in plan.routes:
+        visited = set(route.stops)
+        for seq, sid in enumerate(route.order, 1):
+            r = shops[sid]
+            rows.append([
+                defuse(route.id), defuse(route.manager_id), route.label, seq, defuse(sid),
+                "active" if sid in visited else "suspended", defuse(r.name),
+                f"{r.location.lat:.6f}", f"{r.location.lon:.6f}",
+            ])  # fmt: skip
+    return _csv_text(ROUTE_COLUMNS, rows)
+
+
+def changes_csv(plan: Plan) -> str:
+    rows: list[list[object]] = [
+        [defuse(c.retailer_id), c.kind, defuse(c.before), defuse(c.after), defuse(c.why)] for c in plan.changes
+    ]
+    return _csv_text(CHANGE_COLUMNS, rows)
+
+
+def summary(
+    scenario: Scenario, plan: Plan, violations: list[Violation], previous: RouteBook | None = None
+) -> dict[str, Any]:
     return_km = _return_km(scenario, plan)
-    return {
+    kpis = plan.kpis(scenario.rules.leave_minutes, return_km)
+    kpis["total"]["compactness"] = compactness(scenario, plan)
+    cal = scenario.calendar
+    doc: dict[str, Any] = {
         "scenario": scenario.name,
-        "month": f"{scenario.calendar.year}-{scenario.calendar.month:02d}",
+        "month": f"{cal.year}-{cal.month:02d}",
         "feasible": not violations,
         "seed": plan.seed,
+        "cycle": {"start": str(cal.cycle_start), "weeks": cal.cycle_weeks},
         "violation_count": len(violations),
         "violations": summarize(violations),
-        "kpis": plan.kpis(scenario.rules.leave_minutes, return_km),
+        "kpis": kpis,
         "notes": list(plan.notes),
     }
+    if previous is not None:
+        after = {r.id: r.visits_per_month for r in (*scenario.retailers, *scenario.suspended)}
+        doc["stability"] = stability(
+            previous.routes, plan.routes, km_before=previous.km, km_after=float(kpis["total"]["km"]),
+            frequency_before=previous.frequency, frequency_after=after,
+        )  # fmt: skip
+        doc["previous"] = {"month": f"{previous.month[0]}-{previous.month[1]:02d}"}
+    return doc
 
 
 def _return_km(scenario: Scenario, plan: Plan) -> dict[tuple[str, Any], float]:
@@ -244,17 +285,27 @@ def _widths(ws: Any, widths: list[int]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = w
 
 
-def write_plan(folder: str | Path, scenario: Scenario, plan: Plan, violations: list[Violation]) -> list[Path]:
-    """Write every output file of a plan into ``folder`` (atomically); returns their paths."""
+def write_plan(
+    folder: str | Path, scenario: Scenario, plan: Plan, violations: list[Violation], previous: RouteBook | None = None
+) -> list[Path]:
+    """Write every output file of a plan into ``folder`` (atomically); returns their paths.
+
+    A plan continued from ``previous`` also gets ``changes.csv`` and a ``stability`` block.
+    """
     folder = Path(folder)
-    doc = summary(scenario, plan, violations)
+    doc = summary(scenario, plan, violations, previous)
     files: dict[str, Callable[[Path], object]] = {
         "visits.csv": lambda p: p.write_text(visits_csv(scenario, plan), encoding="utf-8"),
         "calls.csv": lambda p: p.write_text(calls_csv(scenario, plan), encoding="utf-8"),
+        "routes.csv": lambda p: p.write_text(routes_csv(scenario, plan), encoding="utf-8"),
         "summary.json": lambda p: p.write_text(json.dumps(doc, indent=2, ensure_ascii=False), encoding="utf-8"),
         "schedule.xlsx": lambda p: schedule_xlsx(scenario, plan, violations, p),
         "scenario": lambda p: write_scenario(p, scenario),
     }
+    if previous is not None:
+        files["changes.csv"] = lambda p: p.write_text(changes_csv(plan), encoding="utf-8")
+    elif (folder / "changes.csv").exists():
+        files["changes.csv"] = lambda p: p.write_text(_csv_text(CHANGE_COLUMNS, []), encoding="utf-8")
     atomic_output(folder, files)
     return [folder / name for name in files]
 
@@ -274,6 +325,7 @@ def write_scenario(folder: str | Path, scenario: Scenario) -> None:
         "workdays = [" + ", ".join(f'"{d}"' for d in format_weekdays(cal.workdays).split(";")) + "]",
         "holidays = [" + ", ".join(f'"{d.isoformat()}"' for d in sorted(cal.holidays)) + "]",
         'crs = "wgs84"',  # positions are held in WGS-84 whatever datum the scenario came in
+        f'cycle_start = "{cal.cycle_start}"',  # the cycle's anchor: a continued plan runs on from it
         "",
         "[rules]",
         f"min_stops_per_day = {rules.min_stops_per_day}",
@@ -298,11 +350,11 @@ def write_scenario(folder: str | Path, scenario: Scenario) -> None:
     shops = io.StringIO()
     w = csv.writer(shops, lineterminator="\n")
     w.writerow(["id", "name", "lat", "lon", "class", "address", "phone", "manager_id", "closed_weekdays",
-                "visits_per_month", "service_minutes"])  # fmt: skip
-    for r in scenario.retailers:
+                "visits_per_month", "service_minutes", "route_id", "status"])  # fmt: skip
+    for r, status in [*((r, "active") for r in scenario.retailers), *((r, "suspended") for r in scenario.suspended)]:
         w.writerow([r.id, r.name, f"{r.location.lat:.7f}", f"{r.location.lon:.7f}", r.klass, r.address, r.phone,
                     r.manager_id or "", format_weekdays(sorted(r.closed_weekdays)), r.visits_per_month,
-                    f"{r.service_minutes:g}"])  # fmt: skip
+                    f"{r.service_minutes:g}", r.route_id or "", status])  # fmt: skip
     staff = io.StringIO()
     w = csv.writer(staff, lineterminator="\n")
     w.writerow(["id", "name", "start_lat", "start_lon", "min_stops_per_day", "days_off", "return_to_office"])

@@ -60,9 +60,10 @@ def positions_km(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pins(scenario: Scenario) -> np.ndarray:
-    """Each shop's pinned manager as an index, -1 where it is free."""
+    """Each shop's pinned manager (by ``manager_id`` or by a route lock) as an index, -1 where it is free."""
     index = scenario.manager_index
-    return np.array([index[r.manager_id] if r.manager_id else -1 for r in scenario.retailers], dtype=np.int64)
+    owners = [scenario.owner(r) for r in scenario.retailers]
+    return np.array([index[m] if m else -1 for m in owners], dtype=np.int64)
 
 
 def shop_work(scenario: Scenario, travel: TravelModel | None = None) -> np.ndarray:

@@ -20,6 +20,7 @@ from datetime import date
 
 import numpy as np
 
+from ..calendar import Calendar
 from ..model import Scenario
 from ..plan import Plan
 from ..travel import GreatCircleTravel, TravelModel
@@ -29,7 +30,7 @@ from .lns import compiled as lns_compiled
 from .lns import fixed_routes, solve_free_day
 from .lns import warm_up as warm_up_lns
 from .ordering import ortools_order
-from .patterns import ManagerCalendar, PatternFit, valid_patterns
+from .patterns import ManagerCalendar, PatternFit, pattern_dates, valid_patterns
 from .schedule import lay_out_month, makeup_load
 from .search import PeriodicSearch, Problem, RouteSpec
 from .territory import balanced_clusters, split_among_offices
@@ -39,6 +40,10 @@ from .territory import balanced_clusters, split_among_offices
 EXTRA_VISIT_KM = 0.3
 #: Cost (km) of a pattern whose lost run can be made up on one day only: such visits crowd that day.
 FORCED_MAKEUP_KM = 4.0
+#: Cost (km) of a pattern that gives well-spaced visits this month but not in one of the next
+#: :data:`ROBUST_MONTHS` months: a standing route book built on it would have to change then.
+FRAGILE_KM = 3.0
+ROBUST_MONTHS = 3
 #: Minutes kept free below the day's limit, and above the field-time minimum, for rounding.
 SAFETY_MINUTES = 3.0
 #: A route that loses a run to a holiday or day off is kept near its minimum: its shops
@@ -83,6 +88,11 @@ class PlanParams:
     #: search spends its time on routes. Usually fewer km and better balance; but no shop can
     #: then move to another manager to relieve an overloaded holiday week.
     fixed_territories: bool = False
+    #: continuing a plan: a shop that keeps its place changes route only to repair a broken
+    #: rule or to save at least this many km a month (see ``continuation.py`` for the default)
+    move_km: float = 5.0
+    #: continuing a plan: at most this many continuing shops change route (``None``: no cap)
+    max_moves: int | None = None
 
     def n_workers(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
@@ -114,7 +124,7 @@ def _improve_part(part: _Part) -> tuple[list[list[int]], np.ndarray]:
     search.local_search(deadline)
     if part.lns_iterations > 0:
         _compiled_rounds(search, part, deadline)
-    nb = _neighbours(part.problem.dist, part.problem.n_customers)
+    nb = neighbours(part.problem.dist, part.problem.n_customers)
     search.ruin_recreate(deadline, nb, rounds=part.rounds)
     search.local_search(deadline)
     if part.polish:
@@ -156,10 +166,35 @@ def _compiled_rounds(search: PeriodicSearch, part: _Part, deadline: float) -> No
         search.set_routes(*snapshot)
 
 
-def _neighbours(dist: np.ndarray, n: int) -> np.ndarray:
+def neighbours(dist: np.ndarray, n: int) -> np.ndarray:
     sub = dist[:n, :n]
     k = min(NEIGHBOURS, n)
     return np.argsort(sub, axis=1, kind="stable")[:, :k]
+
+
+class _Fragility:
+    """Whether a slot set would break the spacing rule in one of the next months (no holidays).
+
+    Irregular sets (a Tuesday one week, a Thursday the next) keep their spacing in some
+    months and not in others; a route book built on them cannot stand month after month.
+    """
+
+    def __init__(self, cal: Calendar, gap_cap: int | None) -> None:
+        self.gap_cap = gap_cap
+        self.months = []
+        year, month = cal.year, cal.month
+        for _ in range(ROBUST_MONTHS):
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            ahead = Calendar(year, month, cal.workdays, frozenset(), cal.cycle_weeks, cal.cycle_start)
+            self.months.append(ManagerCalendar(ahead, frozenset()))
+        self.cache: dict[tuple[tuple[int, ...], int, frozenset[int]], bool] = {}
+
+    def __call__(self, slots: tuple[int, ...], visits: int, closed: frozenset[int]) -> bool:
+        key = (slots, visits, closed)
+        if key not in self.cache:
+            fits = [pattern_dates(m, slots, closed, self.gap_cap) for m in self.months]
+            self.cache[key] = any(f is None or len(f.dates) < visits for f in fits)
+        return self.cache[key]
 
 
 class MonthModel:
@@ -186,13 +221,19 @@ class MonthModel:
         rank = {f: i for i, f in enumerate(freqs)}
         manager_index = sc.manager_index
         cache: dict[tuple[int, int, frozenset[int]], list[PatternFit]] = {}
+        fragile = _Fragility(cal, sc.rules.min_gap_days)
         self.patterns: list[np.ndarray] = []
         self.pattern_cost: list[np.ndarray] = []
+        #: the part of ``pattern_cost`` that steers a fresh plan away from crowded make-up days
+        self.makeup_cost: list[np.ndarray] = []
         self.min_slots = np.zeros(n, dtype=np.int64)
         for c, r in enumerate(sc.retailers):
-            allowed = [manager_index[r.manager_id]] if r.manager_id else range(k)
+            lock = sc.route_slot(r.route_id) if r.route_id else None
+            owner = lock[0] if lock else r.manager_id
+            allowed = [manager_index[owner]] if owner else range(k)
             rows: list[list[int]] = []
             forced: list[int] = []
+            weak: list[bool] = []
             for mi in allowed:
                 key = (mi, r.visits_per_month, r.closed_weekdays)
                 if key not in cache:
@@ -201,6 +242,7 @@ class MonthModel:
                     )
                 rows.extend([mi * s + x for x in fit.slots] for fit in cache[key])
                 forced.extend(fit.forced_makeups for fit in cache[key])
+                weak.extend(fragile(fit.slots, key[1], key[2]) for fit in cache[key])
             if not rows:
                 self.notes.append(
                     f"shop {r.id}: no set of route slots gives {r.visits_per_month} well-spaced visits "
@@ -210,6 +252,12 @@ class MonthModel:
                     [mi * s + x] for mi in allowed for x in range(s) if cal.slot_weekday(x) not in r.closed_weekdays
                 ]
                 forced = [0] * len(rows)
+                weak = [False] * len(rows)
+            if lock:
+                keep = self._locked(r.id, manager_index[lock[0]] * s + lock[1], rows)
+                rows = [rows[i] for i in keep] if keep else [[manager_index[lock[0]] * s + lock[1]]]
+                forced = [forced[i] for i in keep] if keep else [0]
+                weak = [weak[i] for i in keep] if keep else [False]
             width = max(len(row) for row in rows)
             arr = np.full((len(rows), width), -1, dtype=np.int64)
             for i, row in enumerate(rows):
@@ -217,10 +265,19 @@ class MonthModel:
             lengths = (arr >= 0).sum(axis=1)
             self.min_slots[c] = lengths.min()
             self.patterns.append(arr)
+            self.makeup_cost.append(FORCED_MAKEUP_KM * np.asarray(forced, dtype=float))
             self.pattern_cost.append(
                 EXTRA_VISIT_KM * (lengths - lengths.min()) * (1 + rank[r.visits_per_month])
-                + FORCED_MAKEUP_KM * np.asarray(forced, dtype=float)
+                + self.makeup_cost[-1]
+                + FRAGILE_KM * np.asarray(weak, dtype=float)
             )
+
+    def _locked(self, shop: str, route: int, rows: list[list[int]]) -> list[int]:
+        """The patterns that ride the route a shop is locked to (none: it will ride that route alone)."""
+        keep = [i for i, row in enumerate(rows) if route in row]
+        if not keep:
+            self.notes.append(f"shop {shop}: no well-spaced pattern rides its locked route; it rides that route only")
+        return keep
 
     def route_specs(self, reserve: np.ndarray) -> list[RouteSpec]:
         rules = self.sc.rules
@@ -343,7 +400,7 @@ class MonthModel:
         return _Part(problem, routes, choice, rounds, seed, stop_at, polish, search.under_weight), customers
 
 
-def _positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shops and offices in local km, and each shop's work weight (visits x (service + local travel))."""
     sc = model.sc
     n = model.n
@@ -358,21 +415,33 @@ def cluster_groups(model: MonthModel, rng: np.random.Generator) -> tuple[np.ndar
     """Territory, weekday area and cycle week of every shop, by balanced k-means."""
     sc = model.sc
     n, k = model.n, model.k
-    cal = sc.calendar
-    xy, offices, weights = _positions(model)
+    xy, offices, weights = positions(model)
     labels = split_among_offices(xy, weights, offices, rng, fixed=pins(sc)) if k > 1 else np.zeros(n, dtype=np.int64)
     day = np.zeros(n, dtype=np.int64)
     week = np.zeros(n, dtype=np.int64)
     for mi in range(k):
-        mine = np.flatnonzero(labels == mi)
-        if not len(mine):
-            continue
-        day[mine] = balanced_clusters(xy[mine], weights[mine], len(cal.workdays), rng)
-        for g in range(len(cal.workdays)):
-            sub = mine[day[mine] == g]
-            if len(sub):
-                week[sub] = balanced_clusters(xy[sub], weights[sub], cal.cycle_weeks, rng)
+        day_areas(model, np.flatnonzero(labels == mi), xy, weights, rng, day, week)
     return labels, day, week
+
+
+def day_areas(
+    model: MonthModel,
+    mine: np.ndarray,
+    xy: np.ndarray,
+    weights: np.ndarray,
+    rng: np.random.Generator,
+    day: np.ndarray,
+    week: np.ndarray,
+) -> None:
+    """Split one territory's shops (``mine``) into weekday areas and those into cycle weeks, in place."""
+    cal = model.sc.calendar
+    if not len(mine):
+        return
+    day[mine] = balanced_clusters(xy[mine], weights[mine], len(cal.workdays), rng)
+    for g in range(len(cal.workdays)):
+        sub = mine[day[mine] == g]
+        if len(sub):
+            week[sub] = balanced_clusters(xy[sub], weights[sub], cal.cycle_weeks, rng)
 
 
 def routes_from_groups(
@@ -380,26 +449,8 @@ def routes_from_groups(
 ) -> tuple[list[list[int]], np.ndarray]:
     """Give each shop the pattern of its manager closest to its weekday area and cycle week."""
     s = model.s
-    cal = model.sc.calendar
-    nwd, c_weeks = len(cal.workdays), cal.cycle_weeks
-    choice = np.full(model.n, -1, dtype=np.int64)
-    for cust in range(model.n):
-        mi = int(labels[cust])
-        arr = model.patterns[cust]
-        lengths = (arr >= 0).sum(axis=1)
-        best, best_score = -1, None
-        for p in np.flatnonzero(lengths == model.min_slots[cust]):
-            row = arr[p][arr[p] >= 0]
-            if not ((row >= mi * s) & (row < (mi + 1) * s)).all():
-                continue
-            slots = row - mi * s
-            off_day = int(np.sum(slots % nwd != day[cust]))
-            w = int(slots[0] // nwd)
-            wdist = min((w - week[cust]) % c_weeks, (week[cust] - w) % c_weeks)
-            score = (off_day, wdist, tuple(slots))
-            if best_score is None or score < best_score:
-                best, best_score = int(p), score
-        choice[cust] = best
+    choice = np.array([area_pattern(model, c, int(labels[c]), int(day[c]), int(week[c])) for c in range(model.n)],
+                      dtype=np.int64)  # fmt: skip
     routes: list[list[int]] = [[] for _ in range(model.k * s)]
     for cust in range(model.n):
         if choice[cust] >= 0:
@@ -407,6 +458,28 @@ def routes_from_groups(
                 if r >= 0:
                     routes[int(r)].append(cust)
     return routes, choice
+
+
+def area_pattern(model: MonthModel, cust: int, mi: int, day: int, week: int) -> int:
+    """The shop's fewest-slot pattern of manager ``mi`` closest to its weekday area and cycle week (-1: none)."""
+    s = model.s
+    cal = model.sc.calendar
+    nwd, c_weeks = len(cal.workdays), cal.cycle_weeks
+    arr = model.patterns[cust]
+    lengths = (arr >= 0).sum(axis=1)
+    best, best_score = -1, None
+    for p in np.flatnonzero(lengths == model.min_slots[cust]):
+        row = arr[p][arr[p] >= 0]
+        if not ((row >= mi * s) & (row < (mi + 1) * s)).all():
+            continue
+        slots = row - mi * s
+        off_day = int(np.sum(slots % nwd != day))
+        w = int(slots[0] // nwd)
+        wdist = min((w - week) % c_weeks, (week - w) % c_weeks)
+        score = (off_day, wdist, tuple(slots))
+        if best_score is None or score < best_score:
+            best, best_score = int(p), score
+    return best
 
 
 def _swap_slots(model: MonthModel, search: PeriodicSearch) -> int:
@@ -444,17 +517,27 @@ def _swap_slots(model: MonthModel, search: PeriodicSearch) -> int:
     return kept
 
 
-def _settle_reserve(
-    scenario: Scenario, model: MonthModel, search: PeriodicSearch, reserve: np.ndarray, deadline: float
+def settle_reserve(
+    scenario: Scenario,
+    model: MonthModel,
+    search: PeriodicSearch,
+    reserve: np.ndarray,
+    deadline: float,
+    *,
+    swap: bool = True,
+    improve: Callable[[float], object] | None = None,
 ) -> np.ndarray:
     """Leave room on each route for the make-up visits its days receive, re-optimising until it fits.
 
     Routes are first swapped between slots so that short ones take the runs that
-    holidays cancel; then each route is kept below the day limit less its make-ups.
+    holidays cancel (unless ``swap`` is off: a standing route keeps its day); then each
+    route is kept below the day limit less its make-ups, ``improve`` (default: the
+    search's local search) repairing what that breaks.
     """
+    improve = improve or search.local_search
     window = scenario.rules.field_window_minutes - SAFETY_MINUTES
     for it in range(4):
-        swapped = _swap_slots(model, search)
+        swapped = _swap_slots(model, search) if swap else 0
         load = makeup_load(scenario, model, search)
         base = load if (it == 0 or swapped) else np.maximum(reserve, load)
         # never squeeze a route below what its own minimum of stops takes: the
@@ -466,8 +549,52 @@ def _settle_reserve(
         overflow = search.minutes - search.max_min
         if not np.any(overflow > 0) and not np.any(search.stops < search.min_stops):
             break
-        search.local_search(deadline)
+        improve(deadline)
     return reserve
+
+
+def improve_each_manager(
+    model: MonthModel, search: PeriodicSearch, params: PlanParams, planned: float, seed: int, stop_at: float
+) -> None:
+    """Each manager's routes improved on their own (in parallel processes), sized for ``planned`` seconds.
+
+    The number of rounds depends on ``planned`` only, never on the clock, so a seed gives
+    one plan; ``stop_at`` is a safety net on a slower machine.
+    """
+    workers = min(params.n_workers(), model.k)
+    # A plan asked for one worker (what-if variants run side by side) improves its managers one
+    # at a time, so it plans fewer rounds; otherwise the count assumes REFERENCE_CORES whatever
+    # the machine, so that a seed gives the same plan everywhere.
+    cores = min(params.workers, REFERENCE_CORES) if params.workers > 0 else REFERENCE_CORES
+    polish_s = POLISH_SECONDS_PER_ROUTE * model.s * model.k / cores
+    polish = planned > 2 * polish_s
+    if polish:
+        planned -= polish_s
+    batches = -(-model.k // cores)  # managers are improved `cores` at a time
+    per_manager_s = planned / batches
+    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * per_manager_s * (1 - LNS_SHARE)))
+    lns_iterations = int(LNS_ITERATIONS_PER_SECOND * per_manager_s * LNS_SHARE)
+    parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish) for mi in range(model.k)]
+    for part, _ in parts:
+        part.lns_iterations = lns_iterations
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_improve_part, [p for p, _ in parts]))
+    else:
+        results = [_improve_part(p) for p, _ in parts]
+    new_routes = [list(r) for r in search.routes]
+    new_choice = search.choice.copy()
+    for mi, ((_, customers), (sub_routes, sub_choice)) in enumerate(zip(parts, results, strict=True)):
+        lo = mi * model.s
+        for j, seq in enumerate(sub_routes):
+            new_routes[lo + j] = [int(customers[x]) for x in seq]
+        for i, cust in enumerate(customers):
+            arr = model.patterns[cust]
+            sub_row = parts[mi][0].problem.patterns[i][sub_choice[i]]
+            want = np.where(sub_row >= 0, sub_row + lo, -1)
+            match = np.flatnonzero((arr == want).all(axis=1))
+            new_choice[cust] = int(match[0])
+    search.set_routes(new_routes, new_choice)
 
 
 def plan_month(
@@ -510,56 +637,19 @@ def plan_month(
     search.local_search(t0 + 0.3 * budget)
     if _swap_slots(model, search):
         search.local_search(t0 + 0.35 * budget)
-    reserve = _settle_reserve(scenario, model, search, reserve, t0 + PHASE_A_SHARE * budget)
+    reserve = settle_reserve(scenario, model, search, reserve, t0 + PHASE_A_SHARE * budget)
 
     say("improving each manager's routes", 0.45)
     if compiling is not None:
         compiling.join()
     warm_up_lns()  # loaded from the cache the helper wrote; worker processes inherit it
-    workers = min(params.n_workers(), model.k)
-    # The number of rounds depends on the time limit only, never on the clock, so a
-    # seed gives one plan; the deadline is a safety net on a slower machine.
-    planned = budget * PHASE_B_SHARE
-    # A plan asked for one worker (what-if variants run side by side) improves its managers one
-    # at a time, so it plans fewer rounds; otherwise the count assumes REFERENCE_CORES whatever
-    # the machine, so that a seed gives the same plan everywhere.
-    cores = min(params.workers, REFERENCE_CORES) if params.workers > 0 else REFERENCE_CORES
-    polish_s = POLISH_SECONDS_PER_ROUTE * model.s * model.k / cores
-    polish = planned > 2 * polish_s
-    if polish:
-        planned -= polish_s
-    batches = -(-model.k // cores)  # managers are improved `cores` at a time
-    per_manager_s = planned / batches
-    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * per_manager_s * (1 - LNS_SHARE)))
-    lns_iterations = int(LNS_ITERATIONS_PER_SECOND * per_manager_s * LNS_SHARE)
-    stop_at = deadline - FINAL_SHARE * budget
-    parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish) for mi in range(model.k)]
-    for part, _ in parts:
-        part.lns_iterations = lns_iterations
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_improve_part, [p for p, _ in parts]))
-    else:
-        results = [_improve_part(p) for p, _ in parts]
-    new_routes = [list(r) for r in search.routes]
-    new_choice = search.choice.copy()
-    for mi, ((_, customers), (sub_routes, sub_choice)) in enumerate(zip(parts, results, strict=True)):
-        lo = mi * model.s
-        for j, seq in enumerate(sub_routes):
-            new_routes[lo + j] = [int(customers[x]) for x in seq]
-        for i, cust in enumerate(customers):
-            arr = model.patterns[cust]
-            sub_row = parts[mi][0].problem.patterns[i][sub_choice[i]]
-            want = np.where(sub_row >= 0, sub_row + lo, -1)
-            match = np.flatnonzero((arr == want).all(axis=1))
-            new_choice[cust] = int(match[0])
-    search.set_routes(new_routes, new_choice)
+    improve_each_manager(model, search, params, budget * PHASE_B_SHARE, seed, deadline - FINAL_SHARE * budget)
     say("balancing across managers", 0.9)
     search.under_weight = UNDER_KM_PER_MIN
     search.recost()
     final = deadline - 0.5 * FINAL_SHARE * budget
     search.local_search(final)
-    _settle_reserve(scenario, model, search, reserve, deadline - 0.05 * budget)
+    settle_reserve(scenario, model, search, reserve, deadline - 0.05 * budget)
 
     say("laying out the calendar", 0.95)
     plan = lay_out_month(scenario, model, search, seconds=time.monotonic() - t0, seed=seed)

@@ -15,7 +15,7 @@ import numpy as np
 from ..model import Scenario
 from ..plan import Plan
 from ..travel import GreatCircleTravel, TravelModel
-from .month import MonthModel, _positions, routes_from_groups
+from .month import MonthModel, positions, routes_from_groups
 from .schedule import lay_out_month
 from .search import PeriodicSearch
 from .tsp import nearest_neighbour
@@ -38,7 +38,7 @@ def sweep_groups(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     cycle has slots (W1-Mon, W1-Tue, ... W2-Fri); a shop needing more visits also
     rides on the same weekday's route of the other weeks.
     """
-    xy, offices, weights = _positions(model)
+    xy, offices, weights = positions(model)
     centre = offices.mean(axis=0)
     ang = np.arctan2(xy[:, 1] - centre[1], xy[:, 0] - centre[0])
     labels = _sectors(ang, weights, model.k)

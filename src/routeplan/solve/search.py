@@ -194,7 +194,7 @@ class PeriodicSearch:
         return [int(r) for r in row if r >= 0]
 
     # ---- the pattern move --------------------------------------------
-    def _evaluate(self, c: int) -> tuple[int, float, np.ndarray]:
+    def evaluate(self, c: int) -> tuple[int, float, np.ndarray]:
         """Best pattern for customer c given all others: (pattern, delta cost, insertion edge per route)."""
         cur = self.routes_of(c)
         prev = np.empty(len(cur), dtype=np.int64)
@@ -213,7 +213,7 @@ class PeriodicSearch:
         )  # fmt: skip
         return int(k), float(delta), pos
 
-    def _apply(self, c: int, k: int, first: np.ndarray) -> None:
+    def apply(self, c: int, k: int, first: np.ndarray) -> None:
         old = set(self.routes_of(c))
         new = {int(r) for r in self.p.patterns[c][k] if r >= 0}
         for r in old - new:
@@ -230,11 +230,29 @@ class PeriodicSearch:
         self.choice[c] = k
         self._rebuild_edges(old ^ new)
 
+    def place(self, c: int, k: int) -> None:
+        """Put customer c (on no route) on pattern k, at the cheapest position of each of its routes."""
+        first = np.zeros(len(self.routes), dtype=np.int64)
+        for r in (int(x) for x in self.p.patterns[c][k] if x >= 0):
+            ef, et = self._edges[r]
+            detour = self.p.dist[ef, c] + self.p.dist[c, et] - self.p.dist[ef, et]
+            first[r] = int(np.argmin(detour))
+        self.apply(c, k, first)
+
+    def pattern_of(self, c: int, routes: tuple[int, ...]) -> int | None:
+        """The index of customer c's pattern riding exactly ``routes`` (sorted), if it has one."""
+        return self._pattern_lookup(c).get(routes)
+
+    @property
+    def dirty(self) -> set[int]:
+        """Routes changed since the last :meth:`reorder`."""
+        return set(self._dirty)
+
     def insert(self, customers: list[int]) -> None:
         """Give every listed customer (currently on no route) its cheapest pattern."""
         for c in customers:
-            k, _, first = self._evaluate(c)
-            self._apply(c, k, first)
+            k, _, first = self.evaluate(c)
+            self.apply(c, k, first)
 
     def remove(self, customers: list[int]) -> None:
         for c in customers:
@@ -270,16 +288,29 @@ class PeriodicSearch:
         self._rebuild_edges()
 
     # ---- improvement -------------------------------------------------
-    def reorder(self, which: set[int] | None = None) -> None:
-        """2-opt / Or-opt every route in ``which`` (default: every route changed since last time)."""
+    def reorder(self, which: set[int] | None = None, min_gain_km: float = 0.0) -> dict[int, float]:
+        """2-opt / Or-opt every route in ``which`` (default: every route changed since last time).
+
+        A new order is kept only where it is at least ``min_gain_km`` shorter (a standing
+        route keeps its order for small gains); returns the km saved per re-ordered route.
+        """
         todo = set(self._dirty if which is None else which)
+        saved: dict[int, float] = {}
         for r in sorted(todo):
             seq = self.routes[r]
             if len(seq) > 1:
+                before = self.km[r]
                 self.routes[r] = improve_order(self.p.dist, int(self.start[r]), seq, int(self.end[r]))
                 self._refresh(r)
+                gain = before - self.km[r]
+                if min_gain_km > 0 and gain < min_gain_km:
+                    self.routes[r] = seq
+                    self._refresh(r)
+                elif gain > 1e-9:
+                    saved[r] = float(gain)
         self._dirty = set()
         self._rebuild_edges(todo)
+        return saved
 
     def polish_orders(self, order_fn: Callable[[np.ndarray, int, list[int], int], list[int]]) -> None:
         """Re-order every route with ``order_fn``; keep its order only where it is shorter."""
@@ -307,9 +338,9 @@ class PeriodicSearch:
                 c = int(c)
                 if self.choice[c] < 0:
                     continue
-                k, delta, first = self._evaluate(c)
+                k, delta, first = self.evaluate(c)
                 if delta < -1e-7 and k != self.choice[c]:
-                    self._apply(c, k, first)
+                    self.apply(c, k, first)
                     improved += 1
                 if time.monotonic() > deadline:
                     break

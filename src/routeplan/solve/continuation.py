@@ -1,0 +1,491 @@
+"""Continuing a plan: next month's routes grown out of this month's route book.
+
+The route book (every standing route's shops, in order, on its cycle slot) is kept,
+and only what the month's changes force is changed:
+
+- the cycle runs on across the month boundary (the same cycle anchor), so a route
+  keeps its weekday and its week of the cycle;
+- a continuing shop keeps its manager, routes and place in each route's order;
+  closed shops leave their routes; suspended ones keep their place in the book;
+  new shops go where they cost least; a new frequency adds or drops routes;
+- when the team changes, the territory design (``design.py``) decides, changing as
+  few shops as possible, who takes a leaving manager's shops and which shops make up a
+  new manager's territory (his routes are built afresh from them);
+- then a local search repairs what the changes broke. A continuing shop moves only
+  when that repairs a broken limit or saves at least ``move_km`` km a month (its other
+  patterns cost that much more), and a route is re-ordered only for the same saving.
+
+Why 5 km a month by default: a move costs a shop its known day and its manager a
+learnt order; at the demo's density 5 km is about a quarter of an hour of driving a
+month, roughly the detour one badly placed shop causes on each of its runs. Below
+that, moves chase noise; see the trade-off table of ``benchmarks/months.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import InputError
+from ..model import Scenario
+from ..plan import Plan, Route
+from ..routebook import RouteBook, changes, memberships
+from ..travel import GreatCircleTravel, TravelModel
+from .design import design_territories
+from .kernels import UNDER_KM_PER_MIN, warm_up
+from .lns import warm_up as warm_up_lns
+from .month import (
+    MonthModel,
+    PlanParams,
+    area_pattern,
+    day_areas,
+    improve_each_manager,
+    neighbours,
+    positions,
+    settle_reserve,
+)  # fmt: skip
+from .schedule import lay_out_month
+from .search import PeriodicSearch
+from .tsp import path_length
+
+ProgressFn = Callable[[str, float], None]
+
+#: Share of the time limit the per-manager ruin-and-recreate is sized for (a fresh plan gives
+#: it half): a continued plan takes a fraction of a fresh plan's time.
+IMPROVE_SHARE = 0.1
+#: How much dearer a move is for a shop back from suspension (it returns to its old place).
+REOPENED_WEIGHT = 4.0
+#: Moves of the repair search between two re-orderings of the routes they touched.
+REORDER_EVERY = 25
+
+
+def continuable(scenario: Scenario, previous: RouteBook) -> None:
+    """Raise :class:`InputError` (naming the field) where the book cannot carry over."""
+    cal = scenario.calendar
+    if (cal.year, cal.month) <= previous.month:
+        y, m = previous.month
+        raise InputError(
+            f"the previous plan is of {y}-{m:02d}, not before {cal.year}-{cal.month:02d}: continue from an earlier month",
+            field="month",
+        )
+    if cal.cycle_weeks != previous.cycle_weeks:
+        raise InputError(
+            f"cycle_weeks changed from {previous.cycle_weeks} to {cal.cycle_weeks}: the routes cannot carry over; "
+            "make a fresh plan (without --previous)",
+            field="rules.cycle_weeks",
+        )
+    if cal.workdays != previous.workdays:
+        raise InputError(
+            "workdays changed: the routes cannot carry over; make a fresh plan (without --previous)", field="workdays"
+        )
+    book = memberships(previous.routes)
+    ids = {r.id for r in (*scenario.retailers, *scenario.suspended)}
+    if not ids & book.keys():
+        raise InputError("no shop in common with the previous plan: make a fresh plan", field="id")
+
+
+def continued_calendar(scenario: Scenario, previous: RouteBook) -> Scenario:
+    """The scenario with its cycle anchored where the previous month's was (the cycle runs on)."""
+    cal = dataclasses.replace(scenario.calendar, cycle_start=previous.cycle_start)
+    return dataclasses.replace(scenario, calendar=cal)
+
+
+class _Repair:
+    """The guarded local search: moves of continuing shops cost ``move_km`` a month, and are counted."""
+
+    def __init__(
+        self, search: PeriodicSearch, kept: dict[int, int], route_names: list[str], params: PlanParams, runs: float,
+        fresh_routes: set[int], near: np.ndarray,
+    ) -> None:  # fmt: skip
+        self.search = search
+        self.kept = kept
+        self.names = route_names
+        self.params = params
+        self.runs = runs
+        self.fresh = fresh_routes
+        self.near = near
+        self.why: dict[int, str] = {}
+        self.route_why: dict[int, str] = {}
+
+    def moved(self) -> int:
+        ch = self.search.choice
+        return sum(1 for c, k in self.kept.items() if ch[c] != k)
+
+    def _broken(self, routes: list[int]) -> list[str]:
+        s = self.search
+        return [
+            self.names[r] for r in routes
+            if s.minutes[r] > s.max_min[r] + 1e-6 or (s.stops[r] and s.minutes[r] < s.min_min[r] - 1e-6)
+            or s.stops[r] < s.min_stops[r]
+        ]  # fmt: skip
+
+    def __call__(self, deadline: float) -> int:
+        """Steepest descent: always the move that gains most, until none gains (or the deadline).
+
+        Far cheaper moves exist than the first one found: a route short of its stops takes
+        the nearest shop that can spare a visit, not the first shop of a random pass.
+        Gains are cached and refreshed around each move (the moved shop's neighbours and
+        the shops of the routes it touched); a cached gain is re-checked before it is used.
+        """
+        s = self.search
+        n = s.p.n_customers
+        gain = np.zeros(n)
+        for c in range(n):
+            gain[c] = self._gain(c)
+        moves = 0
+        while time.monotonic() < deadline:
+            c = int(np.argmin(gain))
+            if gain[c] >= -1e-7:
+                break
+            k, delta, first = s.evaluate(c)
+            if delta >= -1e-7 or k == s.choice[c] or not self._allowed(c):
+                gain[c] = 0.0
+                continue
+            touched = sorted(set(s.routes_of(c)) | {int(r) for r in s.p.patterns[c][k] if r >= 0})
+            broken = self._broken(touched)
+            km = float(s.km.sum())
+            s.apply(c, k, first)
+            self._explain(c, (km - float(s.km.sum())) * self.runs, broken)
+            moves += 1
+            around = {int(x) for x in self.near[c]} | {x for r in touched for x in s.routes[r]}
+            for x in around:
+                gain[x] = self._gain(x)
+            if moves % REORDER_EVERY == 0:
+                self._reorder()
+        self._reorder()
+        return moves
+
+    def _gain(self, c: int) -> float:
+        s = self.search
+        if s.choice[c] < 0 or not self._allowed(c):
+            return 0.0
+        k, delta, _ = s.evaluate(c)
+        return float(delta) if k != s.choice[c] else 0.0
+
+    def _allowed(self, c: int) -> bool:
+        """Under ``max_moves``, a shop still at home may leave only while the cap has room."""
+        cap = self.params.max_moves
+        home = self.kept.get(c)
+        return cap is None or home is None or self.search.choice[c] != home or self.moved() < cap
+
+    def _explain(self, c: int, saved: float, broken: list[str]) -> None:
+        home = self.kept.get(c)
+        if home is None:
+            return
+        if self.search.choice[c] == home:
+            self.why.pop(c, None)
+        elif saved >= self.params.move_km - 1e-6 or not broken:
+            self.why[c] = f"saves {saved:.1f} km a month"
+        else:
+            self.why[c] = f"repairs {', '.join(broken[:3])} (stops, field time or day length)"
+
+    def _reorder(self) -> None:
+        s = self.search
+        dirty = s.dirty
+        fresh = dirty & self.fresh
+        s.reorder(fresh)
+        gains = s.reorder(dirty - fresh, min_gain_km=self.params.move_km / self.runs)
+        for r, gain in gains.items():
+            self.route_why[r] = f"re-ordered: saves {gain * self.runs:.1f} km a month"
+
+
+def continue_month(
+    scenario: Scenario,
+    previous: RouteBook,
+    params: PlanParams | None = None,
+    *,
+    seed: int = 0,
+    travel: TravelModel | None = None,
+    progress: ProgressFn | None = None,
+) -> Plan:
+    """Plan the scenario's month as the continuation of ``previous``. Pure: reads no files.
+
+    The result always comes back; :func:`routeplan.check.check_plan` says which rules it
+    keeps, and ``Plan.changes`` what changed for whom and why.
+    """
+    warm_up()
+    params = params or PlanParams()
+    continuable(scenario, previous)
+    scenario = continued_calendar(scenario, previous)
+    travel = travel or GreatCircleTravel.from_rules(scenario.rules)
+    say = progress or (lambda stage, frac: None)
+    t0 = time.monotonic()
+    deadline = t0 + max(1.0, params.time_limit_s)
+    rng = np.random.default_rng(seed)
+    cal = scenario.calendar
+
+    say("travel matrix", 0.05)
+    model = MonthModel(scenario, travel)
+    s = model.s
+    names = [f"{m.id}-{cal.slot_label(x)}" for m in scenario.managers for x in range(s)]
+    index = {name: r for r, name in enumerate(names)}
+    book = memberships(previous.routes)
+    ids = [r.id for r in scenario.retailers]
+    why: dict[str, str] = {}
+
+    say("territories", 0.1)
+    target = _team_change(scenario, previous, seed, travel, why)
+    # each continuing shop's routes in the book, where they still exist
+    held: dict[int, tuple[int, ...]] = {}
+    for c, shop in enumerate(ids):
+        m = book.get(shop)
+        if m is None or c in target:
+            continue
+        found = [index.get(x) for x in m.routes]
+        if all(r is not None for r in found):
+            held[c] = tuple(sorted(r for r in found if r is not None))
+
+    kept: dict[int, int] = {}
+    forced: dict[int, tuple[int, ...]] = {}
+    for c, rows in held.items():
+        k = _pattern_index(model, c, rows)
+        if k is not None:
+            kept[c] = k
+        else:
+            forced[c] = rows
+            why[ids[c]] = _forced_reason(scenario, previous, c, rows, names)
+    # the fresh plan's steer away from crowded make-up days is no reason to move a standing shop
+    for c in range(model.n):
+        model.pattern_cost[c] = model.pattern_cost[c] - model.makeup_cost[c]
+
+    reserve = model.initial_reserve()
+    search = PeriodicSearch(model.problem(reserve), seed=seed)
+    search.under_weight = UNDER_KM_PER_MIN
+    choice = np.full(model.n, -1, dtype=np.int64)
+    for c, k in kept.items():
+        choice[c] = k
+    position = {c: i for i, c in enumerate(ids)}
+    routes: list[list[int]] = [[] for _ in range(model.k * s)]
+    for route in previous.routes:
+        r = index.get(route.id)
+        if r is None:
+            continue
+        routes[r] = [position[x] for x in route.order if x in position and position[x] in kept]
+    search.set_routes(routes, choice)
+
+    say("new and moved shops", 0.2)
+    fresh = _carve_new_managers(model, search, previous, target, rng)
+    # a route a shop joins costs the move threshold (in km of one run of its routes)
+    runs = cal.days_in_month / (7 * cal.cycle_weeks)
+    penalty = params.move_km / runs
+    for c, rows in sorted(forced.items()):
+        _insert_among(search, c, _closest_patterns(model, c, rows))
+        kept[c] = int(search.choice[c])  # from now on it stands there like any other shop
+    back = {c for c, shop in enumerate(ids) if shop in book and not book[shop].active}
+    for c, k in kept.items():
+        # a shop back from suspension comes back to its place: it moves only to repair a rule
+        price = penalty * (REOPENED_WEIGHT if c in back else 1.0)
+        cost = search.p.pattern_cost[c] + price
+        cost[k] -= price
+        search.p.pattern_cost[c] = cost
+    search.set_routes(search.routes, search.choice)  # books the new pattern costs
+    pending = [c for c in range(model.n) if search.choice[c] < 0]
+    for c in pending:
+        why.setdefault(ids[c], "new in retailers.csv" if ids[c] not in book else "its manager left")
+    _insert_towards(model, search, pending, target)
+
+    say("repairing broken rules", 0.3)
+    repair = _Repair(search, kept, names, params, runs, fresh, neighbours(model.dist, model.n))
+    repair(deadline)
+    say("improving each manager's routes", 0.4)
+    warm_up_lns()
+    before = ([list(r) for r in search.routes], search.choice.copy())
+    improve_each_manager(model, search, params, params.time_limit_s * IMPROVE_SHARE, seed, deadline)
+    if params.max_moves is not None and repair.moved() > params.max_moves:
+        search.set_routes(*before)  # the rebuild moved more shops than the cap allows
+    for r, gain in _keep_orders(search, before[0], fresh, params.move_km / runs).items():
+        repair.route_why[r] = f"re-ordered: saves {gain * runs:.1f} km a month"
+    for c, k in kept.items():
+        if search.choice[c] != before[1][c] and search.choice[c] != k:
+            repair.why[c] = f"routes around it rebuilt: each move saves at least {params.move_km:g} km a month"
+    say("repairing broken rules", 0.8)
+    repair(deadline)
+    settle_reserve(scenario, model, search, reserve, deadline, swap=False, improve=repair)
+
+    say("laying out the calendar", 0.9)
+    plan = lay_out_month(scenario, model, search, seconds=0.0, seed=seed)
+    why.update({ids[c]: text for c, text in repair.why.items()})
+    why.update({names[r]: text for r, text in repair.route_why.items()})
+    standing = _with_suspended(plan.routes, previous, scenario)
+    notes = list(plan.notes)
+    dropped = {x.id for x in scenario.suspended} - {x for r in standing for x in r.order}
+    if dropped:
+        notes.append(f"{len(dropped)} suspended shops had no route left to hold their place (their manager left)")
+    after = {r.id: r.visits_per_month for r in (*scenario.retailers, *scenario.suspended)}
+    diff = changes(previous.routes, standing, why, previous.frequency, after)
+    say("done", 1.0)
+    return dataclasses.replace(
+        plan, routes=standing, changes=tuple(diff), notes=tuple(notes), solve_seconds=time.monotonic() - t0
+    )
+
+
+def _team_change(
+    scenario: Scenario, previous: RouteBook, seed: int, travel: TravelModel, why: dict[str, str]
+) -> dict[int, int]:
+    """Shops that change manager because the team changed: customer -> its new manager's index."""
+    book = memberships(previous.routes)
+    before = {m.manager_id for m in book.values()}
+    now = {m.id for m in scenario.managers}
+    if before == now:
+        return {}
+    current = {shop: m.manager_id for shop, m in book.items() if m.manager_id in now}
+    split = design_territories(scenario, current=current, seed=seed, travel=travel)
+    index = scenario.manager_index
+    out: dict[int, int] = {}
+    for c, r in enumerate(scenario.retailers):
+        new = split.manager_of[r.id]
+        old = book[r.id].manager_id if r.id in book else None
+        if old is not None and old != new:
+            out[c] = index[new]
+            why[r.id] = (
+                f"{old} left the team" if old not in now
+                else f"territories redrawn for the team change: to {new}"
+            )  # fmt: skip
+        elif old is None:
+            out[c] = index[new]
+    return out
+
+
+def _pattern_index(model: MonthModel, c: int, routes: tuple[int, ...]) -> int | None:
+    """The index of the shop's pattern riding exactly ``routes``, if it has one."""
+    for k, row in enumerate(model.patterns[c]):
+        if tuple(sorted(int(x) for x in row if x >= 0)) == routes:
+            return k
+    return None
+
+
+def _closest_patterns(model: MonthModel, c: int, routes: tuple[int, ...]) -> np.ndarray:
+    """The shop's patterns sharing most routes with its book entry, with the fewest routes changed."""
+    held = set(routes)
+    keys = []
+    for row in model.patterns[c]:
+        got = {int(x) for x in row if x >= 0}
+        keys.append((-len(got & held), len(got ^ held)))
+    best = min(keys)
+    return np.array([k for k, key in enumerate(keys) if key == best], dtype=np.int64)
+
+
+def _insert_among(search: PeriodicSearch, c: int, candidates: np.ndarray) -> None:
+    """Cheapest insertion of a shop (on no route), among the given patterns only."""
+    saved = search.p.pattern_cost[c]
+    allowed = np.zeros(len(saved), dtype=bool)
+    allowed[candidates] = True
+    search.p.pattern_cost[c] = np.where(allowed, saved, saved + 1e6)
+    search.insert([c])  # one of ``candidates``: the extra cost it booked is the true one
+    search.p.pattern_cost[c] = saved
+
+
+def _forced_reason(scenario: Scenario, previous: RouteBook, c: int, routes: tuple[int, ...], names: list[str]) -> str:
+    shop = scenario.retailers[c]
+    before = previous.frequency.get(shop.id)
+    if before is not None and before != shop.visits_per_month:
+        return f"visits a month {before} -> {shop.visits_per_month}"
+    if shop.route_id and shop.route_id not in {names[r] for r in routes}:
+        return f"locked to {shop.route_id}"
+    if shop.manager_id and not all(names[r].startswith(shop.manager_id + "-") for r in routes):
+        return f"pinned to {shop.manager_id}"
+    return f"its routes give no well-spaced visits in {scenario.calendar.year}-{scenario.calendar.month:02d}"
+
+
+def _carve_new_managers(
+    model: MonthModel, search: PeriodicSearch, previous: RouteBook, target: dict[int, int], rng: np.random.Generator
+) -> set[int]:
+    """Routes of managers new to the book, built from the shops the territory design gave them."""
+    before = {r.manager_id for r in previous.routes}
+    newcomers = [mi for mi, m in enumerate(model.sc.managers) if m.id not in before]
+    if not newcomers:
+        return set()
+    xy, _, weights = positions(model)
+    day = np.zeros(model.n, dtype=np.int64)
+    week = np.zeros(model.n, dtype=np.int64)
+    fresh: set[int] = set()
+    for mi in newcomers:
+        mine = np.array(sorted(c for c, m in target.items() if m == mi), dtype=np.int64)
+        day_areas(model, mine, xy, weights, rng, day, week)
+        for c in mine:
+            k = area_pattern(model, int(c), mi, int(day[c]), int(week[c]))
+            if k >= 0 and search.choice[c] < 0:
+                search.place(int(c), k)
+        fresh.update(range(mi * model.s, (mi + 1) * model.s))
+    search.reorder(fresh)
+    return fresh
+
+
+def _insert_towards(model: MonthModel, search: PeriodicSearch, customers: list[int], target: dict[int, int]) -> None:
+    """Cheapest insertion of each shop, among its designated manager's patterns where it has one."""
+    s = model.s
+    for c in customers:
+        mi = target.get(c)
+        if mi is None:
+            search.insert([c])
+            continue
+        arr = model.patterns[c]
+        mine = ((arr < 0) | ((arr >= mi * s) & (arr < (mi + 1) * s))).all(axis=1)
+        if mine.any():
+            _insert_among(search, c, np.flatnonzero(mine))
+        else:
+            search.insert([c])
+
+
+def _keep_orders(search: PeriodicSearch, before: list[list[int]], fresh: set[int], min_gain: float) -> dict[int, float]:
+    """Put back each route's old order (newcomers at their cheapest places) unless the new one
+    is at least ``min_gain`` km shorter; returns the km saved by each order kept new."""
+    dist = search.p.dist
+    saved: dict[int, float] = {}
+    for r, seq in enumerate(search.routes):
+        if r in fresh or len(seq) < 2:
+            continue
+        start, end = int(search.start[r]), int(search.end[r])
+        members = set(seq)
+        old = [c for c in before[r] if c in members]
+        for c in (c for c in seq if c not in set(old)):
+            path = [start, *old, end]
+            detour = [dist[a, c] + dist[c, b] - dist[a, b] for a, b in itertools.pairwise(path)]
+            old.insert(int(np.argmin(detour)), c)
+        gain = path_length(dist, start, old, end) - path_length(dist, start, seq, end)
+        if gain < min_gain:
+            search.routes[r] = old
+        elif old != seq:
+            saved[r] = gain
+    search.set_routes(search.routes, search.choice)
+    return saved
+
+
+def _with_suspended(routes: tuple[Route, ...], previous: RouteBook, scenario: Scenario) -> tuple[Route, ...]:
+    """The new routes with each suspended shop back in its place in the book's order."""
+    waiting = {r.id for r in scenario.suspended}
+    old = {r.id: r.order for r in previous.routes}
+    out = []
+    have = {r.id for r in routes}
+    for r in routes:
+        order = _merge(list(r.stops), old.get(r.id, ()), waiting)
+        out.append(dataclasses.replace(r, standing=tuple(order) if len(order) > len(r.stops) else ()))
+    # a route whose every shop is suspended this month still stands in the book
+    cal = scenario.calendar
+    managers = {m.id for m in scenario.managers}
+    for r in previous.routes:
+        if r.id in have or r.manager_id not in managers:
+            continue
+        order = [x for x in r.order if x in waiting]
+        slot = cal.slot_from_label(r.label)
+        if order and slot is not None:
+            out.append(Route(r.id, r.manager_id, slot, r.label, (), tuple(order)))
+    return tuple(sorted(out, key=lambda r: (r.manager_id, r.slot)))
+
+
+def _merge(active: list[str], old: tuple[str, ...], waiting: set[str]) -> list[str]:
+    """``active`` with each waiting shop of ``old`` put right after the shop it followed there."""
+    out = list(active)
+    placed = set(out)
+    for i, shop in enumerate(old):
+        if shop not in waiting or shop in placed:
+            continue
+        before = next((old[j] for j in range(i - 1, -1, -1) if old[j] in placed), None)
+        at = out.index(before) + 1 if before is not None else 0
+        out.insert(at, shop)
+        placed.add(shop)
+    return out
