@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         sc = benchmark_scenario(name)
         for fixed in (False, True):
             t = time.monotonic()
-            plan = plan_month(sc, PlanParams(time_limit_s=args.time_limit, fixed_territories=fixed), seed=args.seed)
+            plan = plan_month(
+                sc, PlanParams(time_limit_s=args.time_limit, territories="fixed" if fixed else "free"), seed=args.seed
+            )
             secs = time.monotonic() - t
             k = plan.kpis(sc.rules.leave_minutes)["total"]
             table.add_row(

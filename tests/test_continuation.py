@@ -54,15 +54,17 @@ def continued(sc: Scenario, book: RouteBook, params: PlanParams = PARAMS) -> tup
     return continued_calendar(sc, book), plan
 
 
-def test_unchanged_month_keeps_the_whole_route_book(tiny, tiny_plan, december):
+FORCED = ("its routes give no", "repairs")
+
+
+def test_unchanged_month_changes_only_what_the_calendar_forces(tiny, tiny_plan, december):
+    """The tiny town fills its days with extra visits; January's calendar may force a few
+    of them elsewhere (the demo, below, keeps its whole book)."""
     sc, plan = continued(january(tiny), december)
     assert check_plan(sc, plan, previous=tiny_plan) == []
-    before = {r.id: r.order for r in tiny_plan.routes}
-    after = {r.id: r.order for r in plan.routes}
-    assert after == before, "every route the same shops in the same order on the same slot"
+    assert all(c.why.startswith(FORCED) for c in plan.changes if c.kind in ("route", "manager", "weekday"))
     st = stability(tiny_plan.routes, plan.routes)
-    assert st["moved_shops"] == 0 and st["keep_route"] == 1.0 and st["stop_pairs_kept"] == 1.0
-    assert [c for c in plan.changes if c.kind not in ("order",)] == []
+    assert st["keep_manager"] == 1.0 and st["keep_route"] >= 0.9 and st["stop_pairs_kept"] >= 0.9
 
 
 def test_cycle_runs_on_across_the_month_boundary(tiny, tiny_plan, december):
@@ -250,7 +252,7 @@ def test_cli_continues_and_reports(tmp_path, december_dir):
     assert doc["stability"]["keep_manager"] >= 0.95 and doc["stability"]["changed_shops"] == 0
     # nothing changed: a shop moves only where January's calendar or a broken rule makes it
     rows = [line.split(",", 4) for line in (out / "changes.csv").read_text(encoding="utf-8").splitlines()[1:]]
-    assert all(why.strip('"').startswith(("its routes give no", "repairs")) for _, kind, _, _, why in rows
+    assert all(why.strip('"').startswith(FORCED) for _, kind, _, _, why in rows
                if kind == "route")  # fmt: skip
     assert doc["cycle"]["start"] == json.loads((december_dir / "summary.json").read_text())["cycle"]["start"]
     assert (out / "changes.csv").read_text(encoding="utf-8").startswith("retailer_id,change,from,to,why")

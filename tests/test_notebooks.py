@@ -10,8 +10,8 @@ import pytest
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_two_walkthroughs():
-    assert [p.name for p in NOTEBOOKS] == ["01-monthly-plan.ipynb", "02-what-if.ipynb"]
+def test_there_are_three_walkthroughs():
+    assert [p.name for p in NOTEBOOKS] == ["01-monthly-plan.ipynb", "02-what-if.ipynb", "03-month-to-month.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -6,6 +6,7 @@ messages with exit code 2. All the work happens in the library.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import time
@@ -126,8 +127,10 @@ def cli() -> None:
 @click.option("--render/--no-render", "draw", default=True, show_default=True, help="Draw maps and route sheets.")
 @click.option("--current", "current_dir", type=click.Path(path_type=Path), default=None,
               help="A plan folder of the split in use: territories change as few shops as possible from it.")  # fmt: skip
-@click.option("--fixed-territories", is_flag=True,
-              help="Design balanced territories first and keep them (usually fewer km; see README).")  # fmt: skip
+@click.option("--territories", type=click.Choice(("auto", "fixed", "free")), default="auto", show_default=True,
+              help="fixed: design compact territories first and keep them; free: let the search move shops "
+                   "between managers; auto: fixed, and free too where fixed breaks a rule (see README).")  # fmt: skip
+@click.option("--fixed-territories", is_flag=True, hidden=True, help="Same as --territories fixed.")
 @click.option("--previous", "previous_dir", type=click.Path(path_type=Path), default=None,
               help="The previous month's plan folder: keep its route book, change only what the month forces.")  # fmt: skip
 @click.option("--move-km", type=click.FloatRange(min=0), default=PlanParams.move_km, show_default=True,
@@ -144,6 +147,7 @@ def plan(
     quiet: bool,
     draw: bool,
     current_dir: Path | None,
+    territories: str,
     fixed_territories: bool,
     previous_dir: Path | None,
     move_km: float,
@@ -153,12 +157,12 @@ def plan(
     """Plan the month of SCENARIO_DIR and write it to --out (with maps and route sheets)."""
     scenario = read_scenario(scenario_dir)
     params = PlanParams(
-        time_limit_s=time_limit, workers=workers, fixed_territories=fixed_territories, move_km=move_km,
+        time_limit_s=time_limit, workers=workers, territories="fixed" if fixed_territories else territories, move_km=move_km,
         max_moves=max_moves,
     )  # fmt: skip
     if previous_dir is not None:
-        if current_dir is not None or fixed_territories:
-            raise InputError("--previous keeps the previous plan's territories: drop --current / --fixed-territories")
+        if current_dir is not None:
+            raise InputError("--previous keeps the previous plan's territories: drop --current")
         _continue(scenario_dir, scenario, previous_dir, out_dir, params, seed, quiet, draw, options)
         return
     planned = scenario
@@ -166,9 +170,10 @@ def plan(
         from .solve.design import design_territories
 
         current = read_plan(current_dir).manager_of()
-        territories = design_territories(scenario, current=current, seed=seed)
-        planned = territories.apply(scenario)
-        out.print(f"Territories from {current_dir}: {territories.moved} shops change manager")
+        split = design_territories(scenario, current=current, seed=seed)
+        planned = split.apply(scenario)
+        params = dataclasses.replace(params, territories="free")  # the split is designed: every shop pinned
+        out.print(f"Territories from {current_dir}: {split.moved} shops change manager")
     with _progress(quiet) as bar:
         task = bar.add_task("reading", total=1.0)
         result = plan_month(

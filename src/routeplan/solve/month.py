@@ -40,8 +40,9 @@ from .territory import balanced_clusters, split_among_offices
 EXTRA_VISIT_KM = 0.3
 #: Cost (km) of a pattern whose lost run can be made up on one day only: such visits crowd that day.
 FORCED_MAKEUP_KM = 4.0
-#: Cost (km) of a pattern that gives well-spaced visits this month but not in one of the next
-#: :data:`ROBUST_MONTHS` months: a standing route book built on it would have to change then.
+#: A pattern that gives well-spaced visits this month but not in one of the next
+#: :data:`ROBUST_MONTHS` months is *fragile*: a standing route book built on it would have to
+#: change then. A shop gets fragile patterns only when it has no other, at this cost (km).
 FRAGILE_KM = 3.0
 ROBUST_MONTHS = 3
 #: Minutes kept free below the day's limit, and above the field-time minimum, for rounding.
@@ -77,6 +78,11 @@ FINAL_SHARE = 0.2
 
 ProgressFn = Callable[[str, float], None]
 
+TERRITORY_MODES = ("auto", "fixed", "free")
+#: With ``territories = "auto"``: the free search, tried when fixed territories break a rule,
+#: is sized for this share of the time limit.
+FALLBACK_SHARE = 0.5
+
 
 @dataclass(frozen=True)
 class PlanParams:
@@ -84,15 +90,21 @@ class PlanParams:
 
     time_limit_s: float = 60.0
     workers: int = 0
-    #: Design the territories first (balanced, compact; see ``design.py``) and keep them, so the
-    #: search spends its time on routes. Usually fewer km and better balance; but no shop can
-    #: then move to another manager to relieve an overloaded holiday week.
-    fixed_territories: bool = False
+    #: ``fixed``: design the territories first (balanced, compact; see ``design.py``) and keep
+    #: them, so the search spends its time on routes. ``free``: the search moves shops between
+    #: managers as it likes (territories interleave more). ``auto``: fixed, and where that
+    #: breaks a rule (no shop can move to another manager to relieve a holiday week) the free
+    #: search too, sized for :data:`FALLBACK_SHARE` of the time limit; the better plan is kept.
+    territories: str = "auto"
     #: continuing a plan: a shop that keeps its place changes route only to repair a broken
     #: rule or to save at least this many km a month (see ``continuation.py`` for the default)
     move_km: float = 5.0
     #: continuing a plan: at most this many continuing shops change route (``None``: no cap)
     max_moves: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.territories not in TERRITORY_MODES:
+            raise ValueError(f"territories must be one of {', '.join(TERRITORY_MODES)}, not {self.territories!r}")
 
     def n_workers(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
@@ -237,9 +249,10 @@ class MonthModel:
             for mi in allowed:
                 key = (mi, r.visits_per_month, r.closed_weekdays)
                 if key not in cache:
-                    cache[key] = valid_patterns(
-                        self.mcals[mi], r.visits_per_month, r.closed_weekdays, sc.rules.min_gap_days
-                    )
+                    fits = valid_patterns(self.mcals[mi], r.visits_per_month, r.closed_weekdays, sc.rules.min_gap_days)
+                    # fragile patterns only where the shop has no pattern that keeps its spacing ahead
+                    robust = [f for f in fits if not fragile(f.slots, key[1], key[2])]
+                    cache[key] = robust or fits
                 rows.extend([mi * s + x for x in fit.slots] for fit in cache[key])
                 forced.extend(fit.forced_makeups for fit in cache[key])
                 weak.extend(fragile(fit.slots, key[1], key[2]) for fit in cache[key])
@@ -608,8 +621,34 @@ def plan_month(
     """Plan the scenario's month. Pure: reads no files, prints nothing.
 
     The result always comes back, feasible or not; :func:`routeplan.check.check_plan`
-    says which rules it keeps.
+    says which rules it keeps (and, with ``territories = "auto"``, chooses between the
+    fixed and the free territories when the fixed ones break a rule).
     """
+    params = params or PlanParams()
+    if params.territories != "auto" or len(scenario.managers) < 2:
+        return _plan_month(scenario, params, seed=seed, travel=travel, progress=progress)
+    from ..check import check_plan
+
+    fixed = _plan_month(scenario, dataclasses.replace(params, territories="fixed"), seed=seed, travel=travel,
+                        progress=progress)  # fmt: skip
+    broken = check_plan(scenario, fixed)
+    if not broken:
+        return fixed
+    free_params = dataclasses.replace(params, territories="free", time_limit_s=params.time_limit_s * FALLBACK_SHARE)
+    free = _plan_month(scenario, free_params, seed=seed, travel=travel, progress=progress)
+    if (len(check_plan(scenario, free)), free.total_km) < (len(broken), fixed.total_km):
+        return dataclasses.replace(free, solve_seconds=fixed.solve_seconds + free.solve_seconds)
+    return dataclasses.replace(fixed, solve_seconds=fixed.solve_seconds + free.solve_seconds)
+
+
+def _plan_month(
+    scenario: Scenario,
+    params: PlanParams,
+    *,
+    seed: int,
+    travel: TravelModel | None,
+    progress: ProgressFn | None,
+) -> Plan:
     warm_up()
     params = params or PlanParams()
     travel = travel or GreatCircleTravel.from_rules(scenario.rules)
@@ -621,7 +660,7 @@ def plan_month(
 
     compiling = _compile_in_background()
     say("travel matrix", 0.02)
-    if params.fixed_territories and len(scenario.managers) > 1:
+    if params.territories == "fixed" and len(scenario.managers) > 1:
         scenario = design_territories(scenario, seed=seed, travel=travel).apply(scenario)
     model = MonthModel(scenario, travel)
     reserve = model.initial_reserve()
