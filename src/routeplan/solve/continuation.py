@@ -26,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -222,67 +222,30 @@ def continue_month(
     model = MonthModel(scenario, travel)
     s = model.s
     names = [f"{m.id}-{cal.slot_label(x)}" for m in scenario.managers for x in range(s)]
-    index = {name: r for r, name in enumerate(names)}
     book = memberships(previous.routes)
     ids = [r.id for r in scenario.retailers]
     why: dict[str, str] = {}
 
     say("territories", 0.1)
     target = _team_change(scenario, previous, seed, travel, why)
-    # each continuing shop's routes in the book, where they still exist
-    held: dict[int, tuple[int, ...]] = {}
-    for c, shop in enumerate(ids):
-        m = book.get(shop)
-        if m is None or c in target:
-            continue
-        found = [index.get(x) for x in m.routes]
-        if all(r is not None for r in found):
-            held[c] = tuple(sorted(r for r in found if r is not None))
-
-    kept: dict[int, int] = {}
-    forced: dict[int, tuple[int, ...]] = {}
-    for c, rows in held.items():
-        k = _pattern_index(model, c, rows)
-        if k is not None:
-            kept[c] = k
-        else:
-            forced[c] = rows
-            why[ids[c]] = _forced_reason(scenario, previous, c, rows, names)
     # the fresh plan's steer away from crowded make-up days is no reason to move a standing shop
     for c in range(model.n):
         model.pattern_cost[c] = model.pattern_cost[c] - model.makeup_cost[c]
-
     reserve = model.initial_reserve()
     search = PeriodicSearch(model.problem(reserve), seed=seed)
     search.under_weight = UNDER_KM_PER_MIN
-    choice = np.full(model.n, -1, dtype=np.int64)
-    for c, k in kept.items():
-        choice[c] = k
-    position = {c: i for i, c in enumerate(ids)}
-    routes: list[list[int]] = [[] for _ in range(model.k * s)]
-    for route in previous.routes:
-        r = index.get(route.id)
-        if r is None:
-            continue
-        routes[r] = [position[x] for x in route.order if x in position and position[x] in kept]
-    search.set_routes(routes, choice)
+    kept, forced = _start_from_book(search, previous, ids, names, target)
+    for c, rows in forced.items():
+        why[ids[c]] = _forced_reason(scenario, previous, c, rows, names)
 
     say("new and moved shops", 0.2)
     fresh = _carve_new_managers(model, search, previous, target, rng)
-    # a route a shop joins costs the move threshold (in km of one run of its routes)
-    runs = cal.days_in_month / (7 * cal.cycle_weeks)
-    penalty = params.move_km / runs
     for c, rows in sorted(forced.items()):
         _insert_among(search, c, _closest_patterns(model, c, rows))
         kept[c] = int(search.choice[c])  # from now on it stands there like any other shop
+    runs = cal.days_in_month / (7 * cal.cycle_weeks)
     back = {c for c, shop in enumerate(ids) if shop in book and not book[shop].active}
-    for c, k in kept.items():
-        # a shop back from suspension comes back to its place: it moves only to repair a rule
-        price = penalty * (REOPENED_WEIGHT if c in back else 1.0)
-        cost = search.p.pattern_cost[c] + price
-        cost[k] -= price
-        search.p.pattern_cost[c] = cost
-    search.set_routes(search.routes, search.choice)  # books the new pattern costs
+    _price_moves(search, kept, back, params.move_km / runs)
     pending = [c for c in range(model.n) if search.choice[c] < 0]
     for c in pending:
         why.setdefault(ids[c], "new in retailers.csv" if ids[c] not in book else "its manager left")
@@ -301,7 +264,9 @@ def continue_month(
         repair.route_why[r] = f"re-ordered: saves {gain * runs:.1f} km a month"
     for c, k in kept.items():
         if search.choice[c] != before[1][c] and search.choice[c] != k:
-            repair.why[c] = f"routes around it rebuilt: each move saves at least {params.move_km:g} km a month"
+            repair.why[c] = (
+                f"its manager's routes rebuilt: more than {params.move_km:g} km a month saved per shop moved"
+            )
     say("repairing broken rules", 0.8)
     repair(deadline)
     settle_reserve(scenario, model, search, reserve, deadline, swap=False, improve=repair)
@@ -321,6 +286,55 @@ def continue_month(
     return dataclasses.replace(
         plan, routes=standing, changes=tuple(diff), notes=tuple(notes), solve_seconds=time.monotonic() - t0
     )
+
+
+def _start_from_book(
+    search: PeriodicSearch, previous: RouteBook, ids: list[str], names: list[str], target: Mapping[int, int]
+) -> tuple[dict[int, int], dict[int, tuple[int, ...]]]:
+    """Lay the book's routes into the search: each continuing shop on its old routes, in its old place.
+
+    Returns the shops kept on their patterns (customer -> pattern) and those whose routes give
+    no valid pattern this month (customer -> their old routes), which are left out for now.
+    """
+    book = memberships(previous.routes)
+    index = {name: r for r, name in enumerate(names)}
+    kept: dict[int, int] = {}
+    forced: dict[int, tuple[int, ...]] = {}
+    for c, shop in enumerate(ids):
+        m = book.get(shop)
+        if m is None or c in target:
+            continue
+        found = [index.get(x) for x in m.routes]
+        if any(r is None for r in found):
+            continue  # a route of a manager who left: the shop is handed over
+        rows = tuple(sorted(r for r in found if r is not None))
+        k = search.pattern_of(c, rows)
+        if k is not None:
+            kept[c] = k
+        else:
+            forced[c] = rows
+    choice = np.full(len(ids), -1, dtype=np.int64)
+    for c, k in kept.items():
+        choice[c] = k
+    position = {shop: c for c, shop in enumerate(ids)}
+    routes: list[list[int]] = [[] for _ in range(len(names))]
+    for route in previous.routes:
+        r = index.get(route.id)
+        if r is not None:
+            routes[r] = [position[x] for x in route.order if x in position and position[x] in kept]
+    search.set_routes(routes, choice)
+    return kept, forced
+
+
+def _price_moves(search: PeriodicSearch, kept: Mapping[int, int], back: set[int], price: float) -> None:
+    """Every pattern but a standing shop's own costs ``price`` (the move threshold in km of one run)
+    more; a shop back from suspension pays :data:`REOPENED_WEIGHT` times that, so it stays put."""
+    for c, k in kept.items():
+        extra = price * (REOPENED_WEIGHT if c in back else 1.0)
+        cost = search.p.pattern_cost[c] + extra
+        cost[k] -= extra
+        search.p.pattern_cost[c] = cost
+    search.set_routes(search.routes, search.choice)  # books the new pattern costs
 
 
 def _team_change(
@@ -348,14 +362,6 @@ def _team_change(
         elif old is None:
             out[c] = index[new]
     return out
-
-
-def _pattern_index(model: MonthModel, c: int, routes: tuple[int, ...]) -> int | None:
-    """The index of the shop's pattern riding exactly ``routes``, if it has one."""
-    for k, row in enumerate(model.patterns[c]):
-        if tuple(sorted(int(x) for x in row if x >= 0)) == routes:
-            return k
-    return None
 
 
 def _closest_patterns(model: MonthModel, c: int, routes: tuple[int, ...]) -> np.ndarray:
