@@ -364,3 +364,25 @@ def test_demo_continues_unchanged_with_the_same_route_book(tmp_path):
     assert check_plan(sc, jan, previous=plan) == []
     assert {r.id: r.order for r in jan.routes} == {r.id: r.order for r in plan.routes}
     assert stability(plan.routes, jan.routes)["moved_shops"] == 0
+
+
+def test_same_seed_same_continuation(tiny, december):
+    shops = tiny.retailers[3:]
+    a = continue_month(january(tiny, retailers=shops), december, PARAMS, seed=3)
+    b = continue_month(january(tiny, retailers=shops), december, PARAMS, seed=3)
+    assert a.routes == b.routes and a.visits == b.visits and a.changes == b.changes
+
+
+def test_compare_reports_route_book_figures(tmp_path, december_dir, capsys):
+    from conftest import TINY
+
+    jan = _january_dir(tmp_path, TINY)
+    out = tmp_path / "jan-plan"
+    assert main(["plan", str(jan), "-o", str(out), "--previous", str(december_dir), "--quiet", "--no-render",
+                 "--workers", "1", "--time-limit", "5"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["compare", str(december_dir), str(out), "-o", str(tmp_path / "cmp")]) == 0
+    text = (tmp_path / "cmp" / "comparison.csv").read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("shops keeping their route"))
+    assert row.split(",")[1] == "100.0%", "the first plan against itself"
+    assert "compactness" in text

@@ -11,22 +11,29 @@ and only what the month's changes force is changed:
 - when the team changes, the territory design (``design.py``) decides, changing as
   few shops as possible, who takes a leaving manager's shops and which shops make up a
   new manager's territory (his routes are built afresh from them);
-- then a local search repairs what the changes broke. A continuing shop moves only
-  when that repairs a broken limit or saves at least ``move_km`` km a month (its other
-  patterns cost that much more), and a route is re-ordered only for the same saving.
+- then the routes are repaired. Managers with a route the changes broke (short of its
+  stops or field time after closures, or over its day) get their routes rebuilt by the fresh
+  plan's ruin-and-recreate (sized for a tenth of the time limit) with moves priced at
+  :data:`REPAIR_MOVE_KM`, so that a hole is filled by a chain of near shops rather than by
+  one far one; the other managers' routes stand. A steepest-descent repair across managers
+  follows. Outside those rebuilds a continuing shop's other patterns cost ``move_km`` km a
+  month more than its own, so it moves only where that repairs a broken rule or saves at
+  least that much; a route is re-ordered only where that saves :data:`REORDER_KM` km a month.
 
-Why 5 km a month by default: a move costs a shop its known day and its manager a
-learnt order; at the demo's density 5 km is about a quarter of an hour of driving a
-month, roughly the detour one badly placed shop causes on each of its runs. Below
-that, moves chase noise; see the trade-off table of ``benchmarks/months.py``.
+Why 5 km a month by default: a move costs a shop its known day and its manager a learnt
+order; at the demo's density 5 km is about a quarter of an hour of driving a month, roughly
+the detour one badly placed shop causes on each of its runs. Below that, moves chase noise:
+an unchanged month then moves shops for savings of a kilometre or two. See the trade-off
+table of ``benchmarks/months.py``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -39,6 +46,7 @@ from .design import design_territories
 from .kernels import UNDER_KM_PER_MIN, warm_up
 from .lns import warm_up as warm_up_lns
 from .month import (
+    FILL_UNDER_KM_PER_MIN,
     MonthModel,
     PlanParams,
     area_pattern,
@@ -57,6 +65,13 @@ ProgressFn = Callable[[str, float], None]
 #: Share of the time limit the per-manager ruin-and-recreate is sized for (a fresh plan gives
 #: it half): a continued plan takes a fraction of a fresh plan's time.
 IMPROVE_SHARE = 0.1
+#: While the routes of a manager with a broken route are rebuilt, a move costs this many km a
+#: month (or ``move_km``, if lower): a low price lets a hole left by closed shops be filled by a
+#: chain of near shops rather than by one far one.
+REPAIR_MOVE_KM = 1.0
+#: A standing route is re-ordered only where that saves at least this many km a month: a new
+#: order breaks what its manager learnt by heart, for every shop of the route.
+REORDER_KM = 5.0
 #: How much dearer a move is for a shop back from suspension (it returns to its old place).
 REOPENED_WEIGHT = 4.0
 #: Moves of the repair search between two re-orderings of the routes they touched.
@@ -115,13 +130,14 @@ class _Repair:
         ch = self.search.choice
         return sum(1 for c, k in self.kept.items() if ch[c] != k)
 
-    def _broken(self, routes: list[int]) -> list[str]:
+    def is_broken(self, r: int) -> bool:
+        """Whether route r is over its day, or short of its stops or field time."""
         s = self.search
-        return [
-            self.names[r] for r in routes
-            if s.minutes[r] > s.max_min[r] + 1e-6 or (s.stops[r] and s.minutes[r] < s.min_min[r] - 1e-6)
-            or s.stops[r] < s.min_stops[r]
-        ]  # fmt: skip
+        short = bool(s.stops[r]) and s.minutes[r] < s.min_min[r] - 1e-6
+        return bool(s.minutes[r] > s.max_min[r] + 1e-6 or short or s.stops[r] < s.min_stops[r])
+
+    def _broken(self, routes: list[int]) -> list[str]:
+        return [self.names[r] for r in routes if self.is_broken(r)]
 
     def __call__(self, deadline: float) -> int:
         """Steepest descent: always the move that gains most, until none gains (or the deadline).
@@ -188,7 +204,7 @@ class _Repair:
         dirty = s.dirty
         fresh = dirty & self.fresh
         s.reorder(fresh)
-        gains = s.reorder(dirty - fresh, min_gain_km=self.params.move_km / self.runs)
+        gains = s.reorder(dirty - fresh, min_gain_km=REORDER_KM / self.runs)
         for r, gain in gains.items():
             self.route_why[r] = f"re-ordered: saves {gain * self.runs:.1f} km a month"
 
@@ -233,7 +249,9 @@ def continue_month(
         model.pattern_cost[c] = model.pattern_cost[c] - model.makeup_cost[c]
     reserve = model.initial_reserve()
     search = PeriodicSearch(model.problem(reserve), seed=seed)
-    search.under_weight = UNDER_KM_PER_MIN
+    # as in a fresh plan, a day short of field time is filled with visits, not with driving,
+    # until the last repair
+    search.under_weight = FILL_UNDER_KM_PER_MIN
     kept, forced = _start_from_book(search, previous, ids, names, target)
     for c, rows in forced.items():
         why[ids[c]] = _forced_reason(scenario, previous, c, rows, names)
@@ -245,29 +263,35 @@ def continue_month(
         kept[c] = int(search.choice[c])  # from now on it stands there like any other shop
     runs = cal.days_in_month / (7 * cal.cycle_weeks)
     back = {c for c, shop in enumerate(ids) if shop in book and not book[shop].active}
-    _price_moves(search, kept, back, params.move_km / runs)
+    base = list(search.p.pattern_cost)
+    _price_moves(search, kept, back, params.move_km / runs, base)
     pending = [c for c in range(model.n) if search.choice[c] < 0]
     for c in pending:
         why.setdefault(ids[c], "new in retailers.csv" if ids[c] not in book else "its manager left")
     _insert_towards(model, search, pending, target)
 
-    say("repairing broken rules", 0.3)
     repair = _Repair(search, kept, names, params, runs, fresh, neighbours(model.dist, model.n))
-    repair(deadline)
-    say("improving each manager's routes", 0.4)
+    say("improving each manager's routes", 0.3)
     warm_up_lns()
     before = ([list(r) for r in search.routes], search.choice.copy())
-    improve_each_manager(model, search, params, params.time_limit_s * IMPROVE_SHARE, seed, deadline)
+    # managers with a broken route have their routes rebuilt, moves priced low so that a hole
+    # is filled by a chain of near shops rather than by one far one; the others stay as they are
+    broken = [r for r in range(len(search.routes)) if repair.is_broken(r)]
+    _price_moves(search, kept, back, min(params.move_km, REPAIR_MOVE_KM) / runs, base)
+    rebuilt = sorted({r // s for r in broken})
+    improve_each_manager(model, search, params, params.time_limit_s * IMPROVE_SHARE, seed, deadline, rebuilt)
+    _price_moves(search, kept, back, params.move_km / runs, base)
     if params.max_moves is not None and repair.moved() > params.max_moves:
         search.set_routes(*before)  # the rebuild moved more shops than the cap allows
-    for r, gain in _keep_orders(search, before[0], fresh, params.move_km / runs).items():
+    for r, gain in _keep_orders(search, before[0], fresh, REORDER_KM / runs).items():
         repair.route_why[r] = f"re-ordered: saves {gain * runs:.1f} km a month"
     for c, k in kept.items():
         if search.choice[c] != before[1][c] and search.choice[c] != k:
-            repair.why[c] = (
-                f"its manager's routes rebuilt: more than {params.move_km:g} km a month saved per shop moved"
-            )
+            mine = [names[r] for r in broken if r // s == search.routes_of(c)[0] // s]
+            repair.why[c] = f"its manager's routes rebuilt to repair {', '.join(mine[:3])}"
     say("repairing broken rules", 0.8)
+    search.under_weight = UNDER_KM_PER_MIN
+    search.recost()
     repair(deadline)
     settle_reserve(scenario, model, search, reserve, deadline, swap=False, improve=repair)
 
@@ -326,12 +350,14 @@ def _start_from_book(
     return kept, forced
 
 
-def _price_moves(search: PeriodicSearch, kept: Mapping[int, int], back: set[int], price: float) -> None:
-    """Every pattern but a standing shop's own costs ``price`` (the move threshold in km of one run)
-    more; a shop back from suspension pays :data:`REOPENED_WEIGHT` times that, so it stays put."""
+def _price_moves(
+    search: PeriodicSearch, kept: Mapping[int, int], back: set[int], price: float, base: list[np.ndarray]
+) -> None:
+    """Every pattern but a standing shop's own costs ``price`` (km of one run) more than in
+    ``base``; a shop back from suspension pays :data:`REOPENED_WEIGHT` times that, so it stays put."""
     for c, k in kept.items():
         extra = price * (REOPENED_WEIGHT if c in back else 1.0)
-        cost = search.p.pattern_cost[c] + extra
+        cost = base[c] + extra
         cost[k] -= extra
         search.p.pattern_cost[c] = cost
     search.set_routes(search.routes, search.choice)  # books the new pattern costs
@@ -422,8 +448,34 @@ def _carve_new_managers(
 
 
 def _insert_towards(model: MonthModel, search: PeriodicSearch, customers: list[int], target: dict[int, int]) -> None:
-    """Cheapest insertion of each shop, among its designated manager's patterns where it has one."""
+    """Cheapest insertion of each shop, among its designated manager's patterns where it has one.
+
+    Routes short of their minimum do not bid for the shops here (a far route that needs a stop
+    would otherwise take a new shop however far it is); the repair search fills them afterwards
+    from their own neighbourhoods.
+    """
     s = model.s
+    with _minimums_off(search):
+        _insert_each(model, search, customers, target, s)
+
+
+@contextlib.contextmanager
+def _minimums_off(search: PeriodicSearch) -> Iterator[None]:
+    """Within the block, no route is priced for being short of stops or field time."""
+    saved = (search.min_stops.copy(), search.min_min.copy())
+    search.min_stops[:] = 0.0
+    search.min_min[:] = 0.0
+    search.recost()
+    try:
+        yield
+    finally:
+        search.min_stops[:], search.min_min[:] = saved
+        search.recost()
+
+
+def _insert_each(
+    model: MonthModel, search: PeriodicSearch, customers: list[int], target: dict[int, int], s: int
+) -> None:
     for c in customers:
         mi = target.get(c)
         if mi is None:

@@ -13,7 +13,7 @@ import dataclasses
 import multiprocessing
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -567,27 +567,36 @@ def settle_reserve(
 
 
 def improve_each_manager(
-    model: MonthModel, search: PeriodicSearch, params: PlanParams, planned: float, seed: int, stop_at: float
+    model: MonthModel,
+    search: PeriodicSearch,
+    params: PlanParams,
+    planned: float,
+    seed: int,
+    stop_at: float,
+    managers: Sequence[int] | None = None,
 ) -> None:
     """Each manager's routes improved on their own (in parallel processes), sized for ``planned`` seconds.
 
     The number of rounds depends on ``planned`` only, never on the clock, so a seed gives
-    one plan; ``stop_at`` is a safety net on a slower machine.
+    one plan; ``stop_at`` is a safety net on a slower machine. ``managers``: only these.
     """
-    workers = min(params.n_workers(), model.k)
+    chosen = list(range(model.k)) if managers is None else list(managers)
+    if not chosen:
+        return
+    workers = min(params.n_workers(), len(chosen))
     # A plan asked for one worker (what-if variants run side by side) improves its managers one
     # at a time, so it plans fewer rounds; otherwise the count assumes REFERENCE_CORES whatever
     # the machine, so that a seed gives the same plan everywhere.
     cores = min(params.workers, REFERENCE_CORES) if params.workers > 0 else REFERENCE_CORES
-    polish_s = POLISH_SECONDS_PER_ROUTE * model.s * model.k / cores
+    polish_s = POLISH_SECONDS_PER_ROUTE * model.s * len(chosen) / cores
     polish = planned > 2 * polish_s
     if polish:
         planned -= polish_s
-    batches = -(-model.k // cores)  # managers are improved `cores` at a time
+    batches = -(-len(chosen) // cores)  # managers are improved `cores` at a time
     per_manager_s = planned / batches
     rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * per_manager_s * (1 - LNS_SHARE)))
     lns_iterations = int(LNS_ITERATIONS_PER_SECOND * per_manager_s * LNS_SHARE)
-    parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish) for mi in range(model.k)]
+    parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish) for mi in chosen]
     for part, _ in parts:
         part.lns_iterations = lns_iterations
     if workers > 1:
@@ -597,13 +606,13 @@ def improve_each_manager(
         results = [_improve_part(p) for p, _ in parts]
     new_routes = [list(r) for r in search.routes]
     new_choice = search.choice.copy()
-    for mi, ((_, customers), (sub_routes, sub_choice)) in enumerate(zip(parts, results, strict=True)):
+    for mi, (part, customers), (sub_routes, sub_choice) in zip(chosen, parts, results, strict=True):
         lo = mi * model.s
         for j, seq in enumerate(sub_routes):
             new_routes[lo + j] = [int(customers[x]) for x in seq]
         for i, cust in enumerate(customers):
             arr = model.patterns[cust]
-            sub_row = parts[mi][0].problem.patterns[i][sub_choice[i]]
+            sub_row = part.problem.patterns[i][sub_choice[i]]
             want = np.where(sub_row >= 0, sub_row + lo, -1)
             match = np.flatnonzero((arr == want).all(axis=1))
             new_choice[cust] = int(match[0])
