@@ -456,7 +456,14 @@ def _insert_towards(model: MonthModel, search: PeriodicSearch, customers: list[i
     """
     s = model.s
     with _minimums_off(search):
-        _insert_each(model, search, customers, target, s)
+        for c in customers:
+            mi = target.get(c)
+            arr = model.patterns[c]
+            mine = ((arr < 0) | ((arr >= mi * s) & (arr < (mi + 1) * s))).all(axis=1) if mi is not None else None
+            if mine is not None and mine.any():
+                _insert_among(search, c, np.flatnonzero(mine))
+            else:
+                search.insert([c])
 
 
 @contextlib.contextmanager
@@ -471,22 +478,6 @@ def _minimums_off(search: PeriodicSearch) -> Iterator[None]:
     finally:
         search.min_stops[:], search.min_min[:] = saved
         search.recost()
-
-
-def _insert_each(
-    model: MonthModel, search: PeriodicSearch, customers: list[int], target: dict[int, int], s: int
-) -> None:
-    for c in customers:
-        mi = target.get(c)
-        if mi is None:
-            search.insert([c])
-            continue
-        arr = model.patterns[c]
-        mine = ((arr < 0) | ((arr >= mi * s) & (arr < (mi + 1) * s))).all(axis=1)
-        if mine.any():
-            _insert_among(search, c, np.flatnonzero(mine))
-        else:
-            search.insert([c])
 
 
 def _keep_orders(search: PeriodicSearch, before: list[list[int]], fresh: set[int], min_gain: float) -> dict[int, float]:
