@@ -99,8 +99,12 @@ def test_tile_map_offline_still_draws(planned, offline_page):
     page = offline_page
     _open(page, planned / "maps" / "plan.html")
     page.wait_for_selector(".rp-offline")
-    assert page.errors, "the browser reports the failed tile downloads"
-    assert all(url.startswith("https://tile.openstreetmap.org/") for _, url in page.errors), page.errors
+    # the map asks for OpenStreetMap's tiles; when they fail it says so (.rp-offline, above) and
+    # draws the plan all the same. Whether the browser also logs the failed downloads is its own
+    # affair, but no script of ours fails.
+    assert "tile.openstreetmap.org" in (planned / "maps" / "plan.html").read_text(encoding="utf-8")
+    ours = [e for e in page.errors if not (isinstance(e, tuple) and e[1].startswith("https://tile.openstreetmap.org/"))]
+    assert ours == []
     plan = read_plan(planned)
     assert page.locator(".rp-stop").count() == len({(v.route_id, v.retailer_id) for v in plan.visits})
 
