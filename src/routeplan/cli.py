@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,14 +21,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .check import RULES, check_plan, summarize
-from .compare import PlanFigures, comparison_rows, plan_figures, with_moves
+from .compare import PlanFigures, comparison_rows, percent, plan_figures, with_moves
 from .errors import InputError, RouteplanError
 from .model import Scenario
 from .plan import Plan
 from .read import read_plan, read_route_book, read_scenario, with_plan_cycle
 from .render import LANGUAGES, TILES, RenderOptions, render_plan
 from .solve.month import PlanParams, plan_month
-from .write import atomic_output, summary, write_plan
+from .write import atomic_output, write_plan
 
 EXIT_INPUT = 2
 EXIT_VIOLATIONS = 1
@@ -196,7 +197,7 @@ def _continue(
     quiet: bool, draw: bool, options: RenderOptions,
 ) -> None:  # fmt: skip
     """``plan --previous``: the month as the continuation of a plan folder's route book."""
-    from .solve.continuation import continuable, continue_month
+    from .solve.continuation import continuable, continue_month, continued_calendar
 
     book = read_route_book(previous_dir)
     try:
@@ -210,14 +211,12 @@ def _continue(
             scenario, book, params, seed=seed,
             progress=lambda stage, frac: bar.update(task, description=stage, completed=frac),
         )  # fmt: skip
-    from .solve.continuation import continued_calendar
-
     scenario = continued_calendar(scenario, book)
     violations = check_plan(scenario, result)
     write_plan(out_dir, scenario, result, violations, previous=book)
     out.print(_kpi_table(scenario, result))
     _report(violations)
-    doc = summary(scenario, result, violations, book)
+    doc = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     out.print(_stability_line(doc["stability"]))
     out.print(
         f"Wrote {out_dir}/visits.csv, calls.csv, routes.csv, changes.csv, summary.json, schedule.xlsx "
@@ -227,15 +226,11 @@ def _continue(
         _render(out_dir, scenario, result, options, quiet)
 
 
-def _pct(x: object) -> str:
-    return f"{x:.1%}" if isinstance(x, float) else "-"
-
-
 def _stability_line(st: dict[str, Any]) -> str:
-    km = f", km {_pct(st['km_change'])} against the previous month" if st.get("km_change") is not None else ""
+    km = f", km {percent(st['km_change'])} against the previous month" if st.get("km_change") is not None else ""
     return (
-        f"Continuing shops: {st['continuing_shops']}, keeping manager {_pct(st['keep_manager'])}, route "
-        f"{_pct(st['keep_route'])}, weekday {_pct(st['keep_weekday'])}; stop pairs kept {_pct(st['stop_pairs_kept'])}; "
+        f"Continuing shops: {st['continuing_shops']}, keeping manager {percent(st['keep_manager'])}, route "
+        f"{percent(st['keep_route'])}, weekday {percent(st['keep_weekday'])}; stop pairs kept {percent(st['stop_pairs_kept'])}; "
         f"{st['moved_shops']} moved for {st['changed_shops']} changed shops "
         f"(new {st['changed_new']}, closed {st['changed_closed']}, suspended {st['changed_suspended']}, "
         f"reopened {st['changed_reopened']}, new frequency {st['changed_frequency']}){km}"
@@ -257,7 +252,7 @@ def diff(before: Path, after: Path, show: bool) -> None:
     table.add_column("figure")
     table.add_column("value", justify="right")
     for key, value in st.items():
-        shown = _pct(value) if key.startswith("keep_") or key in ("stop_pairs_kept", "km_change") else str(value)
+        shown = percent(value) if key.startswith("keep_") or key in ("stop_pairs_kept", "km_change") else str(value)
         table.add_row(key.replace("_", " "), shown)
     out.print(table)
     if show:

@@ -100,7 +100,8 @@ def with_moves(figures: Sequence[PlanFigures], baseline: Mapping[str, str] | Non
     ]
 
 
-def _share(x: object) -> str:
+def percent(x: object) -> str:
+    """A share as ``97.3%``; ``-`` where there is none."""
     return f"{x:.1%}" if isinstance(x, float) else "-"
 
 
@@ -124,10 +125,10 @@ def comparison_rows(figures: Sequence[PlanFigures]) -> list[tuple[str, list[str]
         ("field min/day min / mean / max", [_fmt(f.field_minutes_per_day) for f in figures]),
         ("workload balance (max/min month)", [f"{f.balance:.3f}" if f.balance else "-" for f in figures]),
         ("shops that change manager", [str(f.moved) if f.moved is not None else "-" for f in figures]),
-        ("compactness (own manager among 8 nearest)", [_share(f.compactness) for f in figures]),
-        ("shops keeping their route (vs first)", [_share(f.stability.get("keep_route")) for f in figures]),
-        ("shops keeping their weekday (vs first)", [_share(f.stability.get("keep_weekday")) for f in figures]),
-        ("stop pairs kept (vs first)", [_share(f.stability.get("stop_pairs_kept")) for f in figures]),
+        ("compactness (own manager among 8 nearest)", [percent(f.compactness) for f in figures]),
+        ("shops keeping their route (vs first)", [percent(f.stability.get("keep_route")) for f in figures]),
+        ("shops keeping their weekday (vs first)", [percent(f.stability.get("keep_weekday")) for f in figures]),
+        ("stop pairs kept (vs first)", [percent(f.stability.get("stop_pairs_kept")) for f in figures]),
         ("solve seconds", [f"{f.solve_seconds:.0f}" for f in figures]),
     ]
     managers = sorted({m for f in figures for m in f.field_minutes_by_manager})

@@ -163,7 +163,7 @@ class Scenario:
             if not open_days:
                 raise InputError(f"shop {r.id} is closed on every workday", field="closed_weekdays", key=r.id)
             if r.route_id is not None:
-                self._check_lock(r, manager_ids)
+                self._check_lock(r)
             if r.visits_per_month > n_working:
                 raise InputError(
                     f"shop {r.id} needs {r.visits_per_month} visits but the month has {n_working} working days",
@@ -171,7 +171,7 @@ class Scenario:
                     key=r.id,
                 )
 
-    def _check_lock(self, r: Retailer, manager_ids: set[str]) -> None:
+    def _check_lock(self, r: Retailer) -> None:
         assert r.route_id is not None
         found = self.route_slot(r.route_id)
         if found is None:
