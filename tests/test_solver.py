@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import replace
 from datetime import date
 
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routeplan.check import check_plan
+from routeplan.cli import main
 from routeplan.model import Rules
 from routeplan.solve.month import PlanParams, plan_month
 from routeplan.solve.naive import plan_month_naive
@@ -112,3 +114,41 @@ def test_demo_keeps_every_rule():
     sc = read_scenario(DEMO)
     plan = plan_month(sc, PlanParams(time_limit_s=30), seed=0)
     assert check_plan(sc, plan) == []
+
+
+def _odd(tiny_copy, edit) -> int:
+    rows = list(csv.reader((tiny_copy / "retailers.csv").read_text(encoding="utf-8").splitlines()))
+    rows = edit(rows)
+    with (tiny_copy / "retailers.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    out = tiny_copy.parent / "out"
+    code = main(
+        ["plan", str(tiny_copy), "-o", str(out), "--time-limit", "3", "--workers", "1", "--quiet", "--no-render"]
+    )
+    assert (out / "visits.csv").is_file() and (out / "routes.csv").is_file()
+    return code
+
+
+def _pin_all_to_m01(rows):
+    for r in rows[1:]:
+        r[7] = "M01"
+    return rows
+
+
+def _all_at_the_office(rows):
+    for r in rows[1:]:
+        r[2], r[3] = "30.6586", "104.0648"
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("edit", "code"),
+    [
+        (_pin_all_to_m01, 1),  # M02 has no shop: a plan, with M02's empty days reported
+        (lambda rows: rows[:2], 1),  # one shop in all: far too few for the daily minimum
+        (_all_at_the_office, 0),  # every shop at one point
+    ],
+    ids=["manager-without-shops", "one-shop", "all-at-one-point"],
+)
+def test_odd_but_valid_scenarios_plan(tiny_copy, edit, code):
+    assert _odd(tiny_copy, edit) == code

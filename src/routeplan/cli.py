@@ -190,6 +190,8 @@ def plan(
     out.print(f"Wrote {out_dir}/visits.csv, calls.csv, summary.json, schedule.xlsx ({result.solve_seconds:.1f} s)")
     if draw:
         _render(out_dir, scenario, result, options, quiet)
+    if violations:
+        sys.exit(EXIT_VIOLATIONS)
 
 
 def _continue(
@@ -224,6 +226,8 @@ def _continue(
     )
     if draw:
         _render(out_dir, scenario, result, options, quiet)
+    if violations:
+        sys.exit(EXIT_VIOLATIONS)
 
 
 def _stability_line(st: dict[str, Any]) -> str:

@@ -609,7 +609,8 @@ def solve_free_day(
     depot_row = dist[:n_cust][:, np.unique(p.start)].min(axis=1)
     km0 = _route_km(dist, p.start, p.end, seq, ln)
     edges = int(ln.sum() + (ln > 0).sum())
-    mean_edge = km0 / max(1, edges)
+    # every shop at one point gives edges of length 0: keep the annealing temperatures positive
+    mean_edge = max(km0 / max(1, edges), 1e-6)
     t_hi, t_lo = TEMPERATURE_START * mean_edge, TEMPERATURE_END * mean_edge
     state = np.zeros(3, dtype=np.int64)
     done = 0

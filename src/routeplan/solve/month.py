@@ -128,6 +128,8 @@ class _Part:
 
 
 def _improve_part(part: _Part) -> tuple[list[list[int]], np.ndarray]:
+    if part.problem.n_customers == 0:  # a manager with no shops (all pinned elsewhere, or away)
+        return part.routes, part.choice
     warm_up()
     search = PeriodicSearch(part.problem, seed=part.seed)
     search.under_weight = part.under_weight

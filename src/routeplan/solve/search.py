@@ -371,7 +371,7 @@ class PeriodicSearch:
             tried += 1
             snapshot = ([list(s) for s in self.routes], self.choice.copy())
             seed = int(self.rng.integers(n))
-            k = int(self.rng.integers(max(3, size // 2), size + 1))
+            k = int(self.rng.integers(min(max(3, size // 2), size), size + 1))
             group = [int(x) for x in neighbours[seed, :k] if self.choice[int(x)] >= 0]
             self.remove(group)
             order = self.rng.permutation(len(group))
