@@ -187,7 +187,9 @@ def plan(
     write_plan(out_dir, scenario, result, violations)
     out.print(_kpi_table(scenario, result))
     _report(violations)
-    out.print(f"Wrote {out_dir}/visits.csv, calls.csv, summary.json, schedule.xlsx ({result.solve_seconds:.1f} s)")
+    out.print(
+        f"Wrote {out_dir}/visits.csv, calls.csv, routes.csv, summary.json, schedule.xlsx ({result.solve_seconds:.1f} s)"
+    )
     if draw:
         _render(out_dir, scenario, result, options, quiet)
     if violations:
