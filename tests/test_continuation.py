@@ -23,6 +23,7 @@ from routeplan.plan import Plan, Route
 from routeplan.read import read_plan, read_route_book, read_scenario
 from routeplan.routebook import RouteBook, changes, memberships, stability
 from routeplan.solve.continuation import continuable, continue_month, continued_calendar
+from routeplan.solve.design import design_territories
 from routeplan.solve.month import PlanParams
 from routeplan.write import write_plan
 
@@ -171,9 +172,12 @@ def test_new_manager_gets_routes_carved_from_neighbours(tiny, tiny_plan, decembe
     assert st["keep_manager"] < 1.0
     assert check_plan(sc, plan) == []
     before, after = memberships(tiny_plan.routes), memberships(plan.routes)
-    to_new = sum(1 for s, m in after.items() if m.manager_id == "M09")
     between_old = sum(1 for s, m in after.items() if m.manager_id != "M09" and before[s].manager_id != m.manager_id)
-    assert between_old <= to_new // 4, "few moves between the managers who stay"
+    # the territory design decides who gives shops to the newcomer; the continuation follows it,
+    # with at most a couple of repair moves of its own between the managers who stay
+    split = design_territories(sc, current={s: m.manager_id for s, m in before.items()}, seed=0)
+    designed = sum(1 for s, m in before.items() if split.manager_of[s] not in ("M09", m.manager_id))
+    assert between_old <= designed + 2
 
 
 @pytest.mark.parametrize(

@@ -74,6 +74,8 @@ REPAIR_MOVE_KM = 1.0
 REORDER_KM = 5.0
 #: How much dearer a move is for a shop back from suspension (it returns to its old place).
 REOPENED_WEIGHT = 4.0
+#: A new shop goes onto a route of one of its this many nearest placed shops, where it can.
+NEAR_SHOPS = 12
 #: Moves of the repair search between two re-orderings of the routes they touched.
 REORDER_EVERY = 25
 
@@ -450,20 +452,29 @@ def _carve_new_managers(
 def _insert_towards(model: MonthModel, search: PeriodicSearch, customers: list[int], target: dict[int, int]) -> None:
     """Cheapest insertion of each shop, among its designated manager's patterns where it has one.
 
-    Routes short of their minimum do not bid for the shops here (a far route that needs a stop
-    would otherwise take a new shop however far it is); the repair search fills them afterwards
-    from their own neighbourhoods.
+    Only routes that already pass near the shop (the routes of its nearest placed shops) bid
+    for it, so a route short of its stops after closures takes the new shops of its own
+    neighbourhood, while a far one cannot take a new shop however much it needs a stop.
     """
     s = model.s
-    with _minimums_off(search):
-        for c in customers:
-            mi = target.get(c)
-            arr = model.patterns[c]
-            mine = ((arr < 0) | ((arr >= mi * s) & (arr < (mi + 1) * s))).all(axis=1) if mi is not None else None
-            if mine is not None and mine.any():
-                _insert_among(search, c, np.flatnonzero(mine))
-            else:
-                search.insert([c])
+    for c in customers:
+        mi = target.get(c)
+        arr = model.patterns[c]
+        allowed = np.ones(len(arr), dtype=bool)
+        if mi is not None:
+            allowed &= ((arr < 0) | ((arr >= mi * s) & (arr < (mi + 1) * s))).all(axis=1)
+        placed = np.flatnonzero(search.choice >= 0)
+        nearest = placed[np.argsort(model.dist[c, placed], kind="stable")[:NEAR_SHOPS]]
+        near = {r for x in nearest for r in search.routes_of(int(x))}
+        local = allowed & np.array([all(r < 0 or int(r) in near for r in row) for row in arr])
+        if local.any():
+            _insert_among(search, c, np.flatnonzero(local))
+        else:
+            with _minimums_off(search):
+                if allowed.any():
+                    _insert_among(search, c, np.flatnonzero(allowed))
+                else:
+                    search.insert([c])
 
 
 @contextlib.contextmanager
