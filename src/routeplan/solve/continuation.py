@@ -11,8 +11,9 @@ and only what the month's changes force is changed:
 - when the team changes, the territory design (``design.py``) decides, changing as
   few shops as possible, who takes a leaving manager's shops and which shops make up a
   new manager's territory (his routes are built afresh from them);
-- then the routes are repaired. Managers with a route the changes broke (short of its
-  stops or field time after closures, or over its day) get their routes rebuilt by the fresh
+- then the routes are repaired. Managers whose routes the month changed (shops closed,
+  suspended, new or handed over), and those with a route the changes broke (short of its
+  stops or field time, or over its day), get their routes rebuilt by the fresh
   plan's ruin-and-recreate (sized for a tenth of the time limit) with moves priced at
   :data:`REPAIR_MOVE_KM`, so that a hole is filled by a chain of near shops rather than by
   one far one; the other managers' routes stand. A steepest-descent repair across managers
@@ -280,7 +281,10 @@ def continue_month(
     # is filled by a chain of near shops rather than by one far one; the others stay as they are
     broken = [r for r in range(len(search.routes)) if repair.is_broken(r)]
     _price_moves(search, kept, back, min(params.move_km, REPAIR_MOVE_KM) / runs, base)
-    rebuilt = sorted({r // s for r in broken})
+    # ... and so do managers whose territory changed (shops closed, suspended, new or handed over)
+    was = {x.id: list(x.stops) for x in previous.routes}
+    touched = {r // s for r, seq in enumerate(search.routes) if [ids[c] for c in seq] != was.get(names[r], [])}
+    rebuilt = sorted({r // s for r in broken} | touched)
     improve_each_manager(model, search, params, params.time_limit_s * IMPROVE_SHARE, seed, deadline, rebuilt)
     _price_moves(search, kept, back, params.move_km / runs, base)
     if params.max_moves is not None and repair.moved() > params.max_moves:
