@@ -283,6 +283,48 @@ def test_previous_that_is_not_a_plan(tmp_path, december_dir, capsys, make, needl
     assert not out.exists()
 
 
+def _broken_copy(tmp: Path, december_dir: Path, breaks) -> Path:
+    import shutil
+
+    copy = tmp / "broken-plan"
+    shutil.copytree(december_dir, copy)
+    breaks(copy)
+    return copy
+
+
+def _folder_for_routes(plan: Path) -> None:
+    (plan / "routes.csv").unlink()
+    (plan / "routes.csv").mkdir()
+
+
+def _misnamed_route(plan: Path) -> None:
+    lines = (plan / "routes.csv").read_text(encoding="utf-8").splitlines()
+    cells = lines[1].split(",")
+    cells[0] = cells[1] + "-W9-Mon"
+    lines[1] = ",".join(cells)
+    (plan / "routes.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("breaks", "needle"),
+    [
+        (_folder_for_routes, "routes.csv: a folder where a CSV file belongs"),
+        (_misnamed_route, "routes.csv:2: field 'route_id'"),
+    ],
+    ids=["folder-for-routes", "misnamed-route"],
+)
+def test_broken_route_book_is_refused(tmp_path, december_dir, capsys, breaks, needle):
+    from conftest import TINY
+
+    previous = _broken_copy(tmp_path, december_dir, breaks)
+    out = tmp_path / "out"
+    code = main(["plan", str(_january_dir(tmp_path, TINY)), "-o", str(out), "--previous", str(previous), "--quiet",
+                 "--no-render"])  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and needle in err[0], err
+    assert not out.exists()
+
+
 def test_previous_of_the_same_month_is_refused(tmp_path, december_dir, capsys):
     from conftest import TINY
 

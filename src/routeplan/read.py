@@ -140,8 +140,12 @@ class _Rows:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
             raise InputError("file not found", file=self.name) from None
+        except IsADirectoryError:
+            raise InputError("a folder where a CSV file belongs", file=self.name) from None
         except UnicodeDecodeError as exc:
             raise InputError(f"not UTF-8 text (byte {exc.start}); save it as UTF-8", file=self.name) from None
+        except OSError as exc:
+            raise InputError(f"cannot be read ({exc.strerror})", file=self.name) from None
         self.reader = csv.reader(text.splitlines())
         header = next(self.reader, None)
         if header is None:
@@ -592,6 +596,9 @@ def _read_routes(path: Path) -> tuple[Route, ...]:
         rid = restore(rows.get(row, lineno, "route_id", str))
         manager = restore(rows.get(row, lineno, "manager_id", str))
         label = rows.get(row, lineno, "slot", _label)
+        if rid != f"{manager}-{label}":
+            raise InputError(f"route {rid} is not named after its manager and slot ({manager}-{label})",
+                             file=rows.name, row=lineno, field="route_id")  # fmt: skip
         if head.setdefault(rid, (manager, label)) != (manager, label):
             raise InputError(f"route {rid} has another manager or slot on an earlier row", file=rows.name, row=lineno,
                              field="slot")  # fmt: skip
