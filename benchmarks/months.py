@@ -48,11 +48,7 @@ def km(scenario: Scenario, plan: Plan) -> float:
 
 
 def book_of(scenario: Scenario, plan: Plan) -> RouteBook:
-    cal = scenario.calendar
-    assert cal.cycle_start is not None
-    freq = {r.id: r.visits_per_month for r in (*scenario.retailers, *scenario.suspended)}
-    return RouteBook(plan.routes, cal.cycle_start, (cal.year, cal.month), cal.cycle_weeks, cal.workdays, freq,
-                     km(scenario, plan))  # fmt: skip
+    return RouteBook.of(scenario, plan, km(scenario, plan))
 
 
 class Churn:
@@ -146,8 +142,7 @@ def run_shape(name: str, args: argparse.Namespace, console: Console) -> list[lis
         t = time.monotonic()
         fresh = plan_month(nxt, PlanParams(time_limit_s=args.time_limit), seed=args.seed)
         t_fresh = time.monotonic() - t
-        after = {r.id: r.visits_per_month for r in (*nxt.retailers, *nxt.suspended)}
-        st = stability(book.routes, cont.routes, frequency_before=book.frequency, frequency_after=after)
+        st = stability(book.routes, cont.routes, frequency_before=book.frequency, frequency_after=nxt.frequencies())
         gap = km(nxt, cont) / km(nxt, fresh) - 1
         rows.append([
             name, f"{year}-{month:02d}", "continued", str(len(check_plan(nxt, cont))), _pct(st["keep_manager"]),
@@ -192,8 +187,7 @@ def tradeoff(args: argparse.Namespace, console: Console) -> Table:
             sc2 = continued_calendar(sc, book)
             if len(fresh_km) <= j:
                 fresh_km.append(km(sc2, plan_month(sc2, PlanParams(time_limit_s=args.time_limit), seed=args.seed)))
-            after = {r.id: r.visits_per_month for r in (*sc2.retailers, *sc2.suspended)}
-            st = stability(book.routes, cont.routes, frequency_before=book.frequency, frequency_after=after)
+            st = stability(book.routes, cont.routes, frequency_before=book.frequency, frequency_after=sc2.frequencies())
             per = st["moves_per_changed_shop"]
             results[label].append((len(check_plan(sc2, cont)), float(st["keep_route"] or 0),  # type: ignore[arg-type]
                                    float(st["stop_pairs_kept"] or 0), float(per or 0),  # type: ignore[arg-type]

@@ -38,10 +38,7 @@ def january(sc: Scenario, **changes_: object) -> Scenario:
 
 
 def book_of(sc: Scenario, plan: Plan) -> RouteBook:
-    cal = sc.calendar
-    assert cal.cycle_start is not None
-    freq = {r.id: r.visits_per_month for r in (*sc.retailers, *sc.suspended)}
-    return RouteBook(plan.routes, cal.cycle_start, (cal.year, cal.month), cal.cycle_weeks, cal.workdays, freq)
+    return RouteBook.of(sc, plan)
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +98,7 @@ def test_closures_suspensions_new_shops_and_class_changes(tiny, tiny_plan, decem
     old = memberships(tiny_plan.routes)
     assert len(book[upgraded.id].routes) > len(old[upgraded.id].routes), "a new frequency adds routes"
     st = stability(tiny_plan.routes, plan.routes, frequency_before=december.frequency,
-                   frequency_after={r.id: r.visits_per_month for r in (*sc.retailers, *sc.suspended)})  # fmt: skip
+                   frequency_after=sc.frequencies())  # fmt: skip
     assert st["changed_shops"] == 4
     assert st["keep_manager"] >= 0.95
 

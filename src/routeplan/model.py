@@ -217,6 +217,10 @@ class Scenario:
         )  # fmt: skip
         return (Scenario, fields)
 
+    def frequencies(self) -> dict[str, int]:
+        """Each shop's visits a month, suspended shops included (what a route book records)."""
+        return {r.id: r.visits_per_month for r in (*self.retailers, *self.suspended)}
+
     @property
     def retailer_index(self) -> dict[str, int]:
         return {r.id: i for i, r in enumerate(self.retailers)}

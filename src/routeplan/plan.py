@@ -67,11 +67,6 @@ class Route:
         """The weekday of the route's slot label (``"W2-Tue"`` -> ``"Tue"``)."""
         return self.label.rsplit("-", 1)[-1]
 
-    def suspended(self) -> tuple[str, ...]:
-        """Shops of the route book not visited this month."""
-        active = set(self.stops)
-        return tuple(x for x in self.order if x not in active)
-
 
 @dataclass(frozen=True)
 class Change:

@@ -684,13 +684,11 @@ def read_route_book(folder: str | Path) -> RouteBook:
     except (KeyError, TypeError, ValueError):
         km = None
     cal = scenario.calendar
-    assert cal.cycle_start is not None
     # slots numbered as the scenario's calendar numbers them
     routes = tuple(
         dataclasses.replace(r, slot=slot) for r in plan.routes if (slot := cal.slot_from_label(r.label)) is not None
     )
-    frequency = {r.id: r.visits_per_month for r in (*scenario.retailers, *scenario.suspended)}
-    return RouteBook(routes, cal.cycle_start, (cal.year, cal.month), cal.cycle_weeks, cal.workdays, frequency, km)
+    return RouteBook.of(scenario, dataclasses.replace(plan, routes=routes), km)
 
 
 def _apply_edits(

@@ -18,7 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from .plan import Change, Route
+from .model import Scenario
+from .plan import Change, Plan, Route
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,14 @@ class RouteBook:
     frequency: Mapping[str, int] = field(default_factory=dict)
     #: the month's km, as its summary gave them (``None`` if unknown)
     km: float | None = None
+
+    @classmethod
+    def of(cls, scenario: Scenario, plan: Plan, km: float | None = None) -> RouteBook:
+        """The book of a plan of ``scenario`` (its calendar gives the cycle's anchor)."""
+        cal = scenario.calendar
+        assert cal.cycle_start is not None
+        return cls(plan.routes, cal.cycle_start, (cal.year, cal.month), cal.cycle_weeks, cal.workdays,
+                   scenario.frequencies(), km)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -144,10 +144,9 @@ def summary(
         "notes": list(plan.notes),
     }
     if previous is not None:
-        after = {r.id: r.visits_per_month for r in (*scenario.retailers, *scenario.suspended)}
         doc["stability"] = stability(
             previous.routes, plan.routes, km_before=previous.km, km_after=float(kpis["total"]["km"]),
-            frequency_before=previous.frequency, frequency_after=after,
+            frequency_before=previous.frequency, frequency_after=scenario.frequencies(),
         )  # fmt: skip
         doc["previous"] = {"month": f"{previous.month[0]}-{previous.month[1]:02d}"}
     return doc

@@ -310,8 +310,7 @@ def continue_month(
     dropped = {x.id for x in scenario.suspended} - {x for r in standing for x in r.order}
     if dropped:
         notes.append(f"{len(dropped)} suspended shops had no route left to hold their place (their manager left)")
-    after = {r.id: r.visits_per_month for r in (*scenario.retailers, *scenario.suspended)}
-    diff = changes(previous.routes, standing, why, previous.frequency, after)
+    diff = changes(previous.routes, standing, why, previous.frequency, scenario.frequencies())
     say("done", 1.0)
     return dataclasses.replace(
         plan, routes=standing, changes=tuple(diff), notes=tuple(notes), solve_seconds=time.monotonic() - t0
