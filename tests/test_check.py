@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from routeplan.check import check_plan
-from routeplan.plan import Plan
+from routeplan.plan import Call, Plan, Visit
+from routeplan.travel import travel_for
 
 
 def codes(scenario, plan: Plan) -> set[str]:
@@ -172,3 +173,239 @@ def test_pin_by_lock_counts_as_pin(tiny, tiny_plan):
     lock = f"{other_manager}-{tiny_plan.routes[0].label}"
     shops = tuple(replace(r, route_id=lock) if r.id == v0.retailer_id else r for r in tiny.retailers)
     assert only(replace(tiny, retailers=shops), tiny_plan) == {"pin", "route-lock"}
+
+
+# ---- one test per kind of violation: a correct plan broken by hand, exactly that kind found ----
+# Where one broken rule necessarily breaks another too, the companion is named and explained.
+
+
+def _a_day(plan: Plan, pred=lambda k, seq: True) -> tuple[tuple[str, object], list[Visit]]:
+    return next((k, seq) for k, seq in sorted(plan.days().items()) if pred(k, seq))
+
+
+def _with(plan: Plan, visits) -> Plan:
+    return replace(plan, visits=tuple(visits))
+
+
+def _shop(sc, rid):
+    return next(r for r in sc.retailers if r.id == rid)
+
+
+def _retailers(sc, rid, **changes):
+    return replace(sc, retailers=tuple(replace(r, **changes) if r.id == rid else r for r in sc.retailers))
+
+
+def test_kind_unknown_shop(tiny, tiny_plan):
+    v0 = tiny_plan.visits[0]
+    assert only(tiny, _with(tiny_plan, [*tiny_plan.visits, replace(v0, retailer_id="NOPE")])) == {"unknown-shop"}
+
+
+def test_kind_unknown_manager(tiny, tiny_plan):
+    v0 = tiny_plan.visits[0]
+    assert only(tiny, _with(tiny_plan, [*tiny_plan.visits, replace(v0, manager_id="NOBODY")])) == {"unknown-manager"}
+
+
+def test_kind_unassigned(tiny, tiny_plan):
+    # a shop nobody visits or calls: its route's runs all lose it alike, so nothing else breaks
+    shops = {v.retailer_id for v in tiny_plan.visits}
+    sc = replace(tiny, retailers=(*tiny.retailers, replace(tiny.retailers[0], id="EXTRA")))
+    assert "EXTRA" not in shops
+    assert only(sc, tiny_plan) == {"unassigned", "frequency"}  # no visit also means too few visits
+
+
+def test_kind_shared(tiny, tiny_plan):
+    c0 = tiny_plan.calls[0]
+    other = next(m.id for m in tiny.managers if m.id != c0.manager_id)
+    calls = (*tiny_plan.calls, replace(c0, manager_id=other))
+    assert only(tiny, replace(tiny_plan, calls=calls)) == {"shared"}
+
+
+def test_kind_pin(tiny, tiny_plan):
+    v0 = tiny_plan.visits[0]
+    other = next(m.id for m in tiny.managers if m.id != v0.manager_id)
+    assert only(_retailers(tiny, v0.retailer_id, manager_id=other), tiny_plan) == {"pin"}
+
+
+def test_kind_same_day(tiny, tiny_plan):
+    # every run of one route ends with its first shop again: the runs stay alike, the day stays short
+    travel = travel_for(tiny)
+    route = tiny_plan.visits[0].route_id
+    extra = []
+    for (_mid, _day), seq in tiny_plan.days().items():
+        if seq[0].route_id != route or any(v.makeup for v in seq):
+            continue
+        first, last = seq[0], seq[-1]
+        a, b = _shop(tiny, last.retailer_id).location, _shop(tiny, first.retailer_id).location
+        arrive = last.departure + int(travel.leg(a, b)[1]) + 2
+        extra.append(
+            replace(first, seq=last.seq + 1, arrival=arrive, departure=arrive + first.departure - first.arrival)
+        )
+    assert extra
+    assert only(tiny, _with(tiny_plan, [*tiny_plan.visits, *extra])) == {"same-day"}
+
+
+def test_kind_frequency(tiny, tiny_plan):
+    v0 = tiny_plan.visits[0]
+    shop = _shop(tiny, v0.retailer_id)
+    assert only(_retailers(tiny, shop.id, visits_per_month=shop.visits_per_month + 5), tiny_plan) == {"frequency"}
+
+
+def test_kind_spacing(tiny, tiny_plan):
+    # a shop's second visit moved to the day after its first, at the end of that day
+    travel = travel_for(tiny)
+    by_shop: dict[str, list[Visit]] = {}
+    for v in tiny_plan.visits:
+        by_shop.setdefault(v.retailer_id, []).append(v)
+    days = tiny_plan.days()
+    first, second = next(
+        (a, b)
+        for a, b in (sorted(vs, key=lambda v: v.date) for vs in by_shop.values() if len(vs) == 2)
+        if (a.manager_id, a.date + timedelta(days=1)) in days
+    )
+    (_mid, day), seq = _a_day(tiny_plan, lambda k, s: k == (first.manager_id, first.date + timedelta(days=1)))
+    last = seq[-1]
+    a, b = _shop(tiny, last.retailer_id).location, _shop(tiny, second.retailer_id).location
+    arrive = last.departure + int(travel.leg(a, b)[1]) + 2
+    moved = replace(second, date=day, seq=last.seq + 1, arrival=arrive,
+                    departure=arrive + second.departure - second.arrival)  # fmt: skip
+    rest = [v for v in tiny_plan.visits if v is not second]
+    found = only(tiny, _renumber(_with(tiny_plan, [*rest, moved])))
+    # the moved visit also leaves its own run short and rides its route off the route's slot
+    assert "spacing" in found
+    assert found <= {"spacing", "route-order", "route-slot-label", "off-slot", "min-stops", "no-contact", "timing"}
+
+
+def test_kind_closed(tiny, tiny_plan):
+    v0 = tiny_plan.visits[0]
+    assert only(_retailers(tiny, v0.retailer_id, closed_weekdays=frozenset({v0.date.weekday()})), tiny_plan) == {
+        "closed"
+    }
+
+
+def test_kind_not_working(tiny, tiny_plan):
+    # a day made a holiday after planning: its visits and calls are on no working day, and its
+    # route's run is not made up that week
+    day = tiny_plan.visits[0].date
+    sc = replace(tiny, calendar=replace(tiny.calendar, holidays=tiny.calendar.holidays | {day}))
+    assert only(sc, tiny_plan) == {"not-working", "makeup", "call-day"}
+
+
+def test_kind_sequence(tiny, tiny_plan):
+    (mid, day), _seq = _a_day(tiny_plan)
+    shifted = [replace(v, seq=v.seq + 1) if (v.manager_id, v.date) == (mid, day) else v for v in tiny_plan.visits]
+    assert only(tiny, _with(tiny_plan, shifted)) == {"sequence"}
+
+
+def test_kind_min_stops(tiny, tiny_plan):
+    m0 = tiny.managers[0]
+    sc = replace(tiny, managers=(replace(m0, min_stops_per_day=500), *tiny.managers[1:]))
+    assert only(sc, tiny_plan) == {"min-stops"}
+
+
+def test_kind_timing(tiny, tiny_plan):
+    (_mid, _day), seq = _a_day(tiny_plan, lambda k, s: len(s) > 2)
+    second = seq[1]
+    early = replace(second, arrival=seq[0].arrival, departure=seq[0].arrival + (second.departure - second.arrival))
+    assert only(tiny, _with(tiny_plan, [early if v is second else v for v in tiny_plan.visits])) == {"timing"}
+
+
+def test_kind_service(tiny, tiny_plan):
+    (_mid, _day), seq = _a_day(tiny_plan)
+    v = seq[0]
+    shorter = replace(v, departure=v.arrival + 1)
+    assert only(tiny, _with(tiny_plan, [shorter if x is v else x for x in tiny_plan.visits])) == {"service"}
+
+
+def test_kind_min_field(tiny, tiny_plan):
+    sc = replace(tiny, rules=replace(tiny.rules, min_field_minutes=tiny.rules.max_day_minutes - 60))
+    assert only(sc, tiny_plan) == {"min-field"}
+
+
+def test_kind_max_day(tiny, tiny_plan):
+    longest = max(v.departure for v in tiny_plan.visits) - tiny.rules.day_start_minutes
+    sc = replace(tiny, rules=replace(tiny.rules, max_day_minutes=longest - 30, min_field_minutes=30))
+    assert only(sc, tiny_plan) == {"max-day"}
+
+
+def test_kind_route_managers(tiny, tiny_plan):
+    # one route's visits relabelled with another manager's route id: that id is driven by two
+    a = tiny_plan.routes[0]
+    b = next(r for r in tiny_plan.routes if r.manager_id != a.manager_id)
+    visits = [replace(v, route_id=a.id) if v.route_id == b.id else v for v in tiny_plan.visits]
+    assert only(tiny, _with(tiny_plan, visits)) == {"route-managers"}
+
+
+def test_kind_route_order(tiny, tiny_plan):
+    # one regular run has two shops the other way round (times stay possible: the swap is timed)
+    (_mid, _day), seq = _a_day(tiny_plan, lambda k, s: len(s) > 3 and not any(v.makeup for v in s))
+    route = seq[0].route_id
+    assert len({v.date for v in tiny_plan.visits if v.route_id == route and not v.makeup}) > 1
+    a, b = seq[0], seq[1]
+    swapped = {
+        id(a): replace(b, seq=a.seq, arrival=a.arrival, departure=a.arrival + b.departure - b.arrival),
+        id(b): replace(a, seq=b.seq, arrival=b.arrival + 30, departure=b.arrival + 30 + a.departure - a.arrival),
+    }
+    found = only(tiny, _with(tiny_plan, [swapped.get(id(v), v) for v in tiny_plan.visits]))
+    assert "route-order" in found and found <= {"route-order", "timing"}
+
+
+def test_kind_off_slot(tiny, tiny_plan):
+    # a route runs a second time in a week with no lost run (on another day of its manager)
+    (mid, day), seq = _a_day(tiny_plan, lambda k, s: not any(v.makeup for v in s))
+    other_day = next(
+        d for (m, d) in sorted(tiny_plan.days()) if m == mid and d != day and d.isocalendar()[1] == day.isocalendar()[1]
+    )
+    later = max(v.departure for v in tiny_plan.visits if v.manager_id == mid and v.date == other_day)
+    n = len([v for v in tiny_plan.visits if v.manager_id == mid and v.date == other_day])
+    v = seq[0]
+    extra = replace(
+        v, date=other_day, seq=n + 1, makeup=True, arrival=later + 120, departure=later + 120 + v.departure - v.arrival
+    )
+    found = only(tiny, _with(tiny_plan, [*tiny_plan.visits, extra]))
+    assert found == {"off-slot", "spacing"}  # the shop's extra visit is days from its own
+
+
+def test_kind_makeup_shops(tiny, tiny_plan):
+    mk = next(v for v in tiny_plan.visits if v.makeup)
+    day_route = next(v.route_id for v in tiny_plan.visits if v.date == mk.date and v.manager_id == mk.manager_id
+                     and not v.makeup)  # fmt: skip
+    stranger = next(v for v in tiny_plan.visits if v.route_id == day_route and v.date == mk.date)
+    # a shop of the day's own route booked as a make-up of the lost route
+    visits = [replace(v, route_id=mk.route_id, makeup=True) if v is stranger else v for v in tiny_plan.visits]
+    found = only(tiny, _with(tiny_plan, visits))
+    assert "makeup-shops" in found and found <= {"makeup-shops", "route-order"}
+
+
+def test_kind_makeup(tiny, tiny_plan):
+    mk = next(v for v in tiny_plan.visits if v.makeup)
+    shop = _shop(tiny, mk.retailer_id)
+    visits = [v for v in tiny_plan.visits if v is not mk]
+    # the shop gets a call instead, and fewer visits are approved for it: only the missing make-up is left
+    sc = _retailers(tiny, shop.id, visits_per_month=1)
+    call = Call(manager_id=mk.manager_id, date=mk.date, retailer_id=mk.retailer_id, route_id=mk.route_id)
+    broken = replace(_renumber(_with(tiny_plan, visits)), calls=(*tiny_plan.calls, call))
+    found = only(sc, broken)
+    assert "makeup" in found and found <= {"makeup", "timing"}
+
+
+def test_kind_call_day(tiny, tiny_plan):
+    c0 = tiny_plan.calls[0]
+    saturday = c0.date + timedelta(days=5 - c0.date.weekday())
+    calls = (replace(c0, date=saturday), *tiny_plan.calls[1:])
+    assert only(tiny, replace(tiny_plan, calls=calls)) == {"call-day"}
+
+
+def test_kind_no_contact(tiny, tiny_plan):
+    assert only(tiny, replace(tiny_plan, calls=tiny_plan.calls[1:])) == {"no-contact"}
+
+
+def test_every_kind_has_its_test():
+    """The kinds the checker can report, read from its source, each appear in a test above."""
+    import inspect
+    import re
+
+    import routeplan.check as check
+
+    kinds = set(re.findall(r'code="([a-z-]+)"', inspect.getsource(check)))
+    tested = set(re.findall(r'"([a-z-]+)"', inspect.getsource(inspect.getmodule(test_every_kind_has_its_test))))
+    assert kinds and kinds <= tested, sorted(kinds - tested)

@@ -1,22 +1,25 @@
 """The plan checker: verifies every rule of the service standard from scratch.
 
-It reads nothing but the scenario and the plan's visits and calls, recomputes
-distances with geopy (not the solver's numpy code), and lists every broken rule
-with the manager, the shop or day, and what would fix it. It is the oracle of the
-solver tests and the engine behind ``routeplan check``.
+It reads nothing but the scenario and the plan's visits and calls, recomputes every
+leg with the scenario's travel model (for the default great-circle model: geopy, not
+the solver's numpy code), and lists every broken rule with the manager, the shop or
+day, and what would fix it. It is the oracle of the solver tests and the engine
+behind ``routeplan check``. One function per rule of the standard; each kind of
+violation has a test that breaks a correct plan by hand (``tests/test_check.py``),
+and ``benchmarks/check_mutants.py`` shows that deleting any single check fails one.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from geopy.distance import great_circle
-
 from .calendar import min_gap_days, monday_of
-from .model import Scenario
-from .plan import Plan, Visit, clock
+from .model import Manager, Retailer, Scenario
+from .plan import Call, Plan, Visit, clock
+from .travel import TravelModel, travel_for
 
 #: Minutes of slack for times printed as whole minutes.
 ROUNDING_MINUTES = 1.0
@@ -49,18 +52,19 @@ class Violation:
         return asdict(self)
 
 
-def _travel_minutes(scenario: Scenario, a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
-    km = great_circle(a, b).km * scenario.rules.detour_factor
-    return km, km / scenario.rules.speed_kmh * 60.0
-
-
-def check_plan(scenario: Scenario, plan: Plan, previous: Plan | None = None) -> list[Violation]:
+def check_plan(
+    scenario: Scenario, plan: Plan, previous: Plan | None = None, travel: TravelModel | None = None
+) -> list[Violation]:
     """Every rule the plan breaks; an empty list means every rule is kept.
 
     With ``previous`` (the month before), also that the cycle runs on: a route keeps
-    its weekday and its week of the cycle across the month boundary.
+    its weekday and its week of the cycle across the month boundary. ``travel``: the
+    travel model (default: the one the scenario names).
     """
-    out = _check_month(scenario, plan)
+    month = _Month.of(scenario, plan, travel or travel_for(scenario))
+    out: list[Violation] = []
+    for rule in MONTH_RULES:
+        out += rule(month)
     out += check_standing(scenario, plan)
     if previous is not None:
         out += check_cycle_phase(scenario, plan, previous)
@@ -133,380 +137,317 @@ def check_cycle_phase(scenario: Scenario, plan: Plan, previous: Plan) -> list[Vi
     return out
 
 
-def _check_month(scenario: Scenario, plan: Plan) -> list[Violation]:
-    """The five rules of the standard, for this month's visits and calls."""
+@dataclass(frozen=True)
+class _Month:
+    """What every rule reads: the scenario, the plan's visits and calls to known shops, who serves whom."""
+
+    sc: Scenario
+    plan: Plan
+    travel: TravelModel
+    shops: dict[str, Retailer]
+    #: active and suspended shops: a suspended shop's visits still fill its manager's day
+    everyone: dict[str, Retailer]
+    managers: dict[str, Manager]
+    visits: list[Visit]
+    calls: list[Call]
+    owner: dict[str, set[str]]
+
+    @classmethod
+    def of(cls, sc: Scenario, plan: Plan, travel: TravelModel) -> _Month:
+        shops = {r.id: r for r in sc.retailers}
+        everyone = {r.id: r for r in (*sc.retailers, *sc.suspended)}
+        managers = {m.id: m for m in sc.managers}
+        visits = [v for v in plan.visits if v.retailer_id in everyone and v.manager_id in managers]
+        calls = [c for c in plan.calls if c.retailer_id in shops and c.manager_id in managers]
+        owner: dict[str, set[str]] = defaultdict(set)
+        for v in visits:
+            owner[v.retailer_id].add(v.manager_id)
+        for c in calls:
+            owner[c.retailer_id].add(c.manager_id)
+        return cls(sc, plan, travel, shops, everyone, managers, visits, calls, owner)
+
+    def served_by(self, rid: str) -> str:
+        return ",".join(sorted(self.owner.get(rid, set())))
+
+
+def check_references(month: _Month) -> list[Violation]:
+    """Rule 1: every visit is to a shop of the scenario, by a manager of the team
+    (visits to suspended shops are reported by :func:`check_standing`)."""
     out: list[Violation] = []
-    sc = scenario
-    cal = sc.calendar
-    rules = sc.rules
-    shops = {r.id: r for r in sc.retailers}
-    managers = {m.id: m for m in sc.managers}
+    held = {r.id for r in month.sc.suspended}
+    for v in month.plan.visits:
+        if v.retailer_id not in month.shops and v.retailer_id not in held:
+            out.append(Violation(
+                rule=1, code="unknown-shop", message=f"visit to unknown shop {v.retailer_id}",
+                fix="re-plan from the current retailers.csv", manager_id=v.manager_id, retailer_id=v.retailer_id,
+                date=str(v.date),
+            ))  # fmt: skip
+        if v.manager_id not in month.managers:
+            out.append(Violation(
+                rule=1, code="unknown-manager", message=f"visit by unknown manager {v.manager_id}",
+                fix="re-plan from the current staff.csv", manager_id=v.manager_id, retailer_id=v.retailer_id,
+                date=str(v.date),
+            ))  # fmt: skip
+    return out
 
-    # ---- references (visits to suspended shops are reported by check_standing) --------
-    held = {r.id for r in sc.suspended}
-    for v in plan.visits:
-        if v.retailer_id not in shops and v.retailer_id not in held:
-            out.append(
-                Violation(
-                    1,
-                    "unknown-shop",
-                    f"visit to unknown shop {v.retailer_id}",
-                    "re-plan from the current retailers.csv",
-                    v.manager_id,
-                    v.retailer_id,
-                    str(v.date),
-                )
-            )
-        if v.manager_id not in managers:
-            out.append(
-                Violation(
-                    1,
-                    "unknown-manager",
-                    f"visit by unknown manager {v.manager_id}",
-                    "re-plan from the current staff.csv",
-                    v.manager_id,
-                    v.retailer_id,
-                    str(v.date),
-                )
-            )
-    # a suspended shop's visits still fill its manager's day (check_standing reports them)
-    everyone = {r.id: r for r in (*sc.retailers, *sc.suspended)}
-    visits = [v for v in plan.visits if v.retailer_id in everyone and v.manager_id in managers]
-    calls = [c for c in plan.calls if c.retailer_id in shops and c.manager_id in managers]
 
-    # ---- rule 1: one manager per shop ---------------------------------
-    owner: dict[str, set[str]] = defaultdict(set)
-    for v in visits:
-        owner[v.retailer_id].add(v.manager_id)
-    for c in calls:
-        owner[c.retailer_id].add(c.manager_id)
-    for rid, shop in shops.items():
-        who = owner.get(rid, set())
+def check_ownership(month: _Month) -> list[Violation]:
+    """Rule 1: each shop has one manager, the one it is pinned to if it is pinned."""
+    out: list[Violation] = []
+    for rid, shop in month.shops.items():
+        who = month.owner.get(rid, set())
         if not who:
-            out.append(
-                Violation(
-                    1,
-                    "unassigned",
-                    f"shop {rid} has no manager and no visit",
-                    "give it a manager (or close it in retailers.csv) and re-plan",
-                    retailer_id=rid,
-                )
-            )
+            out.append(Violation(
+                rule=1, code="unassigned", message=f"shop {rid} has no manager and no visit",
+                fix="give it a manager (or close it in retailers.csv) and re-plan", retailer_id=rid,
+            ))  # fmt: skip
         elif len(who) > 1:
-            out.append(
-                Violation(
-                    1,
-                    "shared",
-                    f"shop {rid} is served by {', '.join(sorted(who))}",
-                    "keep it with one manager",
-                    ",".join(sorted(who)),
-                    rid,
-                )
-            )
-        pin = sc.owner(shop)
+            out.append(Violation(
+                rule=1, code="shared", message=f"shop {rid} is served by {', '.join(sorted(who))}",
+                fix="keep it with one manager", manager_id=month.served_by(rid), retailer_id=rid,
+            ))  # fmt: skip
+        pin = month.sc.owner(shop)
         if pin and who and who != {pin}:
-            out.append(
-                Violation(
-                    1,
-                    "pin",
-                    f"shop {rid} is pinned to {pin} but served by {', '.join(sorted(who))}",
-                    f"move it to {pin}",
-                    ",".join(sorted(who)),
-                    rid,
-                )
-            )
+            out.append(Violation(
+                rule=1, code="pin", message=f"shop {rid} is pinned to {pin} but served by {', '.join(sorted(who))}",
+                fix=f"move it to {pin}", manager_id=month.served_by(rid), retailer_id=rid,
+            ))  # fmt: skip
+    return out
 
-    # ---- rule 2: frequency and spacing --------------------------------
+
+def check_frequency(month: _Month) -> list[Violation]:
+    """Rule 2: each shop gets its visits, on distinct days, spaced, on days it is open."""
+    out: list[Violation] = []
     dates_of: dict[str, list[date]] = defaultdict(list)
-    for v in visits:
+    for v in month.visits:
         dates_of[v.retailer_id].append(v.date)
-    for rid, shop in shops.items():
+    for rid, shop in month.shops.items():
         ds = dates_of.get(rid, [])
         distinct = sorted(set(ds))
-        mid = ",".join(sorted(owner.get(rid, set())))
+        mid = month.served_by(rid)
         if len(distinct) != len(ds):
-            out.append(
-                Violation(2, "same-day", f"shop {rid} is visited twice on one day", "drop the repeat visit", mid, rid)
-            )
+            out.append(Violation(
+                rule=2, code="same-day", message=f"shop {rid} is visited twice on one day",
+                fix="drop the repeat visit", manager_id=mid, retailer_id=rid,
+            ))  # fmt: skip
         if len(distinct) < shop.visits_per_month:
-            out.append(
-                Violation(
-                    2,
-                    "frequency",
-                    f"shop {rid} (class {shop.klass}) gets {len(distinct)} of {shop.visits_per_month} visits",
-                    "put it on another route of its manager, or approve fewer visits in retailers.csv",
-                    mid,
-                    rid,
-                )
-            )
+            out.append(Violation(
+                rule=2, code="frequency",
+                message=f"shop {rid} (class {shop.klass}) gets {len(distinct)} of {shop.visits_per_month} visits",
+                fix="put it on another route of its manager, or approve fewer visits in retailers.csv",
+                manager_id=mid, retailer_id=rid,
+            ))  # fmt: skip
         gap = min_gap_days(distinct)
-        need = sc.gap_days(len(distinct))
+        need = month.sc.gap_days(len(distinct))
         if gap is not None and gap < need:
-            out.append(
-                Violation(
-                    2,
-                    "spacing",
-                    f"shop {rid} has visits {gap} days apart (needs {need})",
-                    "move one visit to a route on another week",
-                    mid,
-                    rid,
-                )
-            )
+            out.append(Violation(
+                rule=2, code="spacing", message=f"shop {rid} has visits {gap} days apart (needs {need})",
+                fix="move one visit to a route on another week", manager_id=mid, retailer_id=rid,
+            ))  # fmt: skip
         for d in distinct:
             if d.weekday() in shop.closed_weekdays:
-                out.append(
-                    Violation(
-                        2,
-                        "closed",
-                        f"shop {rid} is visited on {d} but is closed on that weekday",
-                        "move it to a route on an open day",
-                        mid,
-                        rid,
-                        str(d),
-                    )
-                )
+                out.append(Violation(
+                    rule=2, code="closed", message=f"shop {rid} is visited on {d} but is closed on that weekday",
+                    fix="move it to a route on an open day", manager_id=mid, retailer_id=rid, date=str(d),
+                ))  # fmt: skip
+    return out
 
-    # ---- rule 3: working days -----------------------------------------
+
+def check_working_days(month: _Month) -> list[Violation]:
+    """Rule 3: visits only on working days; each working day numbered, full enough and not too long."""
+    out: list[Violation] = []
     by_day: dict[tuple[str, date], list[Visit]] = defaultdict(list)
-    for v in visits:
+    for v in month.visits:
         by_day[(v.manager_id, v.date)].append(v)
-    for m in sc.managers:
-        working = set(sc.working_days(m))
-        short_days: list[date] = []
-        for _, day in sorted(k for k in by_day if k[0] == m.id):
-            if day not in working:
-                out.append(
-                    Violation(
-                        3,
-                        "not-working",
-                        f"{m.id} has visits on {day}, not a working day",
-                        "move them to a working day",
-                        m.id,
-                        date=str(day),
-                    )
-                )
+    for m in month.sc.managers:
+        working = set(month.sc.working_days(m))
+        for day in sorted(d for mid, d in by_day if mid == m.id and d not in working):
+            out.append(Violation(
+                rule=3, code="not-working", message=f"{m.id} has visits on {day}, not a working day",
+                fix="move them to a working day", manager_id=m.id, date=str(day),
+            ))  # fmt: skip
         for day in sorted(working):
-            seq = sorted(by_day.get((m.id, day), []), key=lambda v: v.seq)
-            if [v.seq for v in seq] != list(range(1, len(seq) + 1)):
-                out.append(
-                    Violation(
-                        3,
-                        "sequence",
-                        f"{m.id} on {day}: visit numbers are not 1..{len(seq)}",
-                        "renumber the day's visits",
-                        m.id,
-                        date=str(day),
-                    )
-                )
-            if len(seq) < m.min_stops_per_day:
-                short_days.append(day)
-                out.append(
-                    Violation(
-                        3,
-                        "min-stops",
-                        f"{m.id} has {len(seq)} stops on {day} (needs {m.min_stops_per_day})",
-                        f"{m.id} needs {m.min_stops_per_day - len(seq)} more shops that day: add shops to the territory or drop a manager",
-                        m.id,
-                        date=str(day),
-                    )
-                )
-            if not seq:
-                continue
-            t = float(rules.leave_minutes)
-            here = (m.office.lat, m.office.lon)
-            for v in seq:
-                shop = everyone[v.retailer_id]
-                there = (shop.location.lat, shop.location.lon)
-                _, minutes = _travel_minutes(sc, here, there)
-                t += minutes
-                if v.arrival < t - ROUNDING_MINUTES:
-                    out.append(
-                        Violation(
-                            3,
-                            "timing",
-                            f"{m.id} on {day}: arrives at {v.retailer_id} at {clock(v.arrival)}, cannot before {clock(t)}",
-                            "re-plan the day's times",
-                            m.id,
-                            v.retailer_id,
-                            str(day),
-                        )
-                    )
-                t = max(t, float(v.arrival))
-                if abs((v.departure - v.arrival) - shop.service_minutes) > ROUNDING_MINUTES:
-                    out.append(
-                        Violation(
-                            3,
-                            "service",
-                            f"{m.id} on {day}: {v.departure - v.arrival} min at {v.retailer_id}, needs {shop.service_minutes:g}",
-                            "re-plan the day's times",
-                            m.id,
-                            v.retailer_id,
-                            str(day),
-                        )
-                    )
-                t += shop.service_minutes
-                here = there
-            field_end = t
-            field = field_end - rules.leave_minutes
-            day_end = field_end
-            if m.return_to_office:
-                day_end += _travel_minutes(sc, here, (m.office.lat, m.office.lon))[1]
-            if field < rules.min_field_minutes - ROUNDING_MINUTES:
-                out.append(
-                    Violation(
-                        3,
-                        "min-field",
-                        f"{m.id} is {field:.0f} min in the field on {day} (needs {rules.min_field_minutes})",
-                        f"{m.id} needs about {rules.min_field_minutes - field:.0f} more minutes of visits that day: add shops or drop a manager",
-                        m.id,
-                        date=str(day),
-                    )
-                )
-            if day_end - rules.day_start_minutes > rules.max_day_minutes + ROUNDING_MINUTES:
-                out.append(
-                    Violation(
-                        3,
-                        "max-day",
-                        f"{m.id}'s day on {day} ends at {clock(day_end)}, {day_end - rules.day_start_minutes - rules.max_day_minutes:.0f} min past the {rules.max_day_minutes}-minute limit",
-                        "move shops from that route to another manager, or add a manager",
-                        m.id,
-                        date=str(day),
-                    )
-                )
+            out += _check_day(month, m, day, sorted(by_day.get((m.id, day), []), key=lambda v: v.seq))
+    return out
 
-    # ---- rule 4: fixed routes -----------------------------------------
+
+def _check_day(month: _Month, m: Manager, day: date, seq: list[Visit]) -> list[Violation]:
+    """One manager's working day: numbering, stops, then the timeline driven leg by leg."""
+    out: list[Violation] = []
+    if [v.seq for v in seq] != list(range(1, len(seq) + 1)):
+        out.append(Violation(
+            rule=3, code="sequence", message=f"{m.id} on {day}: visit numbers are not 1..{len(seq)}",
+            fix="renumber the day's visits", manager_id=m.id, date=str(day),
+        ))  # fmt: skip
+    if len(seq) < m.min_stops_per_day:
+        out.append(Violation(
+            rule=3, code="min-stops", message=f"{m.id} has {len(seq)} stops on {day} (needs {m.min_stops_per_day})",
+            fix=f"{m.id} needs {m.min_stops_per_day - len(seq)} more shops that day: add shops to the territory "
+                "or drop a manager",
+            manager_id=m.id, date=str(day),
+        ))  # fmt: skip
+    if seq:
+        out += _check_timeline(month, m, day, seq)
+    return out
+
+
+def _check_timeline(month: _Month, m: Manager, day: date, seq: list[Visit]) -> list[Violation]:
+    """Arrivals no earlier than the drive allows, service times kept, field time and day length."""
+    out: list[Violation] = []
+    rules = month.sc.rules
+    t = float(rules.leave_minutes)
+    here = m.office
+    for v in seq:
+        shop = month.everyone[v.retailer_id]
+        t += month.travel.leg(here, shop.location)[1]
+        if v.arrival < t - ROUNDING_MINUTES:
+            out.append(Violation(
+                rule=3, code="timing",
+                message=f"{m.id} on {day}: arrives at {v.retailer_id} at {clock(v.arrival)}, cannot before {clock(t)}",
+                fix="re-plan the day's times", manager_id=m.id, retailer_id=v.retailer_id, date=str(day),
+            ))  # fmt: skip
+        t = max(t, float(v.arrival))
+        if abs((v.departure - v.arrival) - shop.service_minutes) > ROUNDING_MINUTES:
+            out.append(Violation(
+                rule=3, code="service",
+                message=f"{m.id} on {day}: {v.departure - v.arrival} min at {v.retailer_id}, "
+                        f"needs {shop.service_minutes:g}",
+                fix="re-plan the day's times", manager_id=m.id, retailer_id=v.retailer_id, date=str(day),
+            ))  # fmt: skip
+        t += shop.service_minutes
+        here = shop.location
+    field = t - rules.leave_minutes
+    day_end = t + (month.travel.leg(here, m.office)[1] if m.return_to_office else 0.0)
+    if field < rules.min_field_minutes - ROUNDING_MINUTES:
+        out.append(Violation(
+            rule=3, code="min-field",
+            message=f"{m.id} is {field:.0f} min in the field on {day} (needs {rules.min_field_minutes})",
+            fix=f"{m.id} needs about {rules.min_field_minutes - field:.0f} more minutes of visits that day: "
+                "add shops or drop a manager",
+            manager_id=m.id, date=str(day),
+        ))  # fmt: skip
+    over = day_end - rules.day_start_minutes - rules.max_day_minutes
+    if over > ROUNDING_MINUTES:
+        out.append(Violation(
+            rule=3, code="max-day",
+            message=f"{m.id}'s day on {day} ends at {clock(day_end)}, {over:.0f} min past the "
+                    f"{rules.max_day_minutes}-minute limit",
+            fix="move shops from that route to another manager, or add a manager", manager_id=m.id, date=str(day),
+        ))  # fmt: skip
+    return out
+
+
+def check_fixed_routes(month: _Month) -> list[Violation]:
+    """Rule 4: each route has one manager and runs on its cycle slot, the same shops in the same
+    order every run; a run lost to a holiday or day off is made up that week, with its own shops."""
+    out: list[Violation] = []
     route_visits: dict[str, list[Visit]] = defaultdict(list)
-    for v in visits:
+    for v in month.visits:
         route_visits[v.route_id].append(v)
     for rid, rv in sorted(route_visits.items()):
         mids = {v.manager_id for v in rv}
         if len(mids) > 1:
-            out.append(
-                Violation(
-                    4,
-                    "route-managers",
-                    f"route {rid} is driven by {', '.join(sorted(mids))}",
-                    "give each route one manager",
-                    ",".join(sorted(mids)),
-                )
-            )
+            out.append(Violation(
+                rule=4, code="route-managers", message=f"route {rid} is driven by {', '.join(sorted(mids))}",
+                fix="give each route one manager", manager_id=",".join(sorted(mids)),
+            ))  # fmt: skip
             continue
-        m = managers[next(iter(mids))]
-        runs: dict[date, list[Visit]] = defaultdict(list)
-        for v in rv:
-            runs[v.date].append(v)
-        # the route's own slot is that of its fullest regular run (make-up days carry a share)
-        own = [d for d in sorted(runs) if any(not v.makeup for v in runs[d])] or sorted(runs)
-        fullest = max(own, key=lambda d: len(runs[d]))
-        home = cal.slot_of(fullest)
-        if home is None:
-            out.append(Violation(4, "route-slot", f"route {rid} runs on no workday", "bind it to a weekday", m.id))
-            continue
-        regular = [d for d in cal.slot_dates(home) if cal.is_working(d, m.days_off)]
-        lost = [d for d in cal.slot_dates(home) if not cal.is_working(d, m.days_off)]
-        reference: list[str] | None = None
-        for d in regular:
-            order = [v.retailer_id for v in sorted(runs.get(d, []), key=lambda v: v.seq)]
-            if reference is None:
-                reference = order
-            elif order != reference:
-                out.append(
-                    Violation(
-                        4,
-                        "route-order",
-                        f"route {rid} on {d} differs from its other runs (shops or order)",
-                        "keep the same shops in the same order on every run",
-                        m.id,
-                        date=str(d),
-                    )
-                )
-        stops = set(reference or [])
-        lost_weeks = {monday_of(d) for d in lost}
-        for d, vs in sorted(runs.items()):
-            if d in regular:
-                continue
-            if monday_of(d) not in lost_weeks:
-                out.append(
-                    Violation(
-                        4,
-                        "off-slot",
-                        f"route {rid} runs on {d}, not its weekday {cal.slot_label(home)}, with no lost run that week",
-                        "move these visits back to the route's day",
-                        m.id,
-                        date=str(d),
-                    )
-                )
-            strangers = {v.retailer_id for v in vs} - stops
-            if strangers:
-                out.append(
-                    Violation(
-                        4,
-                        "makeup-shops",
-                        f"route {rid} on {d} visits shops not on the route: {', '.join(sorted(strangers))}",
-                        "make up only the route's own shops",
-                        m.id,
-                        date=str(d),
-                    )
-                )
-        for d in lost:
-            week = {x for x in cal.week_days(monday_of(d)) if cal.is_working(x, m.days_off)}
-            if not week:
-                continue
-            made_up = {v.retailer_id for x, vs in runs.items() if x in week and x not in regular for v in vs}
-            made_up |= {v.retailer_id for x in week & set(regular) for v in runs.get(x, [])}
-            missing = stops - made_up
-            if missing:
-                out.append(
-                    Violation(
-                        4,
-                        "makeup",
-                        f"route {rid}'s run on {d} ({'holiday' if d in cal.holidays else 'day off'}) is not made up for {len(missing)} shops that week",
-                        "add those shops to other days of that week",
-                        m.id,
-                        date=str(d),
-                    )
-                )
+        out += _check_route(month, rid, month.managers[mids.pop()], rv)
+    return out
 
-    # ---- rule 5: weekly contact ---------------------------------------
+
+def _check_route(month: _Month, rid: str, m: Manager, rv: list[Visit]) -> list[Violation]:
+    cal = month.sc.calendar
+    runs: dict[date, list[Visit]] = defaultdict(list)
+    for v in rv:
+        runs[v.date].append(v)
+    # the route's own slot is that of its fullest regular run (make-up days carry a share)
+    own = [d for d in sorted(runs) if any(not v.makeup for v in runs[d])] or sorted(runs)
+    home = cal.slot_of(max(own, key=lambda d: len(runs[d])))
+    if home is None:
+        return []  # its runs are on no working day: check_working_days reports them
+    out: list[Violation] = []
+    regular = [d for d in cal.slot_dates(home) if cal.is_working(d, m.days_off)]
+    lost = [d for d in cal.slot_dates(home) if not cal.is_working(d, m.days_off)]
+    orders = [(d, [v.retailer_id for v in sorted(runs.get(d, []), key=lambda v: v.seq)]) for d in regular]
+    reference = orders[0][1] if orders else []
+    for d, order in orders[1:]:
+        if order != reference:
+            out.append(Violation(
+                rule=4, code="route-order", message=f"route {rid} on {d} differs from its other runs (shops or order)",
+                fix="keep the same shops in the same order on every run", manager_id=m.id, date=str(d),
+            ))  # fmt: skip
+    stops = set(reference)
+    lost_weeks = {monday_of(d) for d in lost}
+    for d, vs in sorted(runs.items()):
+        if d in regular:
+            continue
+        if monday_of(d) not in lost_weeks:
+            out.append(Violation(
+                rule=4, code="off-slot",
+                message=f"route {rid} runs on {d}, not its weekday {cal.slot_label(home)}, with no lost run that week",
+                fix="move these visits back to the route's day", manager_id=m.id, date=str(d),
+            ))  # fmt: skip
+        strangers = {v.retailer_id for v in vs} - stops
+        if strangers:
+            out.append(Violation(
+                rule=4, code="makeup-shops",
+                message=f"route {rid} on {d} visits shops not on the route: {', '.join(sorted(strangers))}",
+                fix="make up only the route's own shops", manager_id=m.id, date=str(d),
+            ))  # fmt: skip
+    for d in lost:
+        week = {x for x in cal.week_days(monday_of(d)) if cal.is_working(x, m.days_off)}
+        made_up = {v.retailer_id for x, vs in runs.items() if x in week and x not in regular for v in vs}
+        made_up |= {v.retailer_id for x in week & set(regular) for v in runs.get(x, [])}
+        missing = stops - made_up
+        if week and missing:
+            why = "holiday" if d in cal.holidays else "day off"
+            out.append(Violation(
+                rule=4, code="makeup",
+                message=f"route {rid}'s run on {d} ({why}) is not made up for {len(missing)} shops that week",
+                fix="add those shops to other days of that week", manager_id=m.id, date=str(d),
+            ))  # fmt: skip
+    return out
+
+
+def check_weekly_contact(month: _Month) -> list[Violation]:
+    """Rule 5: every shop hears from its manager every week he works (a visit or a call on a working day)."""
+    out: list[Violation] = []
+    cal = month.sc.calendar
     contact: dict[str, set[date]] = defaultdict(set)
-    for v in visits:
+    for v in month.visits:
         contact[v.retailer_id].add(monday_of(v.date))
-    for c in calls:
+    for c in month.calls:
         contact[c.retailer_id].add(monday_of(c.date))
-        m = managers[c.manager_id]
-        if not cal.is_working(c.date, m.days_off):
-            out.append(
-                Violation(
-                    5,
-                    "call-day",
-                    f"{c.manager_id} calls {c.retailer_id} on {c.date}, not a working day",
-                    "call on a working day",
-                    c.manager_id,
-                    c.retailer_id,
-                    str(c.date),
-                )
-            )
-    for rid in shops:
-        served_by = owner.get(rid)
+        if not cal.is_working(c.date, month.managers[c.manager_id].days_off):
+            out.append(Violation(
+                rule=5, code="call-day", message=f"{c.manager_id} calls {c.retailer_id} on {c.date}, not a working day",
+                fix="call on a working day", manager_id=c.manager_id, retailer_id=c.retailer_id, date=str(c.date),
+            ))  # fmt: skip
+    for rid in month.shops:
+        served_by = month.owner.get(rid)
         if not served_by:
             continue
-        m = managers[sorted(served_by)[0]]
+        m = month.managers[sorted(served_by)[0]]
         for monday in cal.weeks():
-            if not any(cal.is_working(monday + timedelta(days=i), m.days_off) for i in range(7)):
-                continue
-            if monday not in contact[rid]:
-                out.append(
-                    Violation(
-                        5,
-                        "no-contact",
-                        f"shop {rid} hears nothing from {m.id} in the week of {monday}",
-                        "add a phone visit that week",
-                        m.id,
-                        rid,
-                        str(monday),
-                    )
-                )
+            works = any(cal.is_working(monday + timedelta(days=i), m.days_off) for i in range(7))
+            if works and monday not in contact[rid]:
+                out.append(Violation(
+                    rule=5, code="no-contact", message=f"shop {rid} hears nothing from {m.id} in the week of {monday}",
+                    fix="add a phone visit that week", manager_id=m.id, retailer_id=rid, date=str(monday),
+                ))  # fmt: skip
     return out
+
+
+#: The rules of one month's plan, in the standard's order.
+MONTH_RULES: tuple[Callable[[_Month], list[Violation]], ...] = (
+    check_references,
+    check_ownership,
+    check_frequency,
+    check_working_days,
+    check_fixed_routes,
+    check_weekly_contact,
+)
 
 
 def summarize(violations: list[Violation], limit: int = 3) -> list[str]:

@@ -17,6 +17,9 @@ from .calendar import Calendar, required_gap_days
 from .errors import InputError
 from .geo import LatLon
 
+#: The travel models a scenario may name (``routeplan.travel`` builds them).
+TRAVEL_MODELS = ("great-circle",)
+
 
 @dataclass(frozen=True)
 class ClassRule:
@@ -139,9 +142,15 @@ class Scenario:
     #: shops with ``status = suspended``: neither visited nor called this month, but they keep
     #: their place in the route book and come back there when they reopen
     suspended: tuple[Retailer, ...] = ()
+    #: how travel km and minutes are computed (``[travel] model``); see ``routeplan.travel``
+    travel_model: str = "great-circle"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", MappingProxyType(dict(self.classes)))
+        if self.travel_model not in TRAVEL_MODELS:
+            raise InputError(
+                f"'{self.travel_model}' is not a travel model (one of {', '.join(TRAVEL_MODELS)})", field="travel.model"
+            )
         if not self.managers:
             raise InputError("no managers: staff.csv has no rows", field="staff")
         if not self.retailers:

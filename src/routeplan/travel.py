@@ -1,26 +1,37 @@
 """Travel models: how far and how long between two places.
 
-The solver only sees the two matrices a :class:`TravelModel` returns, so a road
-network provider can replace the great-circle model without touching it.
+The scenario names its travel model (:func:`travel_for`), and every part of routeplan
+takes it from there: the solver sees only the two matrices :meth:`TravelModel.matrices`
+returns, and the checker, the writer and the comparison ask :meth:`TravelModel.leg` for
+single legs. Matrices may be asymmetric (one-way streets): ``dist[i, j]`` is from ``i``
+to ``j``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+from geopy.distance import great_circle
 
 from .geo import LatLon, distance_matrix_km
 from .model import Rules
 
+if TYPE_CHECKING:
+    from .model import Scenario
+
 
 class TravelModel(Protocol):
-    """Anything that can give road km and travel minutes between all pairs of points."""
+    """Anything that can give road km and travel minutes between places."""
 
     def matrices(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
-        """Return ``(dist_km, travel_min)``, both ``len(points)`` square float arrays."""
+        """Return ``(dist_km, travel_min)``, both ``len(points)`` square float arrays (row: from)."""
+        ...
+
+    def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:
+        """Km and minutes from ``a`` to ``b``."""
         ...
 
 
@@ -40,3 +51,15 @@ class GreatCircleTravel:
         lons = np.fromiter((p.lon for p in points), float, len(points))
         km = distance_matrix_km(lats, lons) * self.detour_factor
         return km, km / self.speed_kmh * 60.0
+
+    def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:
+        # geopy, not the numpy code of the matrices: the checker recomputes legs independently
+        km = great_circle((a.lat, a.lon), (b.lat, b.lon)).km * self.detour_factor
+        return km, km / self.speed_kmh * 60.0
+
+
+def travel_for(scenario: Scenario) -> TravelModel:
+    """The travel model the scenario names."""
+    if scenario.travel_model == "great-circle":
+        return GreatCircleTravel.from_rules(scenario.rules)
+    raise ValueError(f"unknown travel model {scenario.travel_model!r}")  # the scenario refuses it when built
