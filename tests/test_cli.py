@@ -103,3 +103,34 @@ def test_bad_input_one_line_exit_2_nothing_written(tiny_copy, tmp_path):
 def test_validate(tiny_copy):
     assert main(["validate", str(tiny_copy)]) == 0
     assert main(["validate", str(tiny_copy / "missing")]) == 2
+
+
+def test_internal_error_exits_3_and_saves_the_traceback(monkeypatch, tmp_path, capsys):
+    import tempfile
+
+    import routeplan.cli as cli
+    from conftest import TINY
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom\x07" + "x" * 500)
+
+    monkeypatch.setattr(cli, "read_scenario", broken)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    assert main(["validate", str(TINY)]) == 3
+    line = capsys.readouterr().err.strip()
+    assert "\n" not in line and line.startswith("error: internal error (RuntimeError: boom\\x07")
+    assert len(line) < 400
+    saved = list(tmp_path.glob("routeplan-crash-*.txt"))
+    assert len(saved) == 1 and str(saved[0]) in line
+    assert "Traceback" in saved[0].read_text(encoding="utf-8")
+
+
+def test_unwritable_output_is_one_line_exit_2(tmp_path, capsys):
+    from conftest import TINY
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    code = main(["plan", str(TINY), "-o", str(blocker / "out"), "--time-limit", "1", "--quiet", "--no-render"])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err

@@ -114,3 +114,80 @@ def test_errors_share_one_root():
 def test_missing_folder(tmp_path: Path):
     with pytest.raises(InputError, match="not a scenario folder"):
         read_scenario(tmp_path / "nope")
+
+
+def _rewrite(path: Path, edit) -> None:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    edit(rows)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+
+
+def test_quoted_newline_keeps_cell_and_row_numbers(tiny_copy: Path):
+    path = tiny_copy / "retailers.csv"
+
+    def edit(rows):
+        col = rows[0].index("address") if "address" in rows[0] else 1
+        rows[1][col] = "12 Long Street\nBack entrance"
+        rows[2][1] = "Name with\x0cform feed and\u2028line separator"
+        rows[5][2] = "north"  # a bad latitude on the 5th data row
+
+    _rewrite(path, edit)
+    with pytest.raises(InputError) as err:
+        read_scenario(tiny_copy)
+    # the header is line 1, the first row spans lines 2-3: the 5th data row starts on line 7
+    assert err.value.row == 7 and err.value.field == "lat"
+
+
+def test_quoted_newline_survives(tiny_copy: Path):
+    path = tiny_copy / "retailers.csv"
+    header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    col = header.index("address") if "address" in header else 1
+
+    def edit(rows):
+        rows[1][col] = "12 Long Street\nBack entrance"
+        rows[2][1] = "Shop\x0cwith\u2028odd spaces"
+
+    _rewrite(path, edit)
+    sc = read_scenario(tiny_copy)
+    first = sc.retailers[0]
+    assert (first.address if col != 1 else first.name) == "12 Long Street\nBack entrance"
+    assert sc.retailers[1].name == "Shop\x0cwith\u2028odd spaces"
+    assert len(sc.retailers) == 90
+
+
+def test_unknown_column_warns_and_strict_refuses(tiny_copy: Path, capsys):
+    from routeplan.cli import main
+    from routeplan.errors import InputWarning
+
+    path = tiny_copy / "retailers.csv"
+
+    def edit(rows):
+        rows[0].append("manger_id")
+        for row in rows[1:]:
+            row.append("M01")
+
+    _rewrite(path, edit)
+    with pytest.warns(InputWarning, match="did you mean 'manager_id'"):
+        read_scenario(tiny_copy)
+    assert main(["validate", str(tiny_copy)]) == 0
+    assert "warning:" in capsys.readouterr().err
+    assert main(["--strict", "validate", str(tiny_copy)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "manger_id" in err and err.count("\n") == 1
+
+
+def test_huge_cell_is_one_line_error(tiny_copy: Path):
+    path = tiny_copy / "retailers.csv"
+
+    def edit(rows):
+        rows[3][1] = "x" * 200_000
+
+    _rewrite(path, edit)
+    with pytest.raises(InputError) as err:
+        read_scenario(tiny_copy)
+    assert err.value.row == 4

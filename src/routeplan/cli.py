@@ -1,7 +1,13 @@
 """The ``routeplan`` command: plan, check and validate a scenario.
 
 A thin layer: it parses arguments, shows progress and turns errors into one-line
-messages with exit code 2. All the work happens in the library.
+messages. All the work happens in the library. Every command keeps these exit codes:
+
+- 0: done; for a plan, it is written and keeps every rule;
+- 1: the plan is written (or checked) and breaks rules, which are listed;
+- 2: bad input (a file, row, field or option), said in one line; nothing written;
+- 3: an internal error: a short message says where the full traceback was saved;
+- 130: interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import functools
 import json
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +29,7 @@ from rich.table import Table
 
 from .check import RULES, check_plan, summarize
 from .compare import PlanFigures, comparison_rows, percent, plan_figures, with_moves
-from .errors import InputError, RouteplanError
+from .errors import InputError, InputWarning, RouteplanError
 from .model import Scenario
 from .plan import Plan
 from .read import read_plan, read_route_book, read_scenario, with_plan_cycle
@@ -30,8 +37,9 @@ from .render import LANGUAGES, TILES, RenderOptions, render_plan
 from .solve.month import PlanParams, plan_month
 from .write import atomic_output, write_plan
 
-EXIT_INPUT = 2
 EXIT_VIOLATIONS = 1
+EXIT_INPUT = 2
+EXIT_INTERNAL = 3
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -112,8 +120,11 @@ def _render(out_dir: Path, scenario: Scenario, result: Plan, options: RenderOpti
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="routeplan")
-def cli() -> None:
+@click.option("--strict", is_flag=True, help="Input warnings (an unknown column, say) are errors (exit 2).")
+def cli(strict: bool) -> None:
     """Monthly route plans for field sales teams."""
+    if strict:
+        warnings.simplefilter("error", InputWarning)
 
 
 @cli.command()
@@ -477,20 +488,56 @@ def pvrp_check(instance: Path, solution: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (so tests can call it)."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", InputWarning)
+            warnings.showwarning = _show_warning
+            cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except RouteplanError as exc:  # InputError included: one plain line, never wrapped
-        sys.stderr.write(f"error: {exc}\n")
+        sys.stderr.write(f"error: {_short(str(exc), 400)}\n")
         return EXIT_INPUT
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         return EXIT_INPUT
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         return 130
     except SystemExit as exc:
         return int(exc.code or 0)
+    except OSError as exc:  # a disk full, a folder not writable: the environment, said in one line
+        name = f" {exc.filename}" if exc.filename else ""
+        sys.stderr.write(f"error:{name}: {exc.strerror or exc}\n")
+        return EXIT_INPUT
+    except Exception as exc:  # the last resort: never a bare traceback
+        saved = _save_traceback(exc)
+        sys.stderr.write(
+            f"error: internal error ({type(exc).__name__}: {_short(str(exc))}); "
+            f"the full traceback is in {saved}; please report it\n"
+        )
+        return EXIT_INTERNAL
     return 0
+
+
+def _show_warning(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+    sys.stderr.write(f"warning: {_short(str(message), 400)}\n")
+
+
+def _short(text: str, limit: int = 160) -> str:
+    """One line of at most ``limit`` characters, control characters escaped."""
+    flat = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _save_traceback(exc: BaseException) -> Path:
+    """Write the traceback to a new file in the temp folder and return its path."""
+    import tempfile
+    import traceback
+
+    fd, name = tempfile.mkstemp(prefix="routeplan-crash-", suffix=".txt")
+    with open(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"routeplan {' '.join(sys.argv[1:])}\n\n")
+        fh.write("".join(traceback.format_exception(exc)))
+    return Path(name)
 
 
 if __name__ == "__main__":

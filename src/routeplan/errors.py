@@ -34,3 +34,8 @@ class InputError(RouteplanError, ValueError):
         if field is not None:
             where += f": field '{field}'" if where else f"field '{field}'"
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class InputWarning(InputError, UserWarning):
+    """Something in the input is probably a mistake but planning can go on (an unknown
+    column, say); ``routeplan --strict`` makes it an error."""

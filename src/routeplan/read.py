@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import difflib
+import io
 import json
 import math
 import tomllib
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date
@@ -22,9 +25,9 @@ import numpy as np
 
 from .calendar import Calendar, parse_weekday
 from .coords import DATUMS, to_wgs84
-from .errors import InputError
+from .errors import InputError, InputWarning
 from .geo import LatLon
-from .model import ClassRule, Manager, Retailer, Rules, Scenario
+from .model import TRAVEL_MODELS, ClassRule, Manager, Retailer, Rules, Scenario
 from .plan import Call, Change, Plan, Route, Visit
 from .routebook import RouteBook
 
@@ -55,6 +58,7 @@ SCENARIO_KEYS = {
     "rules",
     "classes",
     "crs",
+    "travel",
     "cycle_start",
     "extends",
     "remove_managers",
@@ -63,8 +67,28 @@ SCENARIO_KEYS = {
     "add_retailers",
     "close_retailers",
 }
+#: The shape each scenario.toml key takes, and how an error message says it.
+TOML_TYPES = {
+    "name": ("text", "a text"),
+    "month": ("text", 'a month like "2026-12"'),
+    "retailers": ("text", "a file name"),
+    "staff": ("text", "a file name"),
+    "extends": ("text", "a folder name"),
+    "crs": ("text", 'a datum name like "wgs84"'),
+    "workdays": ("texts", 'a list like ["Mon", "Tue"]'),
+    "holidays": ("days", 'a list of dates like ["2026-12-25"]'),
+    "cycle_start": ("day", 'a date like "2026-11-30"'),
+    "rules": ("table", "a table [rules]"),
+    "travel": ("table", "a table [travel]"),
+    "classes": ("table of tables", "tables like [classes.A]"),
+    "remove_managers": ("texts", "a list of manager ids"),
+    "add_managers": ("tables", "a list of tables [[add_managers]]"),
+    "reassign": ("tables", "a list of tables [[reassign]]"),
+    "add_retailers": ("text", "a file name"),
+    "close_retailers": ("file or texts", "a file name or a list of shop ids"),
+}
 #: Keys whose tables merge key by key down an ``extends`` chain (the rest are replaced).
-MERGED_KEYS = ("rules", "classes")
+MERGED_KEYS = ("rules", "classes", "travel")
 #: The planner's edits a variant applies to what it extends, in this order.
 EDIT_KEYS = ("remove_managers", "add_managers", "add_retailers", "close_retailers", "reassign")
 RULE_KEYS = {f.name for f in fields(Rules)} - {"day_start_minutes"} | {"day_start"}
@@ -130,10 +154,16 @@ def _positive_float(text: str) -> float:
     return value
 
 
+#: Longest cell a CSV may hold: far more than any name or address, far less than a pasted file.
+MAX_CELL_CHARS = 2000
+
+
 class _Rows:
     """A CSV file's rows as dicts, with the line number for error messages."""
 
-    def __init__(self, path: Path, required: tuple[str, ...], optional: tuple[str, ...]) -> None:
+    def __init__(
+        self, path: Path, required: tuple[str, ...], optional: tuple[str, ...], *, warn_unknown: bool = True
+    ) -> None:
         self.path = path
         self.name = str(path)
         try:
@@ -146,8 +176,13 @@ class _Rows:
             raise InputError(f"not UTF-8 text (byte {exc.start}); save it as UTF-8", file=self.name) from None
         except OSError as exc:
             raise InputError(f"cannot be read ({exc.strerror})", file=self.name) from None
-        self.reader = csv.reader(text.splitlines())
-        header = next(self.reader, None)
+        # a real CSV parse: a quoted cell may hold a newline (addresses exported from Excel), and
+        # only \n, \r and \r\n end a row (not a form feed or U+2028 inside a name)
+        self.reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            header = next(self.reader, None)
+        except csv.Error as exc:
+            raise InputError(f"not a CSV file ({exc})", file=self.name, row=1) from None
         if header is None:
             raise InputError("file is empty", file=self.name, row=1)
         self.header = [h.strip() for h in header]
@@ -160,15 +195,34 @@ class _Rows:
                 raise InputError("column appears twice", file=self.name, row=1, field=col)
             seen.add(col)
         self.known = set(required) | set(optional)
+        for col in self.header if warn_unknown else ():
+            if col not in self.known:
+                near = difflib.get_close_matches(col, sorted(self.known), n=1)
+                hint = f"did you mean '{near[0]}'? " if near else ""
+                warnings.warn(InputWarning(
+                    f"unknown column, ignored ({hint}known: {', '.join(sorted(self.known))})",
+                    file=self.name, row=1, field=col,
+                ), stacklevel=2)  # fmt: skip
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
-        for lineno, cells in enumerate(self.reader, start=2):
+        while True:
+            lineno = self.reader.line_num + 1  # the line the row starts on, as an editor numbers it
+            try:
+                cells = next(self.reader, None)
+            except csv.Error as exc:
+                raise InputError(f"not a CSV row ({exc})", file=self.name, row=lineno) from None
+            if cells is None:
+                return
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) > len(self.header):
                 raise InputError(
                     f"{len(cells)} cells but the header has {len(self.header)}", file=self.name, row=lineno
                 )
+            for h, c in zip(self.header, cells, strict=False):
+                if len(c) > MAX_CELL_CHARS:
+                    raise InputError(f"{len(c)} characters (at most {MAX_CELL_CHARS})", file=self.name, row=lineno,
+                                     field=h)  # fmt: skip
             cells = cells + [""] * (len(self.header) - len(cells))
             yield lineno, {h: c.strip() for h, c in zip(self.header, cells, strict=True)}
 
@@ -252,6 +306,12 @@ def _load_toml(folder: Path) -> dict[str, Any]:
         raise InputError("file not found", file=tname) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=tname) from None
+    except RecursionError:
+        raise InputError("not valid TOML: nested too deeply", file=tname) from None
+    except IsADirectoryError:
+        raise InputError("a folder where the scenario file belongs", file=tname) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", file=tname) from None
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", file=tname) from None
     unknown = set(spec) - SCENARIO_KEYS
@@ -259,7 +319,36 @@ def _load_toml(folder: Path) -> dict[str, Any]:
         raise InputError(
             f"unknown key (known: {', '.join(sorted(SCENARIO_KEYS))})", file=tname, field=sorted(unknown)[0]
         )
+    for key, value in spec.items():
+        kind, what = TOML_TYPES[key]
+        if not _is_kind(value, kind):
+            raise InputError(f"expected {what}, got {_echo(value)}", file=tname, field=key)
     return spec
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    """Whether a TOML value has the shape a scenario key takes (see :data:`TOML_TYPES`)."""
+    if kind == "text":
+        return isinstance(value, str)
+    if kind == "day":
+        return isinstance(value, str | date)
+    if kind == "texts":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == "days":
+        return isinstance(value, list) and all(isinstance(v, str | date) for v in value)
+    if kind == "table":
+        return isinstance(value, dict)
+    if kind == "tables":
+        return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+    if kind == "table of tables":
+        return isinstance(value, dict) and all(isinstance(v, dict) for v in value.values())
+    return isinstance(value, str | list)  # "file or texts"
+
+
+def _echo(value: Any, limit: int = 40) -> str:
+    """A value as a message may quote it: short, control characters escaped."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _load_spec(folder: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[tuple[Path, dict[str, Any]]]]:
@@ -284,7 +373,8 @@ def _load_spec(folder: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, An
         raise InputError(f"no scenario at '{base_dir}'", file=str(folder / "scenario.toml"), field="extends")
     base, base_edits = _load_spec(base_dir, (*chain, here))
     merged = {**base, **{k: v for k, v in spec.items() if k not in MERGED_KEYS}}
-    merged["rules"] = {**base.get("rules", {}), **spec.get("rules", {})}
+    for key in ("rules", "travel"):
+        merged[key] = {**base.get(key, {}), **spec.get(key, {})}
     classes = {name: dict(table) for name, table in base.get("classes", {}).items()}
     for name, table in spec.get("classes", {}).items():
         classes[name] = {**classes.get(name, {}), **(table if isinstance(table, dict) else {})}
@@ -342,6 +432,18 @@ def read_scenario(folder: str | Path) -> Scenario:
     if crs not in DATUMS:
         raise InputError(f"'{crs}' is not one of {', '.join(DATUMS)}", file=tname, field="crs")
 
+    travel = spec.get("travel", {})
+    unknown = set(travel) - {"model"}
+    if unknown:
+        raise InputError("unknown key (known: model)", file=tname, field=f"travel.{sorted(unknown)[0]}")
+    travel_model = travel.get("model", "great-circle")
+    if travel_model not in TRAVEL_MODELS:
+        raise InputError(
+            f"'{travel_model}' is not a travel model (one of {', '.join(TRAVEL_MODELS)})",
+            file=tname,
+            field="travel.model",
+        )
+
     staff_path = Path(spec["staff"])
     retailer_path = Path(spec["retailers"])
     managers = _read_staff(staff_path, rules, crs)
@@ -360,6 +462,7 @@ def read_scenario(folder: str | Path) -> Scenario:
             classes=classes,
             crs=crs,
             suspended=tuple(shops.suspended),
+            travel_model=travel_model,
         )
     except InputError as exc:
         if exc.key is not None and exc.key in rows_of:
@@ -516,7 +619,10 @@ def read_plan(folder: str | Path) -> Plan:
     if not folder.is_dir():
         raise InputError("not a plan folder", file=str(folder))
     vrows = _Rows(
-        folder / "visits.csv", ("manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id"), ()
+        folder / "visits.csv",
+        ("manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id"),
+        ("makeup", "travel_km"),
+        warn_unknown=False,  # a plan folder holds our own columns; the reader needs only these
     )
     visits = []
     for lineno, row in vrows:
@@ -533,7 +639,7 @@ def read_plan(folder: str | Path) -> Plan:
                 makeup=row.get("makeup", "no") == "yes",
             )
         )
-    crows = _Rows(folder / "calls.csv", ("manager_id", "date", "retailer_id", "route_id"), ())
+    crows = _Rows(folder / "calls.csv", ("manager_id", "date", "retailer_id", "route_id"), (), warn_unknown=False)
     calls = [
         Call(
             manager_id=restore(crows.get(row, lineno, "manager_id", str)),
@@ -563,7 +669,7 @@ def read_plan(folder: str | Path) -> Plan:
 def _summary(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise InputError("not a summary this version wrote", file=str(path)) from None
     if not isinstance(doc, dict):
         raise InputError("not a summary this version wrote", file=str(path))
@@ -588,7 +694,7 @@ def _read_routes(path: Path) -> tuple[Route, ...]:
     """The route book (``routes.csv``): one row per stop, in each route's order."""
     from .write import restore
 
-    rows = _Rows(path, ("route_id", "manager_id", "slot", "seq", "retailer_id", "status"), ())
+    rows = _Rows(path, ("route_id", "manager_id", "slot", "seq", "retailer_id", "status"), (), warn_unknown=False)
     stops: dict[str, list[tuple[int, str, bool]]] = {}
     head: dict[str, tuple[str, str]] = {}
     seen: dict[tuple[str, str], int] = {}
@@ -644,7 +750,7 @@ def _routes_from_visits(visits: list[Visit]) -> tuple[Route, ...]:
 def _read_changes(path: Path) -> tuple[Change, ...]:
     from .write import restore
 
-    rows = _Rows(path, ("retailer_id", "change", "from", "to", "why"), ())
+    rows = _Rows(path, ("retailer_id", "change", "from", "to", "why"), (), warn_unknown=False)
     return tuple(
         Change(restore(row["retailer_id"]), row["change"], restore(row["from"]), restore(row["to"]),
                restore(row["why"]))
@@ -799,6 +905,12 @@ def read_polygon(path: Path, crs: str = "wgs84") -> list[list[LatLon]]:
         raise InputError("file not found", file=str(path)) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"not GeoJSON: {exc}", file=str(path)) from None
+    except RecursionError:
+        raise InputError("not GeoJSON: nested too deeply", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("a folder where a GeoJSON file belongs", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", file=str(path)) from None
     geometries: list[dict[str, Any]] = []
 
     def collect(node: Any) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -54,13 +55,18 @@ def restore(text: str) -> str:
 def atomic_output(folder: Path, files: dict[str, Callable[[Path], object]]) -> None:
     """Run each writer into a temp folder, then move every file (or folder) into ``folder``.
 
-    A folder being replaced is moved aside first and deleted with the temp folder.
+    A folder being replaced is moved aside first and deleted with the temp folder. When
+    ``folder`` does not exist yet, the temp folder sits beside it and nothing is created
+    unless every writer succeeds.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".routeplan-", dir=folder))
+    fresh = not folder.exists()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-routeplan-", dir=folder.parent if fresh else folder))
     try:
         for name, writer in files.items():
             writer(tmp / name)
+        if fresh:
+            folder.mkdir()
         for name in files:
             target = folder / name
             if target.is_dir():
@@ -173,6 +179,8 @@ _FILL = PatternFill("solid", fgColor="DDDDDD")
 def _cell(ws: Any, row: int, col: int, value: Any, bold: bool = False) -> None:
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
+        # a spreadsheet cannot hold control characters (a bell pasted into a name): show them escaped
+        value = ILLEGAL_CHARACTERS_RE.sub(lambda m: repr(m.group())[1:-1], value)
         cell.value = value
         cell.data_type = "s"  # never a formula, whatever the text starts with
         if value.startswith(FORMULA_TRIGGERS):
@@ -340,6 +348,7 @@ def write_scenario(folder: str | Path, scenario: Scenario) -> None:
     ]
     if rules.min_gap_days is not None:
         lines.append(f"min_gap_days = {rules.min_gap_days}")
+    lines += ["", "[travel]", f'model = "{scenario.travel_model}"']
     for name, cr in scenario.classes.items():
         lines += ["", f"[classes.{name}]"]
         if cr.visits_per_month is not None:
