@@ -35,7 +35,7 @@ NASTY = [
     "", " ", "0", "-1", "1e308", "inf", "-inf", "nan", "NaN", "9" * 40, "1,5", "30.6", "-91", "181", "true",
     "M01", "M99", "A", "Z", "Mon", "Sun;Sat", "Mon;Tue;Wed;Thu;Fri", "2026-13-01", "2026-12-25", "12:00", "25:61",
     "=1+1", "@SUM(A1)", "幸福超市", "\ufeffid", "a\x00b", "a\x07b", "a\x1bb", "line\nbreak", "\u2028", "x" * 3000,
-    "'", '"', "\\", "../../etc/passwd", "R0001", "suspended", "closed", "M01-W1-Mon", "M02-W9-Sun",
+    "'", '"', "\\", "../../etc/passwd", "9999-12", "0000-01", "2026-12", "1900-01", "R0001", "suspended", "closed", "M01-W1-Mon", "M02-W9-Sun",
 ]  # fmt: skip
 
 toml_scalars = st.one_of(

@@ -191,3 +191,57 @@ def test_huge_cell_is_one_line_error(tiny_copy: Path):
     with pytest.raises(InputError) as err:
         read_scenario(tiny_copy)
     assert err.value.row == 4
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("detour_factor = inf", "rules.detour_factor"),
+        ("speed_kmh = inf", "rules.speed_kmh"),
+        ("service_minutes = nan", "rules.service_minutes"),
+        ("service_minutes = inf", "rules.service_minutes"),
+        ("max_day_minutes = 100000000", "rules.max_day_minutes"),
+    ],
+)
+def test_infinite_and_absurd_rules_are_refused(tiny_copy: Path, line: str, field: str):
+    toml = tiny_copy / "scenario.toml"
+    key = line.split(" =")[0]
+    text = "\n".join(x for x in toml.read_text(encoding="utf-8").splitlines() if not x.startswith(key + " "))
+    toml.write_text(text.replace("[rules]", f"[rules]\n{line}"), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_scenario(tiny_copy)
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-3", "5000"])
+def test_service_minutes_cell_must_be_finite(tiny_copy: Path, value: str):
+    def edit(rows):
+        rows[0].append("service_minutes")
+        for row in rows[1:]:
+            row.append("")
+        rows[4][-1] = value
+
+    _rewrite(tiny_copy / "retailers.csv", edit)
+    with pytest.raises(InputError) as err:
+        read_scenario(tiny_copy)
+    assert (err.value.row, err.value.field) == (5, "service_minutes")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("holidays", "5"), ("workdays", "true"), ("classes", '"A"'), ("rules", '"fast"'), ("add_managers", "5"),
+     ("month", '"9999-12"'), ("travel", '"roads"')],
+)  # fmt: skip
+def test_toml_values_of_the_wrong_type(tiny_copy: Path, key: str, value: str):
+    toml = tiny_copy / "scenario.toml"
+    lines = toml.read_text(encoding="utf-8").splitlines()
+    # top-level keys go before the first table; a key that is a table here is replaced whole
+    head = [x for x in lines if not x.startswith(f"{key} ")]
+    cut = next(i for i, x in enumerate(head) if x.startswith("["))
+    body = head[cut:]
+    if key in ("rules", "classes"):
+        body = []  # the tables themselves go: the key now holds the wrong type
+    toml.write_text("\n".join([*head[:cut], f"{key} = {value}", *body]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_scenario(tiny_copy)
+    assert err.value.field == key

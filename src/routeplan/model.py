@@ -53,9 +53,10 @@ class Rules:
             (0 <= self.day_start_minutes < 24 * 60, "day_start", "must be a time of day"),
             (self.meeting_minutes >= 0, "meeting_minutes", "must be 0 or more"),
             (self.max_day_minutes > self.meeting_minutes, "max_day_minutes", "must exceed meeting_minutes"),
-            (self.service_minutes > 0, "service_minutes", "must be positive"),
-            (self.speed_kmh > 0, "speed_kmh", "must be positive"),
-            (self.detour_factor >= 1, "detour_factor", "must be at least 1"),
+            (self.max_day_minutes <= 24 * 60, "max_day_minutes", "must be at most a day (1440)"),
+            (0 < self.service_minutes <= 24 * 60, "service_minutes", "must be positive and at most a day (1440)"),
+            (0 < self.speed_kmh <= 200, "speed_kmh", "must be positive and at most 200"),
+            (1 <= self.detour_factor <= 10, "detour_factor", "must be 1 to 10"),
             (self.min_gap_days is None or self.min_gap_days >= 0, "min_gap_days", "must be 0 or more"),
             (1 <= self.cycle_weeks <= 4, "cycle_weeks", "must be 1 to 4"),
         ]

@@ -147,10 +147,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+#: Longest visit a shop may take (a whole day); nan and inf are no number of minutes.
+MAX_SERVICE_MINUTES = 24 * 60
+
+
+def _service_minutes(text: str) -> float:
     value = _number(text)
-    if value <= 0:
-        raise ValueError(f"{text} is not a positive number")
+    if not 0 < value <= MAX_SERVICE_MINUTES:
+        raise ValueError(f"{text} is not a positive number of minutes (at most {MAX_SERVICE_MINUTES})")
     return value
 
 
@@ -288,8 +292,13 @@ def _read_classes(table: dict[str, Any], file: str) -> dict[str, ClassRule]:
         if visits is not None and (isinstance(visits, bool) or not isinstance(visits, int) or visits < 1):
             raise InputError("must be a whole number, at least 1", file=file, field=f"classes.{name}.visits_per_month")
         service = spec.get("service_minutes")
-        if service is not None and (isinstance(service, bool) or not isinstance(service, (int, float)) or service <= 0):
-            raise InputError("must be a positive number", file=file, field=f"classes.{name}.service_minutes")
+        if service is not None and (
+            isinstance(service, bool) or not isinstance(service, int | float) or not 0 < service <= MAX_SERVICE_MINUTES
+        ):
+            raise InputError(
+                f"must be a positive number of minutes, at most {MAX_SERVICE_MINUTES}", file=file,
+                field=f"classes.{name}.service_minutes",
+            )  # fmt: skip
         classes[str(name)] = ClassRule(str(name), visits, float(service) if service is not None else None)
     return classes
 
@@ -405,7 +414,9 @@ def read_scenario(folder: str | Path) -> Scenario:
         if not 1 <= month <= 12:
             raise ValueError
     except ValueError:
-        raise InputError(f"'{month_text}' is not a month YYYY-MM", file=tname, field="month") from None
+        raise InputError(f"{_echo(month_text)} is not a month YYYY-MM", file=tname, field="month") from None
+    if not 1900 <= year <= 2199:
+        raise InputError(f"{_echo(month_text)}: the year must be 1900 to 2199", file=tname, field="month")
 
     rules = _read_rules(spec.get("rules", {}), tname)
     classes = _read_classes(spec.get("classes", {}), tname)
@@ -566,7 +577,7 @@ def _read_retailers(
         if visits < 1:
             raise InputError("must be at least 1", file=rows.name, row=lineno, field="visits_per_month")
         service = (
-            rows.get(row, lineno, "service_minutes", _positive_float)
+            rows.get(row, lineno, "service_minutes", _service_minutes)
             if row.get("service_minutes")
             else crule.service_minutes or rules.service_minutes
         )
