@@ -29,6 +29,7 @@ from shapes import benchmark_scenario
 
 from routeplan.calendar import Calendar
 from routeplan.check import check_plan
+from routeplan.figures import total_km
 from routeplan.geo import LatLon
 from routeplan.model import Retailer, Scenario
 from routeplan.plan import Plan
@@ -44,7 +45,7 @@ HOLIDAYS = {1: ["01-01"], 5: ["05-01"], 10: ["10-01"], 12: ["12-25"]}
 
 
 def km(scenario: Scenario, plan: Plan) -> float:
-    return float(plan.kpis(scenario.rules.leave_minutes)["total"]["km"])
+    return total_km(scenario, plan)
 
 
 def book_of(scenario: Scenario, plan: Plan) -> RouteBook:

@@ -18,6 +18,7 @@ from rich.table import Table
 from shapes import DEFAULT, benchmark_scenario
 
 from routeplan.check import check_plan
+from routeplan.figures import plan_kpis
 from routeplan.solve.month import PlanParams, plan_month
 from routeplan.solve.naive import plan_month_naive
 
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 plan = plan_month_naive(sc)
             secs = time.monotonic() - t
-            k = plan.kpis(sc.rules.leave_minutes)["total"]
+            k = plan_kpis(sc, plan)["total"]
             rows[planner] = k["km"]
             table.add_row(
                 name, planner, str(len(sc.retailers)), str(k["visits"]), f"{k['km']:.0f}", f"{k['km_per_visit']:.3f}",

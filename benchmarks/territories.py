@@ -20,6 +20,7 @@ from shapes import DEFAULT, benchmark_scenario
 
 from routeplan.check import check_plan
 from routeplan.compare import compactness
+from routeplan.figures import plan_kpis
 from routeplan.solve.month import PlanParams, plan_month
 
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
                 sc, PlanParams(time_limit_s=args.time_limit, territories="fixed" if fixed else "free"), seed=args.seed
             )
             secs = time.monotonic() - t
-            k = plan.kpis(sc.rules.leave_minutes)["total"]
+            k = plan_kpis(sc, plan)["total"]
             table.add_row(
                 name, "fixed" if fixed else "free", str(len(sc.retailers)), str(len(sc.managers)),
                 str(len(check_plan(sc, plan))), f"{k['km']:.0f}", f"{k['km_per_visit']:.3f}",

@@ -19,6 +19,7 @@ from rich.table import Table
 from shapes import DEFAULT, benchmark_scenario
 
 from routeplan.check import RULES
+from routeplan.figures import plan_kpis
 from routeplan.solve.design import design_territories
 from routeplan.solve.month import PlanParams
 from routeplan.whatif import BALANCE_TARGET, VariantPlan, plan_variants, smallest_team, team_name, with_team_size
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             for r in plan_variants(variants, params, current=current, seed=args.seed):
                 results[len(r.scenario.managers)] = r
         for k, r in sorted(results.items()):
-            kp = r.plan.kpis(sc.rules.leave_minutes)["total"]
+            kp = plan_kpis(sc, r.plan)["total"]
             balance = kp["workload_balance"] or float("inf")
             in_range = best is not None and best <= k <= best + args.extra
             met = (not in_range) or (r.feasible and balance <= BALANCE_TARGET and r.seconds < SECONDS_TARGET)

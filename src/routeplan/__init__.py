@@ -8,6 +8,7 @@ variants and months.
 from .check import Violation, check_plan
 from .compare import PlanFigures, comparison_rows, plan_figures, with_moves
 from .errors import InputError, RouteplanError
+from .figures import plan_kpis, total_km
 from .model import Scenario
 from .plan import Plan
 from .read import read_plan, read_route_book, read_scenario
@@ -22,7 +23,7 @@ from .write import write_plan
 __all__ = [
     "InputError", "Plan", "PlanFigures", "PlanParams", "RenderOptions", "RouteBook", "RouteplanError", "Scenario",
     "Territories", "VariantPlan", "Violation", "changes", "check_plan", "comparison_rows", "continue_month",
-    "continued_calendar", "design_territories", "plan_figures", "plan_month", "plan_variants", "read_plan",
-    "read_route_book", "read_scenario", "render_plan", "smallest_team", "stability", "with_moves",
-    "with_team_size", "write_plan",
+    "continued_calendar", "design_territories", "plan_figures", "plan_kpis", "plan_month", "plan_variants",
+    "read_plan", "read_route_book", "read_scenario", "render_plan", "smallest_team", "stability", "total_km",
+    "with_moves", "with_team_size", "write_plan",
 ]  # fmt: skip

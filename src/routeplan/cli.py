@@ -30,6 +30,7 @@ from rich.table import Table
 from .check import RULES, check_plan, summarize
 from .compare import PlanFigures, comparison_rows, percent, plan_figures, with_moves
 from .errors import InputError, InputWarning, RouteplanError
+from .figures import plan_kpis
 from .model import Scenario
 from .plan import Plan
 from .read import read_plan, read_route_book, read_scenario, with_plan_cycle
@@ -46,7 +47,7 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def _kpi_table(scenario: Scenario, plan: Plan) -> Table:
-    k = plan.kpis(scenario.rules.leave_minutes)
+    k = plan_kpis(scenario, plan)
     table = Table(title=f"{scenario.name}: {scenario.calendar.year}-{scenario.calendar.month:02d}")
     for col in ("manager", "days", "visits", "km", "stops/day min", "mean", "field min/day min", "mean", "max"):
         table.add_column(col, justify="right")

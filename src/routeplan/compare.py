@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .check import RULES, Violation
+from .figures import plan_kpis
 from .geo import neighbour_share
 from .model import Scenario
 from .plan import Plan, Route
@@ -62,7 +63,7 @@ def compactness(scenario: Scenario, plan: Plan) -> float | None:
 
 def plan_figures(name: str, scenario: Scenario, plan: Plan, violations: Sequence[Violation]) -> PlanFigures:
     """The figures of one plan (violations as found by :func:`routeplan.check.check_plan`)."""
-    k = plan.kpis(scenario.rules.leave_minutes)
+    k = plan_kpis(scenario, plan)
     total = k["total"]
     broken = Counter(f"{v.rule} {RULES[v.rule]}" for v in violations)
     return PlanFigures(

@@ -107,10 +107,6 @@ class Plan:
         """Each visited shop's manager: the territory split the plan uses."""
         return {v.retailer_id: v.manager_id for v in self.visits}
 
-    @property
-    def total_km(self) -> float:
-        return float(sum(v.travel_km for v in self.visits))
-
     def kpis(self, leave_minutes: int, return_km: dict[tuple[str, date], float] | None = None) -> dict[str, Any]:
         """Per-manager and total figures: km, visits, stops a day, field minutes a day."""
         per: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"km": [], "stops": [], "field": []})

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .check import Violation, check_plan
+from .figures import plan_kpis
 from .geo import haversine_km
 from .model import Manager, Scenario
 from .plan import Plan
@@ -147,13 +148,13 @@ def plan_variant(
 
 
 def _minutes_per_day(scenario: Scenario, plan: Plan) -> dict[str, float]:
-    managers = plan.kpis(scenario.rules.leave_minutes)["managers"]
+    managers = plan_kpis(scenario, plan)["managers"]
     return {m.id: max(1.0, managers.get(m.id, {}).get("field_minutes_per_day", {}).get("mean", 1.0))
             for m in scenario.managers}  # fmt: skip
 
 
 def _balance(scenario: Scenario, plan: Plan) -> float:
-    value = plan.kpis(scenario.rules.leave_minutes)["total"]["workload_balance"]
+    value = plan_kpis(scenario, plan)["total"]["workload_balance"]
     return float(value) if value else float("inf")
 
 

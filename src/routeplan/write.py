@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from .calendar import WEEKDAY_NAMES
 from .check import Violation, summarize
 from .compare import compactness
+from .figures import plan_kpis
 from .model import Scenario
 from .plan import Plan, clock
 from .routebook import RouteBook, stability
@@ -134,8 +135,7 @@ def changes_csv(plan: Plan) -> str:
 def summary(
     scenario: Scenario, plan: Plan, violations: list[Violation], previous: RouteBook | None = None
 ) -> dict[str, Any]:
-    return_km = _return_km(scenario, plan)
-    kpis = plan.kpis(scenario.rules.leave_minutes, return_km)
+    kpis = plan_kpis(scenario, plan)
     kpis["total"]["compactness"] = compactness(scenario, plan)
     cal = scenario.calendar
     doc: dict[str, Any] = {
@@ -156,20 +156,6 @@ def summary(
         )  # fmt: skip
         doc["previous"] = {"month": f"{previous.month[0]}-{previous.month[1]:02d}"}
     return doc
-
-
-def _return_km(scenario: Scenario, plan: Plan) -> dict[tuple[str, Any], float]:
-    from geopy.distance import great_circle
-
-    managers = {m.id: m for m in scenario.managers}
-    shops = {r.id: r for r in scenario.retailers}
-    out = {}
-    for (mid, day), seq in plan.days().items():
-        m = managers[mid]
-        if m.return_to_office:
-            last = shops[seq[-1].retailer_id].location
-            out[(mid, day)] = great_circle(last, m.office).km * scenario.rules.detour_factor
-    return out
 
 
 _HEAD = Font(bold=True)

@@ -7,16 +7,18 @@ Positions are in the datum of the background map (``wgs84`` for OpenStreetMap,
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
 from ..coords import from_wgs84
+from ..figures import day_km
 from ..geo import LatLon, convex_hull, local_xy_km
 from ..model import Manager, Retailer, Scenario
 from ..plan import Plan, Visit, clock
+from ..travel import travel_for
 
 #: Colours readable on a light map and distinct from each other (Tableau 10, then darker shades).
 PALETTE = (
@@ -119,8 +121,13 @@ def route_label(route_id: str, manager_id: str) -> str:
     return route_id.removeprefix(manager_id + "-")
 
 
-def _routes(m: Manager, visits: list[Visit], shops: dict[str, Shop], leave_minutes: int) -> tuple[RouteView, ...]:
-    """Rebuild each fixed route from its visits: order from its regular runs, make-up stops last."""
+def _routes(
+    m: Manager, visits: list[Visit], shops: dict[str, Shop], leave_minutes: int, back_km: Callable[[str], float]
+) -> tuple[RouteView, ...]:
+    """Rebuild each fixed route from its visits: order from its regular runs, make-up stops last.
+
+    ``back_km(shop)``: the drive from that shop back to the office (0 for a manager who does not return).
+    """
     by_route: dict[str, list[Visit]] = defaultdict(list)
     for v in visits:
         by_route[v.route_id].append(v)
@@ -146,7 +153,7 @@ def _routes(m: Manager, visits: list[Visit], shops: dict[str, Shop], leave_minut
                 color=PALETTE[i % len(PALETTE)],
                 stops=tuple(shops[s] for s in order),
                 dates=tuple(sorted(runs)),
-                km=round(sum(v.travel_km for v in typical), 1),
+                km=round(sum(v.travel_km for v in typical) + back_km(typical[-1].retailer_id), 1),
                 leave=clock(leave_minutes),
                 finish=clock(typical[-1].departure),
             )
@@ -165,6 +172,9 @@ def plan_view(scenario: Scenario, plan: Plan, datum: str = "wgs84") -> PlanView:
     for c in sorted(plan.calls, key=lambda c: (c.manager_id, c.date, c.route_id, c.retailer_id)):
         calls_of[(c.manager_id, c.date)].append((shops[c.retailer_id], c.route_id))
     days = plan.days()
+    kms = day_km(scenario, plan)
+    travel = travel_for(scenario)
+    located = {r.id: r.location for r in (*scenario.retailers, *scenario.suspended)}
     managers = []
     for k, m in enumerate(scenario.managers):
         vs = visits_of.get(m.id, [])
@@ -185,13 +195,17 @@ def plan_view(scenario: Scenario, plan: Plan, datum: str = "wgs84") -> PlanView:
                     route_ids=tuple(dict.fromkeys(v.route_id for v in seq)),
                     stops=stops,
                     calls=tuple(calls_of.get((m.id, day), [])),
-                    km=round(sum(v.travel_km for v in seq), 1),
+                    km=round(kms.get((m.id, day), 0.0), 1),
                     leave=clock(leave),
                     finish=clock(seq[-1].departure) if seq else clock(leave),
                     field_minutes=(seq[-1].departure - leave) if seq else 0,
                 )
             )
-        routes = _routes(m, vs, shops, leave)
+
+        def back_km(shop: str, m: Manager = m) -> float:
+            return travel.leg(located[shop], m.office)[0] if m.return_to_office else 0.0
+
+        routes = _routes(m, vs, shops, leave, back_km)
         managers.append(
             ManagerView(
                 id=m.id,

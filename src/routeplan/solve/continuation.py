@@ -42,7 +42,7 @@ from ..errors import InputError
 from ..model import Scenario
 from ..plan import Plan, Route
 from ..routebook import RouteBook, changes, memberships
-from ..travel import GreatCircleTravel, TravelModel
+from ..travel import TravelModel, travel_for
 from .design import design_territories
 from .kernels import UNDER_KM_PER_MIN, warm_up
 from .lns import warm_up as warm_up_lns
@@ -230,7 +230,7 @@ def continue_month(
     params = params or PlanParams()
     continuable(scenario, previous)
     scenario = continued_calendar(scenario, previous)
-    travel = travel or GreatCircleTravel.from_rules(scenario.rules)
+    travel = travel or travel_for(scenario)
     say = progress or (lambda stage, frac: None)
     t0 = time.monotonic()
     deadline = t0 + max(1.0, params.time_limit_s)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..geo import local_xy_km
 from ..model import Scenario
-from ..travel import GreatCircleTravel, TravelModel
+from ..travel import TravelModel, travel_for
 from .territory import balanced_clusters, group_centers, office_pull, rebalance, smooth, split_among_offices
 
 #: Extra km a shop "pays" to leave its current manager: enough to keep a split stable, small
@@ -68,7 +68,7 @@ def pins(scenario: Scenario) -> np.ndarray:
 
 def shop_work(scenario: Scenario, travel: TravelModel | None = None) -> np.ndarray:
     """Estimated monthly minutes each shop costs: visits x (service + travel from a near neighbour)."""
-    travel = travel or GreatCircleTravel.from_rules(scenario.rules)
+    travel = travel or travel_for(scenario)
     points = [r.location for r in scenario.retailers]
     _, minutes = travel.matrices(points)
     n = len(points)

@@ -156,14 +156,29 @@ def evaluate_customer(
 
 
 @njit(cache=True)
+def _path_sums(dist, path, fwd, bwd):
+    """Prefix sums of the path's edges driven forward and backward (they differ on one-way streets)."""
+    fwd[0] = 0.0
+    bwd[0] = 0.0
+    for t in range(len(path) - 1):
+        fwd[t + 1] = fwd[t] + dist[path[t], path[t + 1]]
+        bwd[t + 1] = bwd[t] + dist[path[t + 1], path[t]]
+
+
+@njit(cache=True)
 def improve_path(dist, path):
     """2-opt and Or-opt (segments of 1-3, either direction) on an open path with fixed ends.
 
-    First-improvement sweeps until no move gains; returns the improved path.
+    First-improvement sweeps until no move gains; returns the improved path. The matrix may
+    be asymmetric: a reversed stretch is priced with its edges driven the other way (the
+    prefix sums ``fwd``/``bwd``; on a symmetric matrix the two are equal and cancel).
     """
     n = len(path)
     path = path.copy()
     eps = 1e-9
+    fwd = np.empty(n)
+    bwd = np.empty(n)
+    _path_sums(dist, path, fwd, bwd)
     improved = True
     while improved:
         improved = False
@@ -174,9 +189,11 @@ def improve_path(dist, path):
             for j in range(i + 1, n - 1):
                 c = path[j]
                 d = path[j + 1]
-                gain = dist[a, b] + dist[c, d] - dist[a, c] - dist[b, d]
+                inner = (fwd[j] - fwd[i]) - (bwd[j] - bwd[i])
+                gain = dist[a, b] + dist[c, d] - dist[a, c] - dist[b, d] + inner
                 if gain > eps:
                     path[i : j + 1] = path[i : j + 1][::-1].copy()
+                    _path_sums(dist, path, fwd, bwd)
                     improved = True
                     b = path[i]
         # Or-opt: move path[i..i+seg-1] between path[q], path[q+1]
@@ -188,6 +205,7 @@ def improve_path(dist, path):
                 before = path[i - 1]
                 after = path[i + seg]
                 removal = dist[before, first] + dist[last, after] - dist[before, after]
+                turned = (fwd[i + seg - 1] - fwd[i]) - (bwd[i + seg - 1] - bwd[i])
                 best_gain = eps
                 best_q = -1
                 best_rev = False
@@ -196,14 +214,14 @@ def improve_path(dist, path):
                         continue
                     u = path[q]
                     v = path[q + 1]
-                    fwd = removal - (dist[u, first] + dist[last, v] - dist[u, v])
-                    if fwd > best_gain:
-                        best_gain = fwd
+                    fwd_gain = removal - (dist[u, first] + dist[last, v] - dist[u, v])
+                    if fwd_gain > best_gain:
+                        best_gain = fwd_gain
                         best_q = q
                         best_rev = False
-                    rev = removal - (dist[u, last] + dist[first, v] - dist[u, v])
-                    if rev > best_gain:
-                        best_gain = rev
+                    rev_gain = removal - (dist[u, last] + dist[first, v] - dist[u, v]) + turned
+                    if rev_gain > best_gain:
+                        best_gain = rev_gain
                         best_q = q
                         best_rev = True
                 if best_q >= 0:
@@ -213,6 +231,7 @@ def improve_path(dist, path):
                     rest = np.concatenate((path[:i], path[i + seg :]))
                     at = best_q + 1 if best_q < i else best_q + 1 - seg
                     path = np.concatenate((rest[:at], segment, rest[at:]))
+                    _path_sums(dist, path, fwd, bwd)
                     improved = True
                 else:
                     i += 1

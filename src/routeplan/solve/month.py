@@ -23,7 +23,7 @@ import numpy as np
 from ..calendar import Calendar
 from ..model import Scenario
 from ..plan import Plan
-from ..travel import GreatCircleTravel, TravelModel
+from ..travel import TravelModel, travel_for
 from .design import design_territories, pins, positions_km
 from .kernels import UNDER_KM_PER_MIN, warm_up
 from .lns import compiled as lns_compiled
@@ -420,9 +420,9 @@ def positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     sc = model.sc
     n = model.n
     xy, offices = positions_km(sc)
-    near = np.sort(model.dist[:n, :n] + np.eye(n) * 1e9, axis=1)[:, : min(3, max(1, n - 1))].mean(axis=1)
-    minutes_per_km = model.time[0, 1] / model.dist[0, 1] if n > 1 and model.dist[0, 1] > 0 else 60 / 25
-    weights = model.min_slots * (model.service[:n] + near * minutes_per_km)
+    # local travel: the minutes to a shop's nearest few, read from the travel model's own times
+    near = np.sort(model.time[:n, :n] + np.eye(n) * 1e9, axis=1)[:, : min(3, max(1, n - 1))].mean(axis=1)
+    weights = model.min_slots * (model.service[:n] + (near if n > 1 else 0.0))
     return xy, offices, weights
 
 
@@ -639,6 +639,7 @@ def plan_month(
     if params.territories != "auto" or len(scenario.managers) < 2:
         return _plan_month(scenario, params, seed=seed, travel=travel, progress=progress)
     from ..check import check_plan
+    from ..figures import total_km
 
     fixed = _plan_month(scenario, dataclasses.replace(params, territories="fixed"), seed=seed, travel=travel,
                         progress=progress)  # fmt: skip
@@ -647,7 +648,7 @@ def plan_month(
         return fixed
     free_params = dataclasses.replace(params, territories="free", time_limit_s=params.time_limit_s * FALLBACK_SHARE)
     free = _plan_month(scenario, free_params, seed=seed, travel=travel, progress=progress)
-    if (len(check_plan(scenario, free)), free.total_km) < (len(broken), fixed.total_km):
+    if (len(check_plan(scenario, free)), total_km(scenario, free)) < (len(broken), total_km(scenario, fixed)):
         return dataclasses.replace(free, solve_seconds=fixed.solve_seconds + free.solve_seconds)
     return dataclasses.replace(fixed, solve_seconds=fixed.solve_seconds + free.solve_seconds)
 
@@ -662,7 +663,7 @@ def _plan_month(
 ) -> Plan:
     warm_up()
     params = params or PlanParams()
-    travel = travel or GreatCircleTravel.from_rules(scenario.rules)
+    travel = travel or travel_for(scenario)
     say = progress or (lambda stage, frac: None)
     t0 = time.monotonic()
     budget = max(1.0, params.time_limit_s)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..model import Scenario
 from ..plan import Plan
-from ..travel import GreatCircleTravel, TravelModel
+from ..travel import TravelModel, travel_for
 from .month import MonthModel, positions, routes_from_groups
 from .schedule import lay_out_month
 from .search import PeriodicSearch
@@ -58,7 +58,7 @@ def sweep_groups(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 def plan_month_naive(scenario: Scenario, *, travel: TravelModel | None = None) -> Plan:
     """Sweep territories and routes, nearest-neighbour order."""
     t0 = time.monotonic()
-    model = MonthModel(scenario, travel or GreatCircleTravel.from_rules(scenario.rules))
+    model = MonthModel(scenario, travel or travel_for(scenario))
     routes, choice = routes_from_groups(model, *sweep_groups(model))
     search = PeriodicSearch(model.problem(np.zeros(model.k * model.s)))
     ordered = [nearest_neighbour(model.dist, int(search.start[r]), seq) if seq else [] for r, seq in enumerate(routes)]

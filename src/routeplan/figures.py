@@ -1,0 +1,46 @@
+"""A plan's km and minutes, computed in one place.
+
+Every figure a user sees (summary.json, the CLI table, the workbook, the maps and sheets,
+``compare`` and the what-if report) comes from here, so they agree: a day's km are the
+legs into its visits plus, for a manager who returns to the office, the drive back,
+measured with the scenario's travel model.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from .model import Scenario
+from .plan import Plan
+from .travel import TravelModel, travel_for
+
+
+def return_legs(scenario: Scenario, plan: Plan, travel: TravelModel | None = None) -> dict[tuple[str, date], float]:
+    """Km of the drive back to the office, per (manager, day), for managers who return."""
+    travel = travel or travel_for(scenario)
+    managers = {m.id: m for m in scenario.managers}
+    shops = {r.id: r for r in (*scenario.retailers, *scenario.suspended)}
+    out: dict[tuple[str, date], float] = {}
+    for (mid, day), seq in plan.days().items():
+        m = managers.get(mid)
+        last = shops.get(seq[-1].retailer_id)
+        if m is not None and m.return_to_office and last is not None:
+            out[(mid, day)] = travel.leg(last.location, m.office)[0]
+    return out
+
+
+def day_km(scenario: Scenario, plan: Plan, travel: TravelModel | None = None) -> dict[tuple[str, date], float]:
+    """Km of each (manager, day) with visits, the drive back included where the rules require it."""
+    back = return_legs(scenario, plan, travel)
+    return {key: sum(v.travel_km for v in seq) + back.get(key, 0.0) for key, seq in plan.days().items()}
+
+
+def plan_kpis(scenario: Scenario, plan: Plan, travel: TravelModel | None = None) -> dict[str, Any]:
+    """Per-manager and total figures (km, visits, stops and field minutes a day) of the plan."""
+    return plan.kpis(scenario.rules.leave_minutes, return_legs(scenario, plan, travel))
+
+
+def total_km(scenario: Scenario, plan: Plan, travel: TravelModel | None = None) -> float:
+    """The plan's km for the month, drives back to the office included."""
+    return float(plan_kpis(scenario, plan, travel)["total"]["km"])
