@@ -134,3 +134,15 @@ def test_unwritable_output_is_one_line_exit_2(tmp_path, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err
+
+
+def test_reproducible_plans_are_byte_identical(tmp_path):
+    from conftest import TINY
+
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for o in outs:
+        args = ["plan", str(TINY), "-o", str(o), "--time-limit", "3", "--seed", "7", "--reproducible", "--quiet",
+                "--no-render"]  # fmt: skip
+        assert main(args) == 0
+    for name in ("visits.csv", "calls.csv", "routes.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from routeplan.pvrp import PvrpInstance, PvrpRoute, evaluate, read_instance, read_solution, solve, write_solution
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "pvrp"
+#: three instances and their reference solutions shipped with the tests (see its README)
+BUNDLED = Path(__file__).resolve().parent / "data" / "pvrp"
 needs_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason="../shared/pvrp (the benchmark set) is not beside this checkout"
 )
@@ -50,10 +52,18 @@ def test_bks_table_matches_reference_costs():
             assert float(row["bks"]) <= printed + 0.01
 
 
-@needs_shared
+@pytest.mark.parametrize("name", ["p01", "p02", "pr01"])
+def test_bundled_reference_solutions_reproduce_their_cost(name):
+    inst = read_instance(BUNDLED / f"{name}.txt")
+    printed, routes = read_solution(BUNDLED / f"{name}.res")
+    cost, problems = evaluate(inst, routes)
+    assert problems == []
+    assert abs(cost - printed) <= 0.01
+
+
 def test_broken_solutions_are_caught(tmp_path):
-    inst = read_instance(SHARED / "instances" / "p01.txt")
-    _, routes = read_solution(SHARED / "reference_solutions" / "p01.res")
+    inst = read_instance(BUNDLED / "p01.txt")
+    _, routes = read_solution(BUNDLED / "p01.res")
     # a customer dropped from its route: its combination is broken
     dropped = [PvrpRoute(routes[0].day, routes[0].vehicle, routes[0].customers[1:]), *routes[1:]]
     assert any("not an allowed combination" in p for p in evaluate(inst, dropped)[1])
@@ -67,12 +77,14 @@ def test_broken_solutions_are_caught(tmp_path):
     assert again == routes and abs(cost - evaluate(inst, routes)[0]) < 0.01
 
 
-@needs_shared
-def test_pvrp_check_command():
+def test_pvrp_check_command(tmp_path):
     from routeplan.cli import main
 
-    ok = main(["pvrp-check", str(SHARED / "instances" / "pr01.txt"), str(SHARED / "reference_solutions" / "pr01.res")])
-    assert ok == 0
+    assert main(["pvrp-check", str(BUNDLED / "pr01.txt"), str(BUNDLED / "pr01.res")]) == 0
+    inst = read_instance(BUNDLED / "pr01.txt")
+    _, routes = read_solution(BUNDLED / "pr01.res")
+    write_solution(tmp_path / "broken.res", inst, routes[1:])  # a route lost: its customers unserved
+    assert main(["pvrp-check", str(BUNDLED / "pr01.txt"), str(tmp_path / "broken.res")]) == 1
 
 
 # ---- the free-day solver -----------------------------------------------------------------

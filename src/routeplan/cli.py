@@ -150,6 +150,9 @@ def cli(strict: bool) -> None:
               help="With --previous: a continuing shop changes route only to repair a rule or to save this many km a month.")  # fmt: skip
 @click.option("--max-moves", type=click.IntRange(min=0), default=None,
               help="With --previous: at most this many continuing shops change route.")  # fmt: skip
+@click.option("--reproducible", is_flag=True,
+              help="Stop on round counts only, never on the clock: the same seed gives the same plan on any "
+                   "machine (a slow one may run past --time-limit).")  # fmt: skip
 @_render_options
 def plan(
     scenario_dir: Path,
@@ -165,13 +168,14 @@ def plan(
     previous_dir: Path | None,
     move_km: float,
     max_moves: int | None,
+    reproducible: bool,
     options: RenderOptions,
 ) -> None:
     """Plan the month of SCENARIO_DIR and write it to --out (with maps and route sheets)."""
     scenario = read_scenario(scenario_dir)
     params = PlanParams(
         time_limit_s=time_limit, workers=workers, territories="fixed" if fixed_territories else territories, move_km=move_km,
-        max_moves=max_moves,
+        max_moves=max_moves, clock=not reproducible,
     )  # fmt: skip
     if previous_dir is not None:
         if current_dir is not None:

@@ -233,7 +233,7 @@ def continue_month(
     travel = travel or travel_for(scenario)
     say = progress or (lambda stage, frac: None)
     t0 = time.monotonic()
-    deadline = t0 + max(1.0, params.time_limit_s)
+    deadline = params.deadline(t0)
     rng = np.random.default_rng(seed)
     cal = scenario.calendar
 

@@ -10,6 +10,7 @@ lost to holidays and days off, phone calls for weeks without a visit).
 from __future__ import annotations
 
 import dataclasses
+import math
 import multiprocessing
 import os
 import time
@@ -101,6 +102,10 @@ class PlanParams:
     move_km: float = 5.0
     #: continuing a plan: at most this many continuing shops change route (``None``: no cap)
     max_moves: int | None = None
+    #: every phase's work is counted in rounds sized from the time limit; ``clock`` also stops a
+    #: phase at its share of the limit (a safety net on a slow machine). Off, only the round
+    #: counts stop the search: a seed gives the same plan on any machine, however long it takes.
+    clock: bool = True
 
     def __post_init__(self) -> None:
         if self.territories not in TERRITORY_MODES:
@@ -108,6 +113,10 @@ class PlanParams:
 
     def n_workers(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
+
+    def deadline(self, t0: float, share: float = 1.0) -> float:
+        """When a phase that may use ``share`` of the time limit from ``t0`` must stop (never, without the clock)."""
+        return t0 + share * max(1.0, self.time_limit_s) if self.clock else math.inf
 
 
 @dataclass
@@ -667,7 +676,6 @@ def _plan_month(
     say = progress or (lambda stage, frac: None)
     t0 = time.monotonic()
     budget = max(1.0, params.time_limit_s)
-    deadline = t0 + budget
     rng = np.random.default_rng(seed)
 
     compiling = _compile_in_background()
@@ -685,22 +693,22 @@ def _plan_month(
     missing = [c for c in range(model.n) if search.choice[c] < 0]
     search.insert(missing)
     say("improving the whole plan", 0.15)
-    search.local_search(t0 + 0.3 * budget)
+    search.local_search(params.deadline(t0, 0.3))
     if _swap_slots(model, search):
-        search.local_search(t0 + 0.35 * budget)
-    reserve = settle_reserve(scenario, model, search, reserve, t0 + PHASE_A_SHARE * budget)
+        search.local_search(params.deadline(t0, 0.35))
+    reserve = settle_reserve(scenario, model, search, reserve, params.deadline(t0, PHASE_A_SHARE))
 
     say("improving each manager's routes", 0.45)
     if compiling is not None:
         compiling.join()
     warm_up_lns()  # loaded from the cache the helper wrote; worker processes inherit it
-    improve_each_manager(model, search, params, budget * PHASE_B_SHARE, seed, deadline - FINAL_SHARE * budget)
+    improve_each_manager(model, search, params, budget * PHASE_B_SHARE, seed, params.deadline(t0, 1 - FINAL_SHARE))
     say("balancing across managers", 0.9)
     search.under_weight = UNDER_KM_PER_MIN
     search.recost()
-    final = deadline - 0.5 * FINAL_SHARE * budget
+    final = params.deadline(t0, 1 - 0.5 * FINAL_SHARE)
     search.local_search(final)
-    settle_reserve(scenario, model, search, reserve, deadline - 0.05 * budget)
+    settle_reserve(scenario, model, search, reserve, params.deadline(t0, 0.95))
 
     say("laying out the calendar", 0.95)
     plan = lay_out_month(scenario, model, search, seconds=time.monotonic() - t0, seed=seed)
