@@ -9,9 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import TINY
 from openpyxl import load_workbook
 
+from conftest import TINY
 from routeplan.check import check_plan
 from routeplan.cli import main
 from routeplan.figures import return_legs, total_km

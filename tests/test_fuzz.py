@@ -181,57 +181,63 @@ def _odd(folder: Path, how: str) -> None:
 
 
 def _apply(folder: Path, kind: str, args: tuple) -> None:
-    if kind == "odd":
-        _odd(folder, *args)
-    elif kind == "toml":
-        _set_toml(folder, None, *args)
-    elif kind == "rule":
-        _set_toml(folder, "rules", *args)
-    elif kind == "class":
-        klass, key, value = args
-        _set_toml(folder, f"classes.{klass}", key, value)
-    elif kind == "cell":
-        name, r, c, text = args
+    EDITS[kind](folder, *args)
 
-        def cell(rows: list[list[str]]) -> None:
-            row = rows[r % len(rows)]
-            if row:
-                row[c % len(row)] = text
 
-        _edit_csv(folder / name, cell)
-    elif kind == "column":
-        name, c = args
-        _edit_csv(folder / name, lambda rows: [row.pop(c % len(row)) for row in rows if row])
-    elif kind == "row":
-        name, r, how = args
+def _cell(folder: Path, name: str, r: int, c: int, text: str) -> None:
+    def edit(rows: list[list[str]]) -> None:
+        row = rows[r % len(rows)]
+        if row:
+            row[c % len(row)] = text
 
-        def row(rows: list[list[str]]) -> None:
-            i = r % len(rows)
-            if how == "dup":
-                rows.insert(i, list(rows[i]))
-            elif how == "drop" and i:
-                rows.pop(i)
-            else:
-                rows[i] = rows[i][:2]
+    _edit_csv(folder / name, edit)
 
-        _edit_csv(folder / name, row)
-    else:
-        name, how = args
-        path = folder / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-        if how == "folder":
-            path.mkdir()
-        elif how == "garbage":
-            path.write_bytes(bytes(range(256)) * 3)
-        elif how == "empty":
-            path.write_bytes(b"")
-        elif how == "latin1":
-            path.write_bytes("id,name\nR1,Caf\xe9\n".encode("latin-1"))
-        elif how == "deep":
-            path.write_text("a = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+
+def _column(folder: Path, name: str, c: int) -> None:
+    _edit_csv(folder / name, lambda rows: [row.pop(c % len(row)) for row in rows if row])
+
+
+def _row(folder: Path, name: str, r: int, how: str) -> None:
+    def edit(rows: list[list[str]]) -> None:
+        i = r % len(rows)
+        if how == "dup":
+            rows.insert(i, list(rows[i]))
+        elif how == "drop" and i:
+            rows.pop(i)
+        else:
+            rows[i] = rows[i][:2]
+
+    _edit_csv(folder / name, edit)
+
+
+def _file(folder: Path, name: str, how: str) -> None:
+    path = folder / name
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    content = {
+        "garbage": bytes(range(256)) * 3,
+        "empty": b"",
+        "latin1": "id,name\nR1,Caf\xe9\n".encode("latin-1"),
+        "deep": ("a = " + "[" * 5000 + "]" * 5000 + "\n").encode(),
+    }
+    if how == "folder":
+        path.mkdir()
+    elif how in content:
+        path.write_bytes(content[how])
+
+
+EDITS = {
+    "odd": _odd,
+    "toml": lambda folder, key, value: _set_toml(folder, None, key, value),
+    "rule": lambda folder, key, value: _set_toml(folder, "rules", key, value),
+    "class": lambda folder, klass, key, value: _set_toml(folder, f"classes.{klass}", key, value),
+    "cell": _cell,
+    "column": _column,
+    "row": _row,
+    "file": _file,
+}
 
 
 def _run(args: list[str]) -> tuple[int, str]:

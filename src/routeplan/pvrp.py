@@ -121,24 +121,43 @@ def evaluate(inst: PvrpInstance, routes: list[PvrpRoute]) -> tuple[float, list[s
             problems.append(f"route on day {r.day}: the horizon is 1..{inst.t}")
             continue
         per_day[r.day] = per_day.get(r.day, 0) + 1
-        length = route_cost(inst, r.customers)
-        cost += length
-        load = sum(inst.demand[c] for c in r.customers)
-        if load > inst.capacity[r.day - 1] + 1e-6:
-            problems.append(f"day {r.day} vehicle {r.vehicle}: load {load:g} > capacity {inst.capacity[r.day - 1]:g}")
-        limit = inst.max_duration[r.day - 1]
-        duration = length + sum(inst.service[c] for c in r.customers)
-        if limit > 0 and duration > limit + 1e-6:
-            problems.append(f"day {r.day} vehicle {r.vehicle}: duration {duration:.2f} > {limit:g}")
-        for c in r.customers:
-            if not 1 <= c <= inst.n:
-                problems.append(f"day {r.day}: unknown customer {c}")
-            elif r.day in days_of[c]:
-                problems.append(f"customer {c} visited twice on day {r.day}")
-            else:
-                days_of[c].add(r.day)
-    # Quirk of p01 (and its twin p03): a customer on the depot itself, with a full vehicle's
-    # demand, is left out of the published solutions; it takes a spare vehicle at zero distance.
+        cost += route_cost(inst, r.customers)
+        problems += _route_problems(inst, r, days_of)
+    _serve_depot_customers(inst, days_of, per_day)
+    for day, count in sorted(per_day.items()):
+        if count > inst.m:
+            problems.append(f"day {day}: {count} routes, fleet is {inst.m}")
+    for c, days in days_of.items():
+        allowed = inst.combinations[c]
+        if frozenset(days) in allowed or (inst.frequency[c] == 0 and not days):
+            continue
+        problems.append(f"customer {c} served on days {sorted(days)}, not an allowed combination")
+    return cost, problems
+
+
+def _route_problems(inst: PvrpInstance, r: PvrpRoute, days_of: dict[int, set[int]]) -> list[str]:
+    """One route's load, duration and customers (each customer's days are recorded in ``days_of``)."""
+    problems: list[str] = []
+    load = sum(inst.demand[c] for c in r.customers)
+    if load > inst.capacity[r.day - 1] + 1e-6:
+        problems.append(f"day {r.day} vehicle {r.vehicle}: load {load:g} > capacity {inst.capacity[r.day - 1]:g}")
+    limit = inst.max_duration[r.day - 1]
+    duration = route_cost(inst, r.customers) + sum(inst.service[c] for c in r.customers)
+    if limit > 0 and duration > limit + 1e-6:
+        problems.append(f"day {r.day} vehicle {r.vehicle}: duration {duration:.2f} > {limit:g}")
+    for c in r.customers:
+        if not 1 <= c <= inst.n:
+            problems.append(f"day {r.day}: unknown customer {c}")
+        elif r.day in days_of[c]:
+            problems.append(f"customer {c} visited twice on day {r.day}")
+        else:
+            days_of[c].add(r.day)
+    return problems
+
+
+def _serve_depot_customers(inst: PvrpInstance, days_of: dict[int, set[int]], per_day: dict[int, int]) -> None:
+    """Quirk of p01 (and its twin p03): a customer on the depot itself, with a full vehicle's
+    demand, is left out of the published solutions; it takes a spare vehicle at zero distance."""
     for c, days in days_of.items():
         on_depot = inst.x[c] == inst.x[0] and inst.y[c] == inst.y[0]
         if days or not on_depot:
@@ -149,15 +168,6 @@ def evaluate(inst: PvrpInstance, routes: list[PvrpRoute]) -> tuple[float, list[s
                 for d in combo:
                     per_day[d] = per_day.get(d, 0) + 1
                 break
-    for day, count in sorted(per_day.items()):
-        if count > inst.m:
-            problems.append(f"day {day}: {count} routes, fleet is {inst.m}")
-    for c, days in days_of.items():
-        allowed = inst.combinations[c]
-        if frozenset(days) in allowed or (inst.frequency[c] == 0 and not days):
-            continue
-        problems.append(f"customer {c} served on days {sorted(days)}, not an allowed combination")
-    return cost, problems
 
 
 def write_solution(path: str | Path, inst: PvrpInstance, routes: list[PvrpRoute]) -> None:

@@ -393,21 +393,10 @@ def _load_spec(folder: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, An
     return merged, [*base_edits, (folder, edits)]
 
 
-def read_scenario(folder: str | Path) -> Scenario:
-    """Load and validate a scenario folder (see the README for the contract).
-
-    A folder whose scenario.toml says ``extends = "../other"`` is a variant: it takes
-    everything from the other scenario, overrides what it sets (``[rules]`` and
-    ``[classes]`` key by key) and applies its edits (managers added or removed, shops
-    added, closed or reassigned by area).
-    """
-    folder = Path(folder)
-    tname = str(folder / "scenario.toml")
-    spec, edits = _load_spec(folder)
-    for key in ("month",):
-        if key not in spec:
-            raise InputError("missing", file=tname, field=key)
-
+def _read_calendar(spec: dict[str, Any], rules: Rules, tname: str) -> Calendar:
+    """The month, its workdays and holidays, and the cycle's anchor."""
+    if "month" not in spec:
+        raise InputError("missing", file=tname, field="month")
     month_text = str(spec["month"])
     try:
         year, month = (int(p) for p in month_text.split("-"))
@@ -417,10 +406,6 @@ def read_scenario(folder: str | Path) -> Scenario:
         raise InputError(f"{_echo(month_text)} is not a month YYYY-MM", file=tname, field="month") from None
     if not 1900 <= year <= 2199:
         raise InputError(f"{_echo(month_text)}: the year must be 1900 to 2199", file=tname, field="month")
-
-    rules = _read_rules(spec.get("rules", {}), tname)
-    classes = _read_classes(spec.get("classes", {}), tname)
-
     try:
         workdays = tuple(parse_weekday(str(d)) for d in spec.get("workdays", ["Mon", "Tue", "Wed", "Thu", "Fri"]))
     except ValueError as exc:
@@ -436,24 +421,44 @@ def read_scenario(folder: str | Path) -> Scenario:
         except ValueError as exc:
             raise InputError(str(exc), file=tname, field="cycle_start") from None
     try:
-        cal = Calendar(year, month, workdays, holidays, rules.cycle_weeks, cycle_start)
+        return Calendar(year, month, workdays, holidays, rules.cycle_weeks, cycle_start)
     except ValueError as exc:
         raise InputError(str(exc), file=tname, field="workdays") from None
-    crs = str(spec.get("crs", "wgs84")).lower()
-    if crs not in DATUMS:
-        raise InputError(f"'{crs}' is not one of {', '.join(DATUMS)}", file=tname, field="crs")
 
-    travel = spec.get("travel", {})
-    unknown = set(travel) - {"model"}
+
+def _read_travel(table: dict[str, Any], tname: str) -> str:
+    """The travel model the scenario names (``[travel] model``)."""
+    unknown = set(table) - {"model"}
     if unknown:
         raise InputError("unknown key (known: model)", file=tname, field=f"travel.{sorted(unknown)[0]}")
-    travel_model = travel.get("model", "great-circle")
-    if travel_model not in TRAVEL_MODELS:
+    model = table.get("model", "great-circle")
+    if model not in TRAVEL_MODELS:
         raise InputError(
-            f"'{travel_model}' is not a travel model (one of {', '.join(TRAVEL_MODELS)})",
+            f"{_echo(model)} is not a travel model (one of {', '.join(TRAVEL_MODELS)})",
             file=tname,
             field="travel.model",
         )
+    return str(model)
+
+
+def read_scenario(folder: str | Path) -> Scenario:
+    """Load and validate a scenario folder (see the README for the contract).
+
+    A folder whose scenario.toml says ``extends = "../other"`` is a variant: it takes
+    everything from the other scenario, overrides what it sets (``[rules]`` and
+    ``[classes]`` key by key) and applies its edits (managers added or removed, shops
+    added, closed or reassigned by area).
+    """
+    folder = Path(folder)
+    tname = str(folder / "scenario.toml")
+    spec, edits = _load_spec(folder)
+    rules = _read_rules(spec.get("rules", {}), tname)
+    classes = _read_classes(spec.get("classes", {}), tname)
+    cal = _read_calendar(spec, rules, tname)
+    crs = str(spec.get("crs", "wgs84")).lower()
+    if crs not in DATUMS:
+        raise InputError(f"'{crs}' is not one of {', '.join(DATUMS)}", file=tname, field="crs")
+    travel_model = _read_travel(spec.get("travel", {}), tname)
 
     staff_path = Path(spec["staff"])
     retailer_path = Path(spec["retailers"])
@@ -820,65 +825,86 @@ def _apply_edits(
     """One variant level's edits, in a fixed order: managers, new shops, closed shops, areas."""
     tname = str(folder / "scenario.toml")
     if "remove_managers" in edit:
-        gone = _toml_list(edit["remove_managers"], tname, "remove_managers")
-        known = {m.id for m in managers}
-        for mid in gone:
-            if mid not in known:
-                raise InputError(f"no manager '{mid}' to remove", file=tname, field="remove_managers")
-        managers = [m for m in managers if m.id not in gone]
-
-        def release(r: Retailer) -> Retailer:
-            locked_to_gone = r.route_id is not None and r.route_id.rsplit("-", 2)[0] in gone
-            if r.manager_id in gone or locked_to_gone:
-                return dataclasses.replace(r, manager_id=None, route_id=None)
-            return r
-
-        shops = shops.map(release)
+        managers, shops = _remove_managers(_toml_list(edit["remove_managers"], tname, "remove_managers"), managers,
+                                           shops, tname)  # fmt: skip
     for i, table in enumerate(edit.get("add_managers", [])):
         managers = [*managers, _manager_from_table(table, rules, crs, tname, f"add_managers[{i}]")]
         if len({m.id for m in managers}) != len(managers):
             raise InputError(f"manager '{managers[-1].id}' already exists", file=tname, field=f"add_managers[{i}].id")
     if "add_retailers" in edit:
-        path = folder / str(edit["add_retailers"])
-        added, added_rows = _read_retailers(path, rules, classes, crs, managers)
-        have = shops.ids()
-        for r in (*added.active, *added.suspended):
-            if r.id in have:
-                raise InputError(f"shop '{r.id}' already exists", file=str(path), row=added_rows[r.id], field="id")
-        shops = _Shops([*shops.active, *added.active], [*shops.suspended, *added.suspended])
+        shops = _add_retailers(folder / str(edit["add_retailers"]), shops, rules, classes, crs, managers)
     if "close_retailers" in edit:
-        value = edit["close_retailers"]
-        if isinstance(value, str):
-            rows = _Rows(folder / value, ("id",), ())
-            closing = [rows.get(row, lineno, "id", str) for lineno, row in rows]
-        else:
-            closing = _toml_list(value, tname, "close_retailers")
-        have = shops.ids()
-        for rid in closing:
-            if rid not in have:
-                raise InputError(f"no shop '{rid}' to close", file=tname, field="close_retailers")
-        shops = shops.drop(set(closing))
+        shops = _close_retailers(folder, edit["close_retailers"], shops, tname)
     for i, table in enumerate(edit.get("reassign", [])):
-        where = f"reassign[{i}]"
-        if not isinstance(table, dict) or "polygon" not in table or "manager" not in table:
-            raise InputError("needs polygon = FILE.geojson and manager = ID", file=tname, field=where)
-        manager = str(table["manager"])
-        if manager not in {m.id for m in managers}:
-            raise InputError(f"unknown manager '{manager}'", file=tname, field=f"{where}.manager")
-        rings = read_polygon(folder / str(table["polygon"]), crs)
-        every = [*shops.active, *shops.suspended]
-        lats = np.array([r.location.lat for r in every])
-        lons = np.array([r.location.lon for r in every])
-        inside = np.zeros(len(every), dtype=bool)
-        for ring in rings:
-            inside ^= points_in_ring(lats, lons, ring)
-        moved = {r.id for r, hit in zip(every, inside, strict=True) if hit}
-
-        def reassign(r: Retailer, manager: str = manager, moved: set[str] = moved) -> Retailer:
-            return dataclasses.replace(r, manager_id=manager, route_id=None) if r.id in moved else r
-
-        shops = shops.map(reassign)
+        shops = _reassign(folder, table, f"reassign[{i}]", managers, shops, crs, tname)
     return managers, shops
+
+
+def _remove_managers(
+    gone: list[str], managers: list[Manager], shops: _Shops, tname: str
+) -> tuple[list[Manager], _Shops]:
+    """The team without ``gone``; their shops (pins and locks) are released to the others."""
+    known = {m.id for m in managers}
+    for mid in gone:
+        if mid not in known:
+            raise InputError(f"no manager '{mid}' to remove", file=tname, field="remove_managers")
+
+    def release(r: Retailer) -> Retailer:
+        locked_to_gone = r.route_id is not None and r.route_id.rsplit("-", 2)[0] in gone
+        if r.manager_id in gone or locked_to_gone:
+            return dataclasses.replace(r, manager_id=None, route_id=None)
+        return r
+
+    return [m for m in managers if m.id not in gone], shops.map(release)
+
+
+def _add_retailers(
+    path: Path, shops: _Shops, rules: Rules, classes: dict[str, ClassRule], crs: str, managers: list[Manager]
+) -> _Shops:
+    added, added_rows = _read_retailers(path, rules, classes, crs, managers)
+    have = shops.ids()
+    for r in (*added.active, *added.suspended):
+        if r.id in have:
+            raise InputError(f"shop '{r.id}' already exists", file=str(path), row=added_rows[r.id], field="id")
+    return _Shops([*shops.active, *added.active], [*shops.suspended, *added.suspended])
+
+
+def _close_retailers(folder: Path, value: Any, shops: _Shops, tname: str) -> _Shops:
+    """Shops closed by a list of ids in scenario.toml or by a CSV file of ids."""
+    if isinstance(value, str):
+        rows = _Rows(folder / value, ("id",), ())
+        closing = [rows.get(row, lineno, "id", str) for lineno, row in rows]
+    else:
+        closing = _toml_list(value, tname, "close_retailers")
+    have = shops.ids()
+    for rid in closing:
+        if rid not in have:
+            raise InputError(f"no shop '{rid}' to close", file=tname, field="close_retailers")
+    return shops.drop(set(closing))
+
+
+def _reassign(
+    folder: Path, table: Any, where: str, managers: list[Manager], shops: _Shops, crs: str, tname: str
+) -> _Shops:
+    """Every shop inside the table's polygon goes to its manager (pins and locks replaced)."""
+    if not isinstance(table, dict) or "polygon" not in table or "manager" not in table:
+        raise InputError("needs polygon = FILE.geojson and manager = ID", file=tname, field=where)
+    manager = str(table["manager"])
+    if manager not in {m.id for m in managers}:
+        raise InputError(f"unknown manager '{manager}'", file=tname, field=f"{where}.manager")
+    rings = read_polygon(folder / str(table["polygon"]), crs)
+    every = [*shops.active, *shops.suspended]
+    lats = np.array([r.location.lat for r in every])
+    lons = np.array([r.location.lon for r in every])
+    inside = np.zeros(len(every), dtype=bool)
+    for ring in rings:
+        inside ^= points_in_ring(lats, lons, ring)
+    moved = {r.id for r, hit in zip(every, inside, strict=True) if hit}
+
+    def reassign(r: Retailer) -> Retailer:
+        return dataclasses.replace(r, manager_id=manager, route_id=None) if r.id in moved else r
+
+    return shops.map(reassign)
 
 
 def _toml_list(value: Any, file: str, field: str) -> list[str]:
@@ -922,21 +948,7 @@ def read_polygon(path: Path, crs: str = "wgs84") -> list[list[LatLon]]:
         raise InputError("a folder where a GeoJSON file belongs", file=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", file=str(path)) from None
-    geometries: list[dict[str, Any]] = []
-
-    def collect(node: Any) -> None:
-        if not isinstance(node, dict):
-            return
-        kind = node.get("type")
-        if kind == "FeatureCollection":
-            for feature in node.get("features", []):
-                collect(feature)
-        elif kind == "Feature":
-            collect(node.get("geometry"))
-        elif kind in ("Polygon", "MultiPolygon"):
-            geometries.append(node)
-
-    collect(doc)
+    geometries = _polygons(doc)
     if not geometries:
         raise InputError("no Polygon or MultiPolygon in it", file=str(path), field="type")
     rings: list[list[LatLon]] = []
@@ -949,6 +961,19 @@ def read_polygon(path: Path, crs: str = "wgs84") -> list[list[LatLon]]:
     except (KeyError, TypeError, ValueError, IndexError):
         raise InputError("coordinates are not [lon, lat] rings", file=str(path), field="coordinates") from None
     return rings
+
+
+def _polygons(node: Any) -> list[dict[str, Any]]:
+    """The Polygon and MultiPolygon geometries in a GeoJSON document, features and collections opened."""
+    if not isinstance(node, dict):
+        return []
+    kind = node.get("type")
+    if kind == "FeatureCollection":
+        features = node.get("features", [])
+        return [g for f in (features if isinstance(features, list) else []) for g in _polygons(f)]
+    if kind == "Feature":
+        return _polygons(node.get("geometry"))
+    return [node] if kind in ("Polygon", "MultiPolygon") else []
 
 
 def points_in_ring(lats: np.ndarray, lons: np.ndarray, ring: list[LatLon]) -> np.ndarray:

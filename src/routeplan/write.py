@@ -28,8 +28,8 @@ from .calendar import WEEKDAY_NAMES
 from .check import Violation, summarize
 from .compare import compactness
 from .figures import plan_kpis
-from .model import Scenario
-from .plan import Plan, clock
+from .model import Manager, Scenario
+from .plan import Plan, Route, clock
 from .routebook import RouteBook, stability
 
 VISIT_COLUMNS = (
@@ -181,46 +181,8 @@ def _cell(ws: Any, row: int, col: int, value: Any, bold: bool = False) -> None:
 def schedule_xlsx(scenario: Scenario, plan: Plan, violations: list[Violation], path: Path) -> None:
     """Overview sheet, then per manager: the month as a calendar of routes and each route's stops."""
     wb = Workbook()
-    ws = wb.active
-    ws.title = "Overview"
     info = summary(scenario, plan, violations)
-    k = info["kpis"]
-    _cell(ws, 1, 1, f"{scenario.name}: route schedule {info['month']}", bold=True)
-    _cell(ws, 2, 1, "Every rule kept" if not violations else f"{len(violations)} rule violations (see below)")
-    head = [
-        "manager",
-        "name",
-        "days",
-        "visits",
-        "km",
-        "stops/day min",
-        "stops/day mean",
-        "field min/day min",
-        "field min/day mean",
-        "field min/day max",
-    ]
-    for j, h in enumerate(head, 1):
-        _cell(ws, 4, j, h, bold=True)
-    names = {m.id: m.name for m in scenario.managers}
-    row = 5
-    for mid, mk in k["managers"].items():
-        values = [mid, names.get(mid, ""), mk["days"], mk["visits"], mk["km"], mk["stops_per_day"]["min"], mk["stops_per_day"]["mean"],
-                  mk["field_minutes_per_day"]["min"], mk["field_minutes_per_day"]["mean"], mk["field_minutes_per_day"]["max"]]  # fmt: skip
-        for j, val in enumerate(values, 1):
-            _cell(ws, row, j, val)
-        row += 1
-    t = k["total"]
-    for j, val in enumerate(["total", "", "", t["visits"], t["km"], t["stops_per_day"]["min"], t["stops_per_day"]["mean"],
-                             t["field_minutes_per_day"]["min"], t["field_minutes_per_day"]["mean"], t["field_minutes_per_day"]["max"]], 1):  # fmt: skip
-        _cell(ws, row, j, val, bold=True)
-    row += 2
-    for line in info["violations"]:
-        _cell(ws, row, 1, line)
-        row += 1
-    _widths(ws, [12, 20, 8, 8, 10, 14, 14, 16, 16, 16])
-
-    shops = {r.id: r for r in scenario.retailers}
-    cal = scenario.calendar
+    _overview_sheet(wb.active, scenario, info, violations)
     by_route_days: dict[str, list[str]] = defaultdict(list)
     day_route: dict[tuple[str, Any], tuple[str, int]] = {}
     for (mid, day), seq in plan.days().items():
@@ -231,41 +193,91 @@ def schedule_xlsx(scenario: Scenario, plan: Plan, violations: list[Violation], p
     for m in scenario.managers:
         ws = wb.create_sheet(title=_sheet_title(m.id))
         _cell(ws, 1, 1, f"{m.id} {m.name}: {info['month']}", bold=True)
-        _cell(ws, 3, 1, "week of", bold=True)
-        for j, wd in enumerate(cal.workdays, 2):
-            _cell(ws, 3, j, WEEKDAY_NAMES[wd], bold=True)
-        row = 4
-        for monday in cal.weeks():
-            _cell(ws, row, 1, monday.strftime("%d %b"))
-            for j, wd in enumerate(cal.workdays, 2):
-                day = monday + timedelta(days=wd)
-                if day.month != cal.month:
-                    continue
-                if (m.id, day) in day_route:
-                    rid, n = day_route[(m.id, day)]
-                    _cell(ws, row, j, f"{day.day}: {rid} ({n} stops)")
-                elif day in cal.holidays:
-                    _cell(ws, row, j, f"{day.day}: holiday")
-                elif day in m.days_off:
-                    _cell(ws, row, j, f"{day.day}: day off")
-            row += 1
-        row += 1
-        for route in (r for r in plan.routes if r.manager_id == m.id):
-            _cell(ws, row, 1, f"Route {route.id}", bold=True)
-            _cell(ws, row, 2, f"{len(route.stops)} stops; runs {', '.join(by_route_days.get(route.id, []))}")
-            row += 1
-            for j, h in enumerate(["seq", "shop id", "name", "class", "address", "phone"], 1):
-                _cell(ws, row, j, h, bold=True)
-                ws.cell(row=row, column=j).fill = _FILL
-            row += 1
-            for i, sid in enumerate(route.stops, 1):
-                r = shops[sid]
-                for j, val in enumerate([i, r.id, r.name, r.klass, r.address, r.phone], 1):
-                    _cell(ws, row, j, val)
-                row += 1
-            row += 1
+        row = _month_grid(ws, scenario, m, day_route)
+        _route_lists(ws, row + 1, scenario, [r for r in plan.routes if r.manager_id == m.id], by_route_days)
         _widths(ws, [12, 26, 26, 26, 26, 26])
     wb.save(path)
+
+
+def _overview_sheet(ws: Any, scenario: Scenario, info: dict[str, Any], violations: list[Violation]) -> None:
+    """The plan's figures per manager and in total, then the broken rules."""
+    ws.title = "Overview"
+    k = info["kpis"]
+    _cell(ws, 1, 1, f"{scenario.name}: route schedule {info['month']}", bold=True)
+    _cell(ws, 2, 1, "Every rule kept" if not violations else f"{len(violations)} rule violations (see below)")
+    head = ["manager", "name", "days", "visits", "km", "stops/day min", "stops/day mean", "field min/day min",
+            "field min/day mean", "field min/day max"]  # fmt: skip
+    for j, h in enumerate(head, 1):
+        _cell(ws, 4, j, h, bold=True)
+    names = {m.id: m.name for m in scenario.managers}
+    rows = [([mid, names.get(mid, ""), mk["days"]], mk, False) for mid, mk in k["managers"].items()]
+    rows.append((["total", "", ""], k["total"], True))
+    row = 5
+    for first, mk, bold in rows:
+        stops, field = mk["stops_per_day"], mk["field_minutes_per_day"]
+        values = [
+            *first,
+            mk["visits"],
+            mk["km"],
+            stops["min"],
+            stops["mean"],
+            field["min"],
+            field["mean"],
+            field["max"],
+        ]
+        for j, val in enumerate(values, 1):
+            _cell(ws, row, j, val, bold=bold)
+        row += 1
+    row += 1
+    for line in info["violations"]:
+        _cell(ws, row, 1, line)
+        row += 1
+    _widths(ws, [12, 20, 8, 8, 10, 14, 14, 16, 16, 16])
+
+
+def _month_grid(ws: Any, scenario: Scenario, m: Manager, day_route: dict[tuple[str, Any], tuple[str, int]]) -> int:
+    """The month as weeks x workdays, each day naming its route (or holiday, day off); returns the next row."""
+    cal = scenario.calendar
+    _cell(ws, 3, 1, "week of", bold=True)
+    for j, wd in enumerate(cal.workdays, 2):
+        _cell(ws, 3, j, WEEKDAY_NAMES[wd], bold=True)
+    row = 4
+    for monday in cal.weeks():
+        _cell(ws, row, 1, monday.strftime("%d %b"))
+        for j, wd in enumerate(cal.workdays, 2):
+            day = monday + timedelta(days=wd)
+            if day.month != cal.month:
+                continue
+            if (m.id, day) in day_route:
+                rid, n = day_route[(m.id, day)]
+                _cell(ws, row, j, f"{day.day}: {rid} ({n} stops)")
+            elif day in cal.holidays:
+                _cell(ws, row, j, f"{day.day}: holiday")
+            elif day in m.days_off:
+                _cell(ws, row, j, f"{day.day}: day off")
+        row += 1
+    return row
+
+
+def _route_lists(
+    ws: Any, row: int, scenario: Scenario, routes: list[Route], by_route_days: dict[str, list[str]]
+) -> None:
+    """Each route's stops in order, with the dates it runs."""
+    shops = {r.id: r for r in scenario.retailers}
+    for route in routes:
+        _cell(ws, row, 1, f"Route {route.id}", bold=True)
+        _cell(ws, row, 2, f"{len(route.stops)} stops; runs {', '.join(by_route_days.get(route.id, []))}")
+        row += 1
+        for j, h in enumerate(["seq", "shop id", "name", "class", "address", "phone"], 1):
+            _cell(ws, row, j, h, bold=True)
+            ws.cell(row=row, column=j).fill = _FILL
+        row += 1
+        for i, sid in enumerate(route.stops, 1):
+            r = shops[sid]
+            for j, val in enumerate([i, r.id, r.name, r.klass, r.address, r.phone], 1):
+                _cell(ws, row, j, val)
+            row += 1
+        row += 1
 
 
 def _sheet_title(text: str) -> str:

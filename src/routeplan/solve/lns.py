@@ -178,7 +178,7 @@ def _scan_route(c, r, blink, best_val, seq, ln, start, end, dist, tmat, service,
 
 
 @njit(cache=True)
-def _best_insertion(c, blink, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,
+def _best_insertion(c, blink, seq, ln, start, end, dist, tmat, service, demand, km, mins, load, cost,  # noqa: C901 (one compiled hot loop: split, numba would pay a call per candidate)
                     limits, weights, group_routes, patterns, n_patterns, pattern_cost, cgroups, wg, rg, pg,
                     cr, neighbours, granular, mark):  # fmt: skip
     """Cheapest (pattern, route per group, position per group) for customer c; returns the pattern.
@@ -404,7 +404,7 @@ def _order_for_rebuild(removed, count, dist, depot_row):
 
 
 @njit(cache=True)
-def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, best_seq, best_ln, best_choice,
+def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, best_seq, best_ln, best_choice,  # noqa: C901 (the compiled main loop: ruin, rebuild, re-order, accept; kept whole for numba)
         best_value, dist, tmat, service, demand, start, end, limits, group_routes, patterns, n_patterns,
         pattern_cost, cgroups, neighbours, depot_row, ruin_min, ruin_max, blink, state, granular):  # fmt: skip
     """Run ``iterations`` ruin-and-recreate steps with a temperature falling from t_start to t_end.
