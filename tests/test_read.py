@@ -245,3 +245,21 @@ def test_toml_values_of_the_wrong_type(tiny_copy: Path, key: str, value: str):
     with pytest.raises(InputError) as err:
         read_scenario(tiny_copy)
     assert err.value.field == key
+
+
+@pytest.mark.parametrize(("key", "value"), [("retailers", "../../etc/passwd"), ("staff", "/etc/passwd")])
+def test_files_outside_the_scenario_folder_are_refused(tiny_copy: Path, key: str, value: str):
+    toml = tiny_copy / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(f'{key} = "{key}.csv"', f'{key} = "{value}"'), "utf-8")
+    with pytest.raises(InputError) as err:
+        read_scenario(tiny_copy)
+    assert err.value.field == key and "outside the scenario folder" in str(err.value)
+
+
+def test_a_pipe_where_a_file_belongs_is_refused(tiny_copy: Path):
+    import os
+
+    (tiny_copy / "staff.csv").unlink()
+    os.mkfifo(tiny_copy / "staff.csv")  # reading it would block for ever
+    with pytest.raises(InputError, match="not a regular file"):
+        read_scenario(tiny_copy)

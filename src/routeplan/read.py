@@ -158,6 +158,8 @@ def _service_minutes(text: str) -> float:
     return value
 
 
+#: Largest CSV file read (a city of 40,000 shops is about 8 MB).
+MAX_CSV_BYTES = 200 * 2**20
 #: Longest cell a CSV may hold: far more than any name or address, far less than a pasted file.
 MAX_CELL_CHARS = 2000
 
@@ -170,6 +172,10 @@ class _Rows:
     ) -> None:
         self.path = path
         self.name = str(path)
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise InputError("not a regular file (a device or a pipe?)", file=self.name)
+        if path.is_file() and path.stat().st_size > MAX_CSV_BYTES:
+            raise InputError(f"larger than {MAX_CSV_BYTES // 2**20} MB", file=self.name)
         try:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
@@ -308,6 +314,8 @@ def _load_toml(folder: Path) -> dict[str, Any]:
     tname = str(toml_path)
     if not folder.is_dir():
         raise InputError("not a scenario folder", file=str(folder))
+    if toml_path.exists() and not toml_path.is_dir() and not toml_path.is_file():
+        raise InputError("not a regular file (a device or a pipe?)", file=tname)
     try:
         with toml_path.open("rb") as fh:
             spec = tomllib.load(fh)
@@ -360,6 +368,18 @@ def _echo(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _inside(folder: Path, name: Any, field: str) -> Path:
+    """The file a scenario.toml names, which must sit in (or under) that scenario's folder."""
+    path = folder / str(name)
+    base = folder.resolve()
+    if not path.resolve().is_relative_to(base):
+        raise InputError(
+            f"{_echo(str(name))} is outside the scenario folder: keep the files a scenario names in its folder",
+            file=str(folder / "scenario.toml"), field=field,
+        )  # fmt: skip
+    return path
+
+
 def _load_spec(folder: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[tuple[Path, dict[str, Any]]]]:
     """The scenario.toml of ``folder`` merged over what it ``extends``, and the edits of each level.
 
@@ -371,7 +391,7 @@ def _load_spec(folder: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, An
     spec = _load_toml(folder)
     for key in ("retailers", "staff"):
         if key in spec:
-            spec[key] = str(folder / str(spec[key]))
+            spec[key] = str(_inside(folder, spec[key], key))
     edits = {k: spec.pop(k) for k in EDIT_KEYS if k in spec}
     if "extends" not in spec:
         spec.setdefault("retailers", str(folder / "retailers.csv"))
@@ -832,7 +852,8 @@ def _apply_edits(
         if len({m.id for m in managers}) != len(managers):
             raise InputError(f"manager '{managers[-1].id}' already exists", file=tname, field=f"add_managers[{i}].id")
     if "add_retailers" in edit:
-        shops = _add_retailers(folder / str(edit["add_retailers"]), shops, rules, classes, crs, managers)
+        path = _inside(folder, edit["add_retailers"], "add_retailers")
+        shops = _add_retailers(path, shops, rules, classes, crs, managers)
     if "close_retailers" in edit:
         shops = _close_retailers(folder, edit["close_retailers"], shops, tname)
     for i, table in enumerate(edit.get("reassign", [])):
@@ -872,7 +893,7 @@ def _add_retailers(
 def _close_retailers(folder: Path, value: Any, shops: _Shops, tname: str) -> _Shops:
     """Shops closed by a list of ids in scenario.toml or by a CSV file of ids."""
     if isinstance(value, str):
-        rows = _Rows(folder / value, ("id",), ())
+        rows = _Rows(_inside(folder, value, "close_retailers"), ("id",), ())
         closing = [rows.get(row, lineno, "id", str) for lineno, row in rows]
     else:
         closing = _toml_list(value, tname, "close_retailers")
@@ -892,7 +913,7 @@ def _reassign(
     manager = str(table["manager"])
     if manager not in {m.id for m in managers}:
         raise InputError(f"unknown manager '{manager}'", file=tname, field=f"{where}.manager")
-    rings = read_polygon(folder / str(table["polygon"]), crs)
+    rings = read_polygon(_inside(folder, table["polygon"], f"{where}.polygon"), crs)
     every = [*shops.active, *shops.suspended]
     lats = np.array([r.location.lat for r in every])
     lons = np.array([r.location.lon for r in every])
