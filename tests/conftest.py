@@ -27,7 +27,7 @@ def tiny() -> Scenario:
 @pytest.fixture(scope="session")
 def tiny_plan(tiny: Scenario) -> Plan:
     """A plan of the tiny scenario (seed 0, one worker)."""
-    return plan_month(tiny, PlanParams(time_limit_s=6, workers=1), seed=0)
+    return plan_month(tiny, PlanParams(time_limit_s=6, workers=1, clock=False), seed=0)
 
 
 @pytest.fixture

@@ -40,7 +40,7 @@ def test_optimizer_beats_naive_on_km():
     """With limits both can keep, the optimizer drives clearly less than the sweep planner."""
     rules = Rules(min_stops_per_day=5, min_field_minutes=60, max_day_minutes=600)
     sc = synthetic_scenario(shape("city", 250, 2), seed=5, rules=rules)
-    plan = plan_month(sc, PlanParams(time_limit_s=8, workers=1), seed=0)
+    plan = plan_month(sc, PlanParams(time_limit_s=8, workers=1, clock=False), seed=0)
     naive = plan_month_naive(sc)
     assert check_plan(sc, plan) == []
     assert total_km(sc, plan) < 0.9 * total_km(sc, naive)
@@ -49,7 +49,7 @@ def test_optimizer_beats_naive_on_km():
 def test_pinned_shops_stay_with_their_manager(tiny):
     pinned = {tiny.retailers[i].id: "M02" for i in range(0, 90, 9)}
     sc = replace(tiny, retailers=tuple(replace(r, manager_id=pinned.get(r.id)) for r in tiny.retailers))
-    plan = plan_month(sc, PlanParams(time_limit_s=5, workers=1), seed=1)
+    plan = plan_month(sc, PlanParams(time_limit_s=5, workers=1, clock=False), seed=1)
     assert check_plan(sc, plan) == []
     assert {v.manager_id for v in plan.visits if v.retailer_id in pinned} == {"M02"}
 
@@ -58,7 +58,7 @@ def test_day_off_is_made_up_within_the_week(tiny):
     off = date(2026, 12, 9)
     managers = (replace(tiny.managers[0], days_off=frozenset({off})), tiny.managers[1])
     sc = replace(tiny, managers=managers)
-    plan = plan_month(sc, PlanParams(time_limit_s=5, workers=1), seed=2)
+    plan = plan_month(sc, PlanParams(time_limit_s=5, workers=1, clock=False), seed=2)
     assert check_plan(sc, plan) == []
     assert not [v for v in plan.visits if v.manager_id == "M01" and v.date == off]
     assert [
@@ -71,7 +71,7 @@ def test_day_off_is_made_up_within_the_week(tiny):
 def test_too_few_shops_is_explained(tiny):
     rules = replace(tiny.rules, min_stops_per_day=40)
     sc = replace(tiny, rules=rules, managers=tuple(replace(m, min_stops_per_day=40) for m in tiny.managers))
-    plan = plan_month(sc, PlanParams(time_limit_s=3, workers=1), seed=0)
+    plan = plan_month(sc, PlanParams(time_limit_s=3, workers=1, clock=False), seed=0)
     found = [v for v in check_plan(sc, plan) if v.code == "min-stops"]
     assert found
     assert all("more shops" in v.fix for v in found)
@@ -88,7 +88,7 @@ def test_random_small_scenarios_keep_every_rule(n, k, seed, kind):
     """Generous limits: every rule must hold."""
     rules = Rules(min_stops_per_day=2, min_field_minutes=30, max_day_minutes=600)
     sc = synthetic_scenario(shape(kind, n, k), seed=seed, rules=rules)
-    plan = plan_month(sc, PlanParams(time_limit_s=2, workers=1), seed=seed)
+    plan = plan_month(sc, PlanParams(time_limit_s=2, workers=1, clock=False), seed=seed)
     assert check_plan(sc, plan) == []
     assert {v.retailer_id for v in plan.visits} == {r.id for r in sc.retailers}
 
@@ -104,7 +104,7 @@ def test_random_rules_plan_or_explain(n, stops, field, seed):
     """Any rules: a plan always comes back, and what it breaks is listed with a fix."""
     rules = Rules(min_stops_per_day=stops, min_field_minutes=field, max_day_minutes=600)
     sc = synthetic_scenario(shape("city", n, 1), seed=seed, rules=rules)
-    plan = plan_month(sc, PlanParams(time_limit_s=2, workers=1), seed=seed)
+    plan = plan_month(sc, PlanParams(time_limit_s=2, workers=1, clock=False), seed=seed)
     assert {v.retailer_id for v in plan.visits} == {r.id for r in sc.retailers}
     for v in check_plan(sc, plan):
         assert v.rule in (1, 2, 3, 4, 5) and v.fix
@@ -116,7 +116,7 @@ def test_demo_keeps_every_rule():
     from routeplan.read import read_scenario
 
     sc = read_scenario(DEMO)
-    plan = plan_month(sc, PlanParams(time_limit_s=30), seed=0)
+    plan = plan_month(sc, PlanParams(time_limit_s=30, clock=False), seed=0)
     assert check_plan(sc, plan) == []
 
 

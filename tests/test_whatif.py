@@ -18,7 +18,7 @@ from routeplan.solve.design import design_territories
 from routeplan.solve.month import PlanParams
 from routeplan.whatif import plan_variants, smallest_team, with_team_size
 
-QUICK = PlanParams(time_limit_s=4, workers=1)
+QUICK = PlanParams(time_limit_s=4, workers=1, clock=False)
 
 
 def _variant(tmp_path: Path, toml: str, files: dict[str, str] | None = None) -> Path:
@@ -185,7 +185,7 @@ def test_whatif_bad_sizes(tmp_path):
 def test_fixed_territories_keep_the_design(tiny):
     from routeplan.solve.month import plan_month
 
-    plan = plan_month(tiny, PlanParams(time_limit_s=4, workers=1, territories="fixed"), seed=0)
+    plan = plan_month(tiny, PlanParams(time_limit_s=4, workers=1, territories="fixed", clock=False), seed=0)
     designed = design_territories(tiny, seed=0).manager_of
     assert all(designed[v.retailer_id] == v.manager_id for v in plan.visits)
     assert {v.retailer_id for v in plan.visits} == {r.id for r in tiny.retailers}
