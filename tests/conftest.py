@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,15 @@ def tiny() -> Scenario:
 def tiny_plan(tiny: Scenario) -> Plan:
     """A plan of the tiny scenario (seed 0, one worker)."""
     return plan_month(tiny, PlanParams(time_limit_s=6, workers=1, clock=False), seed=0)
+
+
+def rewrite_csv(path: Path, edit: Callable[[list[list[str]]], object], line_end: str = "\n") -> None:
+    """Parse a CSV file, let ``edit`` change its rows in place, and write it back."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    edit(rows)
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=line_end).writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ must be 0, 1 or 2 (3 is an internal error, a crash), an error must be one line s
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import shutil
@@ -22,7 +21,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import TINY
+from conftest import TINY, rewrite_csv
 from routeplan.cli import main
 from routeplan.read import RULE_KEYS, SCENARIO_KEYS
 
@@ -98,11 +97,7 @@ def _set_toml(folder: Path, section: str | None, key: str, value: object) -> Non
 
 
 def _edit_csv(path: Path, edit) -> None:
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
-    edit(rows)
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    rewrite_csv(path, edit)
 
 
 @st.composite
@@ -240,6 +235,15 @@ EDITS = {
 }
 
 
+def _broken_copy(tmp: Path, edits: list[tuple[str, tuple]]) -> Path:
+    """A copy of the tiny scenario in ``tmp`` with the edits applied."""
+    folder = tmp / "scen"
+    shutil.copytree(TINY, folder)
+    for kind, args in edits:
+        _apply(folder, kind, args)
+    return folder
+
+
 def _run(args: list[str]) -> tuple[int, str]:
     err = io.StringIO()
     with redirect_stderr(err), redirect_stdout(io.StringIO()):
@@ -260,11 +264,7 @@ def _assert_clean(code: int, err: str) -> None:
 @given(broken_scenarios())
 def test_validate_never_crashes(edits):
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "scen"
-        shutil.copytree(TINY, folder)
-        for kind, args in edits:
-            _apply(folder, kind, args)
-        _assert_clean(*_run(["validate", str(folder)]))
+        _assert_clean(*_run(["validate", str(_broken_copy(Path(tmp), edits))]))
 
 
 @settings(max_examples=PLAN_EXAMPLES, deadline=None, derandomize=RANDOM is None,
@@ -272,10 +272,7 @@ def test_validate_never_crashes(edits):
 @given(st.one_of(broken_scenarios(), odd_scenarios(), odd_scenarios()))
 def test_plan_never_crashes_and_writes_nothing_on_error(edits):
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "scen"
-        shutil.copytree(TINY, folder)
-        for kind, args in edits:
-            _apply(folder, kind, args)
+        folder = _broken_copy(Path(tmp), edits)
         out = Path(tmp) / "out"
         code, err = _run(["plan", str(folder), "-o", str(out), "--time-limit", "1", "--workers", "1", "--quiet",
                           "--no-render"])  # fmt: skip

@@ -117,14 +117,9 @@ def test_missing_folder(tmp_path: Path):
 
 
 def _rewrite(path: Path, edit) -> None:
-    import csv
-    import io
+    from conftest import rewrite_csv
 
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
-    edit(rows)
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    rewrite_csv(path, edit, line_end="\r\n")  # as Excel writes it
 
 
 def test_quoted_newline_keeps_cell_and_row_numbers(tiny_copy: Path):
