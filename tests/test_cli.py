@@ -146,3 +146,19 @@ def test_reproducible_plans_are_byte_identical(tmp_path):
         assert main(args) == 0
     for name in ("visits.csv", "calls.csv", "routes.csv"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+
+
+def test_control_characters_in_names_still_give_a_workbook(tmp_path):
+    import shutil
+
+    from conftest import TINY, rewrite_csv
+
+    scen = tmp_path / "scen"
+    shutil.copytree(TINY, scen)
+    rewrite_csv(scen / "retailers.csv", lambda rows: rows[1].__setitem__(1, "Bell\x07shop\x1b"))
+    out = tmp_path / "out"
+    assert (
+        main(["plan", str(scen), "-o", str(out), "--time-limit", "2", "--workers", "1", "--quiet", "--no-render"]) == 0
+    )
+    texts = [c for ws in load_workbook(out / "schedule.xlsx") for row in ws.iter_rows(values_only=True) for c in row]
+    assert "Bell\\x07shop\\x1b" in texts

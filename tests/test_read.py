@@ -258,3 +258,17 @@ def test_a_pipe_where_a_file_belongs_is_refused(tiny_copy: Path):
     os.mkfifo(tiny_copy / "staff.csv")  # reading it would block for ever
     with pytest.raises(InputError, match="not a regular file"):
         read_scenario(tiny_copy)
+
+
+def test_deeply_nested_toml_and_geojson_are_one_line(tiny_copy: Path):
+    toml = tiny_copy / "scenario.toml"
+    original = toml.read_text(encoding="utf-8")
+    toml.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n" + original, encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_scenario(tiny_copy)
+    from routeplan.read import read_polygon
+
+    deep = tiny_copy / "deep.geojson"
+    deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_polygon(deep)
