@@ -61,7 +61,9 @@ def check_plan(
     its weekday and its week of the cycle across the month boundary. ``travel``: the
     travel model (default: the one the scenario names).
     """
-    month = _Month.of(scenario, plan, travel or travel_for(scenario))
+    travel = travel or travel_for(scenario)
+    _warm(travel, scenario, plan)
+    month = _Month.of(scenario, plan, travel)
     out: list[Violation] = []
     for rule in MONTH_RULES:
         out += rule(month)
@@ -69,6 +71,19 @@ def check_plan(
     if previous is not None:
         out += check_cycle_phase(scenario, plan, previous)
     return out
+
+
+def _warm(travel: TravelModel, scenario: Scenario, plan: Plan) -> None:
+    """Let a model that computes legs in batches (roads) compute each manager's at once."""
+    warm = getattr(travel, "warm", None)
+    if warm is None:
+        return
+    where = {r.id: r.location for r in (*scenario.retailers, *scenario.suspended)}
+    for m in scenario.managers:
+        shops = dict.fromkeys(
+            where[v.retailer_id] for v in plan.visits if v.manager_id == m.id and v.retailer_id in where
+        )
+        warm([m.office, *shops])
 
 
 def _regular_runs(plan: Plan) -> dict[str, set[date]]:

@@ -472,6 +472,40 @@ def pvrp_solve(
         sys.exit(EXIT_VIOLATIONS)
 
 
+@cli.command()
+@click.argument("scenario_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--osm", type=click.Path(path_type=Path), required=True, help="An OpenStreetMap extract (.osm.pbf) of the city."
+)
+@click.option("--sample", type=click.IntRange(min=2), default=400, show_default=True, help="Shops sampled.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def calibrate(scenario_dir: Path, osm: Path, sample: int, seed: int) -> None:
+    """Fit the great-circle model's detour factor and speed to the roads of OSM for SCENARIO_DIR's shops."""
+    from .calibrate import calibrate as fit
+
+    try:
+        from .roads import RoadTravel, road_graph
+    except ImportError:
+        raise InputError("calibrate needs the roads extra: pip install 'routeplan[roads]'") from None
+    scenario = read_scenario(scenario_dir)
+    with _progress(False) as bar:
+        bar.add_task("road matrix", total=None)
+        c = fit(scenario, RoadTravel(road_graph(osm)), sample=sample, seed=seed)
+    table = Table(title=f"{scenario.name}: great-circle model against the roads of {osm.name} ({c.hops} hops)")
+    for col in ("setting", "now", "fitted", "change"):
+        table.add_column(col, justify="right")
+    table.add_row("detour_factor", f"{c.detour_now:g}", f"{c.detour_fit:g}", f"{c.detour_fit / c.detour_now - 1:+.0%}")
+    table.add_row("speed_kmh", f"{c.speed_now:g}", f"{c.speed_fit:g}", f"{c.speed_fit / c.speed_now - 1:+.0%}")
+    table.add_row("median error of a hop's minutes", f"{c.error_now:.0%}", f"{c.error_fit:.0%}", "")
+    out.print(table)
+    p5, p50, p95 = c.ratio_quantiles
+    out.print(f"Road km / straight km on a hop: 5% {p5:.2f}, median {p50:.2f}, 95% {p95:.2f}.")
+    if c.far_from_road:
+        shown = ", ".join(c.far_from_road[:10]) + (" ..." if len(c.far_from_road) > 10 else "")
+        out.print(f"{len(c.far_from_road)} shops are more than 200 m from a road: {shown}", markup=False)
+    out.print(f"In scenario.toml: [rules] detour_factor = {c.detour_fit:g}, speed_kmh = {c.speed_fit:g}", markup=False)
+
+
 @cli.command("pvrp-check")
 @click.argument("instance", type=click.Path(path_type=Path))
 @click.argument("solution", type=click.Path(path_type=Path))

@@ -18,7 +18,7 @@ from .errors import InputError
 from .geo import LatLon
 
 #: The travel models a scenario may name (``routeplan.travel`` builds them).
-TRAVEL_MODELS = ("great-circle",)
+TRAVEL_MODELS = ("great-circle", "road")
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,8 @@ class Scenario:
     suspended: tuple[Retailer, ...] = ()
     #: how travel km and minutes are computed (``[travel] model``); see ``routeplan.travel``
     travel_model: str = "great-circle"
+    #: the OpenStreetMap extract of the road model (``[travel] osm``), an absolute path
+    osm: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", MappingProxyType(dict(self.classes)))
@@ -152,6 +154,8 @@ class Scenario:
             raise InputError(
                 f"'{self.travel_model}' is not a travel model (one of {', '.join(TRAVEL_MODELS)})", field="travel.model"
             )
+        if self.travel_model == "road" and not self.osm:
+            raise InputError('the road model needs an extract: osm = "city.osm.pbf"', field="travel.osm")
         if not self.managers:
             raise InputError("no managers: staff.csv has no rows", field="staff")
         if not self.retailers:

@@ -392,6 +392,9 @@ def _load_spec(folder: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, An
     for key in ("retailers", "staff"):
         if key in spec:
             spec[key] = str(_inside(folder, spec[key], key))
+    osm = spec.get("travel", {}).get("osm") if isinstance(spec.get("travel"), dict) else None
+    if isinstance(osm, str) and osm:
+        spec["travel"]["osm"] = str((folder / osm).resolve())  # relative to the file that names it
     edits = {k: spec.pop(k) for k in EDIT_KEYS if k in spec}
     if "extends" not in spec:
         spec.setdefault("retailers", str(folder / "retailers.csv"))
@@ -446,11 +449,15 @@ def _read_calendar(spec: dict[str, Any], rules: Rules, tname: str) -> Calendar:
         raise InputError(str(exc), file=tname, field="workdays") from None
 
 
-def _read_travel(table: dict[str, Any], tname: str) -> str:
-    """The travel model the scenario names (``[travel] model``)."""
-    unknown = set(table) - {"model"}
+def _read_travel(table: dict[str, Any], folder: Path, tname: str) -> tuple[str, str | None]:
+    """The travel model the scenario names (``[travel] model``) and, for roads, its extract.
+
+    The extract may sit outside the scenario folder (several scenarios of a city share one);
+    it is only ever read.
+    """
+    unknown = set(table) - {"model", "osm"}
     if unknown:
-        raise InputError("unknown key (known: model)", file=tname, field=f"travel.{sorted(unknown)[0]}")
+        raise InputError("unknown key (known: model, osm)", file=tname, field=f"travel.{sorted(unknown)[0]}")
     model = table.get("model", "great-circle")
     if model not in TRAVEL_MODELS:
         raise InputError(
@@ -458,7 +465,15 @@ def _read_travel(table: dict[str, Any], tname: str) -> str:
             file=tname,
             field="travel.model",
         )
-    return str(model)
+    if model != "road":
+        return str(model), None
+    osm = table.get("osm")
+    if not isinstance(osm, str) or not osm:
+        raise InputError('the road model needs an extract: osm = "city.osm.pbf"', file=tname, field="travel.osm")
+    path = (folder / osm).resolve()
+    if not path.is_file():
+        raise InputError(f"no such OpenStreetMap extract: {_echo(osm)}", file=tname, field="travel.osm")
+    return "road", str(path)
 
 
 def read_scenario(folder: str | Path) -> Scenario:
@@ -478,7 +493,7 @@ def read_scenario(folder: str | Path) -> Scenario:
     crs = str(spec.get("crs", "wgs84")).lower()
     if crs not in DATUMS:
         raise InputError(f"'{crs}' is not one of {', '.join(DATUMS)}", file=tname, field="crs")
-    travel_model = _read_travel(spec.get("travel", {}), tname)
+    travel_model, osm = _read_travel(spec.get("travel", {}), folder, tname)
 
     staff_path = Path(spec["staff"])
     retailer_path = Path(spec["retailers"])
@@ -499,6 +514,7 @@ def read_scenario(folder: str | Path) -> Scenario:
             crs=crs,
             suspended=tuple(shops.suspended),
             travel_model=travel_model,
+            osm=osm,
         )
     except InputError as exc:
         if exc.key is not None and exc.key in rows_of:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 from geopy.distance import great_circle
 
+from .errors import InputError
 from .geo import LatLon, distance_matrix_km
 from .model import Rules
 
@@ -58,8 +59,22 @@ class GreatCircleTravel:
         return km, km / self.speed_kmh * 60.0
 
 
+_ROADS: dict[str, TravelModel] = {}
+
+
 def travel_for(scenario: Scenario) -> TravelModel:
-    """The travel model the scenario names."""
+    """The travel model the scenario names (one road model per extract and process, so the
+    checker finds the legs the solver computed)."""
     if scenario.travel_model == "great-circle":
         return GreatCircleTravel.from_rules(scenario.rules)
+    if scenario.travel_model == "road" and scenario.osm:
+        if scenario.osm not in _ROADS:
+            try:
+                from .roads import RoadTravel, road_graph
+            except ImportError:
+                raise InputError(
+                    "the road model needs the roads extra: pip install 'routeplan[roads]'", field="travel.model"
+                ) from None
+            _ROADS[scenario.osm] = RoadTravel(road_graph(scenario.osm))
+        return _ROADS[scenario.osm]
     raise ValueError(f"unknown travel model {scenario.travel_model!r}")  # the scenario refuses it when built

@@ -347,6 +347,8 @@ def write_scenario(folder: str | Path, scenario: Scenario) -> None:
     if rules.min_gap_days is not None:
         lines.append(f"min_gap_days = {rules.min_gap_days}")
     lines += ["", "[travel]", f'model = "{scenario.travel_model}"']
+    if scenario.osm:
+        lines.append(f"osm = {json.dumps(scenario.osm, ensure_ascii=False)}")
     for name, cr in scenario.classes.items():
         lines += ["", f"[classes.{name}]"]
         if cr.visits_per_month is not None:

@@ -1,0 +1,315 @@
+"""Road travel: km and minutes of the fastest drive, on an OpenStreetMap extract.
+
+The in-process engine (the ``roads`` extra: scipy). pyosmium reads the drivable ways of an
+``.osm.pbf`` with a car profile (speeds by road class or ``maxspeed``, one-way streets and
+roundabouts, no-entry access tags; turn restrictions are not modelled) into a directed graph;
+each place is snapped to the nearest node of the network's main strongly connected part (the
+snap distance is kept and driven at :data:`SNAP_KMH`); many-to-many times come from scipy's
+Dijkstra, and the km are those of the fastest route, not of the shortest. A matrix is cached on
+disk, keyed by the extract and the points, so a second plan of the same city pays nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from .errors import InputError
+from .geo import LatLon, haversine_km
+
+#: Free-flow speeds (km/h) by road class, as OpenStreetMap car profiles use (OSRM's car.lua).
+SPEEDS_KMH = {
+    "motorway": 90, "motorway_link": 45, "trunk": 85, "trunk_link": 40, "primary": 65, "primary_link": 30,
+    "secondary": 55, "secondary_link": 25, "tertiary": 40, "tertiary_link": 20, "unclassified": 25,
+    "residential": 25, "living_street": 10, "service": 15,
+}  # fmt: skip
+#: Access values that close a way to cars.
+NO_ENTRY = frozenset({"no", "private", "agricultural", "forestry", "delivery", "emergency"})
+#: The walk or crawl from a shop to the road it is snapped to, and the report threshold.
+SNAP_KMH = 10.0
+FAR_FROM_ROAD_KM = 0.2
+#: Sources per Dijkstra batch: a batch holds (sources x network nodes) floats.
+BATCH = 64
+
+
+def cache_dir() -> Path:
+    """Where road matrices are kept (``ROUTEPLAN_CACHE``, default ``~/.cache/routeplan``)."""
+    base = os.environ.get("ROUTEPLAN_CACHE") or str(Path.home() / ".cache" / "routeplan")
+    return Path(base) / "roads"
+
+
+def _speed(tags: dict[str, str], highway: str) -> float:
+    text = tags.get("maxspeed", "").strip().lower()
+    try:
+        if text.endswith("mph"):
+            return float(text[:-3]) * 1.609
+        if text:
+            return float(text.split()[0])
+    except ValueError:
+        pass
+    return float(SPEEDS_KMH[highway])
+
+
+def _direction(tags: dict[str, str], highway: str) -> int:
+    """1: only along the way, -1: only against it, 0: both ways."""
+    oneway = tags.get("oneway", "").lower()
+    if oneway in ("yes", "true", "1"):
+        return 1
+    if oneway in ("-1", "reverse"):
+        return -1
+    if oneway == "no":
+        return 0
+    if tags.get("junction") in ("roundabout", "circular") or highway in ("motorway", "motorway_link"):
+        return 1
+    return 0
+
+
+@dataclass(frozen=True)
+class RoadGraph:
+    """The drivable network: nodes and directed edges with minutes and km."""
+
+    source: str
+    lat: np.ndarray
+    lon: np.ndarray
+    tail: np.ndarray
+    head: np.ndarray
+    minutes: np.ndarray
+    km: np.ndarray
+    #: nodes of the largest strongly connected part (where places are snapped)
+    main: np.ndarray = field(repr=False)
+
+    @classmethod
+    def from_osm(cls, path: str | Path) -> RoadGraph:
+        """Read an ``.osm.pbf`` (or ``.osm``) extract with the car profile."""
+        import osmium
+
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("no such OpenStreetMap extract", file=str(path), field="travel.osm")
+        ids: dict[int, int] = {}
+        lat: list[float] = []
+        lon: list[float] = []
+        tail: list[int] = []
+        head: list[int] = []
+        kmh: list[float] = []
+
+        def node(n: osmium.osm.NodeRef) -> int:
+            i = ids.get(n.ref)
+            if i is None:
+                i = ids[n.ref] = len(lat)
+                lat.append(n.lat)
+                lon.append(n.lon)
+            return i
+
+        try:
+            ways = osmium.FileProcessor(str(path)).with_locations().with_filter(osmium.filter.KeyFilter("highway"))
+            for way in ways:
+                if not isinstance(way, osmium.osm.Way):
+                    continue
+                tags = dict(way.tags)
+                highway = tags.get("highway", "")
+                if highway not in SPEEDS_KMH or NO_ENTRY & {
+                    tags.get(k, "") for k in ("access", "motor_vehicle", "motorcar")
+                }:
+                    continue
+                refs = [n for n in way.nodes if n.location.valid()]
+                speed, direction = _speed(tags, highway), _direction(tags, highway)
+                for a, b in itertools.pairwise(refs):
+                    u, v = node(a), node(b)
+                    for x, y, ok in ((u, v, direction >= 0), (v, u, direction <= 0)):
+                        if ok:
+                            tail.append(x)
+                            head.append(y)
+                            kmh.append(speed)
+        except RuntimeError as exc:
+            raise InputError(f"not a readable OpenStreetMap file ({exc})", file=str(path), field="travel.osm") from None
+        if not tail:
+            raise InputError("no drivable road in it", file=str(path), field="travel.osm")
+        la, lo = np.array(lat), np.array(lon)
+        t, h = np.array(tail, dtype=np.int64), np.array(head, dtype=np.int64)
+        km = haversine_km(la[t], lo[t], la[h], lo[h])
+        minutes = km / np.array(kmh) * 60.0
+        return cls(str(path), la, lo, t, h, minutes, km, _main_part(len(la), t, h))
+
+    def matrix(self, weights: np.ndarray) -> Any:
+        """The graph as a scipy sparse matrix of ``weights`` (per edge), the fastest of parallel edges kept."""
+        from scipy.sparse import csr_matrix
+
+        n = len(self.lat)
+        # parallel edges: keep the fastest (csr would sum duplicates)
+        order = np.lexsort((weights, self.head, self.tail))
+        t, h, w = self.tail[order], self.head[order], weights[order]
+        first = np.ones(len(t), dtype=bool)
+        first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+        return csr_matrix((np.maximum(w[first], 1e-9), (t[first], h[first])), shape=(n, n))
+
+    def snap(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
+        """Each point's nearest node of the main part, and the km to it."""
+        from scipy.spatial import cKDTree
+
+        mid = math.radians(float(np.mean(self.lat)))
+        xy = np.column_stack((self.lat[self.main] * 111.2, self.lon[self.main] * 111.2 * math.cos(mid)))
+        q = np.array([(p.lat * 111.2, p.lon * 111.2 * math.cos(mid)) for p in points]).reshape(-1, 2)
+        _, nearest = cKDTree(xy).query(q)
+        nodes = self.main[nearest]
+        lats = np.array([p.lat for p in points])
+        lons = np.array([p.lon for p in points])
+        return nodes, haversine_km(lats, lons, self.lat[nodes], self.lon[nodes])
+
+
+def _main_part(n: int, tail: np.ndarray, head: np.ndarray) -> np.ndarray:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n, n))
+    _, labels = connected_components(graph, directed=True, connection="strong")
+    biggest = np.bincount(labels).argmax()
+    return np.flatnonzero(labels == biggest)
+
+
+@njit(cache=True)
+def _km_along(pred, sources, targets, indptr, indices, km_data):
+    """Km of the fastest route from each source to each target, walking the predecessor tree."""
+    out = np.zeros((len(sources), len(targets)))
+    for i in range(len(sources)):
+        for j in range(len(targets)):
+            v = targets[j]
+            total = 0.0
+            while v != sources[i] and v >= 0:
+                u = pred[i, v]
+                if u < 0:
+                    total = np.inf
+                    break
+                best = np.inf
+                for e in range(indptr[u], indptr[u + 1]):
+                    if indices[e] == v and km_data[e] < best:
+                        best = km_data[e]
+                total += best
+                v = u
+            out[i, j] = total
+    return out
+
+
+@dataclass
+class RoadTravel:
+    """The road travel model (a :class:`routeplan.travel.TravelModel`)."""
+
+    graph: RoadGraph
+    #: the matrices computed so far (place -> row), where the checker's legs are looked up
+    _tables: list[tuple[dict[LatLon, int], np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+    #: snap km of every place seen, for the report of places far from a road
+    snapped: dict[LatLon, float] = field(default_factory=dict, repr=False)
+    unreachable: set[tuple[LatLon, LatLon]] = field(default_factory=set, repr=False)
+
+    def matrices(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
+        points = list(points)
+        cached = self._load(points)
+        if cached is None:
+            cached = self._compute(points)
+            self._save(points, cached)
+        km, minutes = cached
+        _, snap_km = self.graph.snap(points)
+        self.snapped.update(zip(points, snap_km.tolist(), strict=True))
+        self._tables.append(({p: i for i, p in enumerate(points)}, km, minutes))
+        return km, minutes
+
+    def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:
+        for index, km, minutes in reversed(self._tables):
+            i, j = index.get(a), index.get(b)
+            if i is not None and j is not None:
+                return float(km[i, j]), float(minutes[i, j])
+        km, minutes = self.matrices([a, b])
+        return float(km[0, 1]), float(minutes[0, 1])
+
+    def warm(self, points: Sequence[LatLon]) -> None:
+        """Compute the legs among ``points`` in one go (the checker asks for one manager's at a time)."""
+        self.matrices(points)
+
+    def far_from_road(self) -> dict[LatLon, float]:
+        """Places snapped more than :data:`FAR_FROM_ROAD_KM` away, with their snap km."""
+        return {p: d for p, d in self.snapped.items() if d > FAR_FROM_ROAD_KM}
+
+    def _compute(self, points: list[LatLon]) -> tuple[np.ndarray, np.ndarray]:
+        from scipy.sparse.csgraph import dijkstra
+
+        g = self.graph
+        nodes, snap_km = g.snap(points)
+        unique, where = np.unique(nodes, return_inverse=True)
+        times = g.matrix(g.minutes)
+        kms = g.matrix(g.km)  # the same structure: parallel edges resolved alike
+        n = len(unique)
+        road_min = np.zeros((n, n))
+        road_km = np.zeros((n, n))
+        for lo in range(0, n, BATCH):
+            src = unique[lo : lo + BATCH]
+            dist, pred = dijkstra(times, directed=True, indices=src, return_predecessors=True)
+            road_min[lo : lo + BATCH] = dist[:, unique]
+            road_km[lo : lo + BATCH] = _km_along(pred.astype(np.int64), src, unique, times.indptr.astype(np.int64),
+                                                 times.indices.astype(np.int64), kms.data)  # fmt: skip
+        snap_min = snap_km / SNAP_KMH * 60.0
+        km = road_km[np.ix_(where, where)] + snap_km[:, None] + snap_km[None, :]
+        minutes = road_min[np.ix_(where, where)] + snap_min[:, None] + snap_min[None, :]
+        # unreachable pairs (never within the main part, kept as a safety net): a straight line, slowly
+        lats = np.array([p.lat for p in points])
+        lons = np.array([p.lon for p in points])
+        straight = haversine_km(lats[:, None], lons[:, None], lats[None, :], lons[None, :]) * 2.0
+        bad = ~np.isfinite(minutes)
+        km[bad] = straight[bad]
+        minutes[bad] = straight[bad] / SNAP_KMH * 60.0
+        # two places on one node: the straight hop between them
+        same = where[:, None] == where[None, :]
+        km[same] = straight[same] / 2.0
+        minutes[same] = km[same] / SNAP_KMH * 60.0
+        np.fill_diagonal(km, 0.0)
+        np.fill_diagonal(minutes, 0.0)
+        for i, j in zip(*np.nonzero(bad), strict=True):
+            self.unreachable.add((points[i], points[j]))
+        return km, minutes
+
+    def _key(self, points: list[LatLon]) -> str:
+        src = Path(self.graph.source).stat()
+        h = hashlib.sha256(f"{Path(self.graph.source).resolve()}|{src.st_size}|{src.st_mtime_ns}|v1".encode())
+        h.update(np.array([(p.lat, p.lon) for p in points], dtype=np.float64).tobytes())
+        return h.hexdigest()[:32]
+
+    def _load(self, points: list[LatLon]) -> tuple[np.ndarray, np.ndarray] | None:
+        path = cache_dir() / f"{self._key(points)}.npz"
+        try:
+            with np.load(path) as data:
+                return data["km"], data["minutes"]
+        except (OSError, KeyError, ValueError):
+            return None
+
+    def _save(self, points: list[LatLon], matrices: tuple[np.ndarray, np.ndarray]) -> None:
+        folder = cache_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{self._key(points)}.{os.getpid()}.npz"
+            np.savez_compressed(tmp, km=matrices[0], minutes=matrices[1])
+            os.replace(tmp, folder / f"{self._key(points)}.npz")
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+
+_GRAPHS: dict[tuple[str, int, int], RoadGraph] = {}
+
+
+def road_graph(path: str | Path) -> RoadGraph:
+    """The extract's graph, read once per process."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such OpenStreetMap extract", file=str(p), field="travel.osm")
+    st = p.stat()
+    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _GRAPHS:
+        _GRAPHS[key] = RoadGraph.from_osm(p)
+    return _GRAPHS[key]
