@@ -166,3 +166,42 @@ def test_calibrate_fits_the_grid(tmp_path, cache, capsys):
     assert c.error_fit <= c.error_now
     assert main(["calibrate", str(scen), "--osm", str(scen / "streets.osm")]) == 0
     assert f"detour_factor = {c.detour_fit:g}" in capsys.readouterr().out
+
+
+def test_a_straight_line_plan_replayed_on_the_roads(tmp_path, cache):
+    from routeplan.figures import replayed_km, total_km
+
+    scen = _tiny_on_roads(tmp_path)
+    roads_sc = read_scenario(scen)
+    straight = dataclasses.replace(roads_sc, travel_model="great-circle", osm=None)
+    plan = plan_month(straight, PlanParams(time_limit_s=3, workers=1, clock=False), seed=0)
+    same = replayed_km(straight, plan, travel_for(straight))
+    assert same == pytest.approx(total_km(straight, plan), rel=1e-3)  # replayed on its own model: no change
+    on_roads = replayed_km(straight, plan, travel_for(roads_sc))
+    assert on_roads > same / straight.rules.detour_factor  # a grid is never shorter than the straight line
+
+
+def test_maps_and_sheets_draw_routes_along_the_streets(tmp_path, cache):
+    import json
+    import re
+
+    from routeplan.render import RenderOptions, render_plan
+    from routeplan.render.view import plan_view
+
+    sc = read_scenario(_tiny_on_roads(tmp_path))
+    plan = plan_month(sc, PlanParams(time_limit_s=3, workers=1, clock=False), seed=0)
+    view = plan_view(sc, plan)
+    route = view.managers[0].routes[0]
+    # the track runs office -> every stop in order, through street corners between them
+    assert route.track[0] == view.managers[0].office and len(route.track) > len(route.stops) + 1
+    at = [s.at for s in route.stops]
+    order = [route.track.index(p) for p in at]
+    assert order == sorted(order)
+    # on a street grid every step of the track is along a street: one coordinate stays put
+    corners = route.track[1:-1]
+    inner = [(a, b) for a, b in zip(corners, corners[1:], strict=False) if a not in at and b not in at]
+    assert inner and all(abs(a.lat - b.lat) < 1e-9 or abs(a.lon - b.lon) < 1e-9 for a, b in inner)
+    render_plan(tmp_path / "out", sc, plan, RenderOptions(tiles="none", pdf=False))
+    html = (tmp_path / "out" / "maps" / "plan.html").read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="routeplan-data">(.*?)</script>', html, re.S).group(1))
+    assert len(data["managers"][0]["routes"][0]["track"]) == len(route.track)

@@ -8,6 +8,7 @@ measured with the scenario's travel model.
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Any
 
@@ -44,3 +45,18 @@ def plan_kpis(scenario: Scenario, plan: Plan, travel: TravelModel | None = None)
 def total_km(scenario: Scenario, plan: Plan, travel: TravelModel | None = None) -> float:
     """The plan's km for the month, drives back to the office included."""
     return float(plan_kpis(scenario, plan, travel)["total"]["km"])
+
+
+def replayed_km(scenario: Scenario, plan: Plan, travel: TravelModel) -> float:
+    """The plan's km driven again with another travel model (a plan made on straight lines,
+    measured on the roads): every leg of every day recomputed, drives back included."""
+    managers = {m.id: m for m in scenario.managers}
+    where = {r.id: r.location for r in (*scenario.retailers, *scenario.suspended)}
+    total = 0.0
+    for (mid, _day), seq in plan.days().items():
+        m = managers[mid]
+        stops = [m.office, *(where[v.retailer_id] for v in seq)]
+        if m.return_to_office:
+            stops.append(m.office)
+        total += sum(travel.leg(a, b)[0] for a, b in itertools.pairwise(stops))
+    return total

@@ -234,6 +234,36 @@ class RoadTravel:
         """Compute the legs among ``points`` in one go (the checker asks for one manager's at a time)."""
         self.matrices(points)
 
+    def paths(self, legs: Sequence[tuple[LatLon, LatLon]]) -> list[list[LatLon]]:
+        """The fastest route of each leg as a line along the streets (from ``a``, via the network, to ``b``)."""
+        from scipy.sparse.csgraph import dijkstra
+
+        g = self.graph
+        if not legs:
+            return []
+        ends = [p for leg in legs for p in leg]
+        nodes, _ = g.snap(ends)
+        src, dst = nodes[0::2], nodes[1::2]
+        unique = np.unique(src)
+        row = {int(u): i for i, u in enumerate(unique)}
+        times = g.matrix(g.minutes)
+        out: list[list[LatLon]] = [[] for _ in legs]
+        for lo in range(0, len(unique), BATCH):
+            batch = unique[lo : lo + BATCH]
+            _, pred = dijkstra(times, directed=True, indices=batch, return_predecessors=True)
+            for k, (s_node, d_node) in enumerate(zip(src, dst, strict=True)):
+                i = row[int(s_node)] - lo
+                if not 0 <= i < len(batch):
+                    continue
+                chain = [int(d_node)]
+                while chain[-1] != s_node and pred[i, chain[-1]] >= 0:
+                    chain.append(int(pred[i, chain[-1]]))
+                if chain[-1] != s_node:
+                    chain = []  # unreachable: the straight line
+                a, b = legs[k]
+                out[k] = [a, *(LatLon(float(g.lat[v]), float(g.lon[v])) for v in reversed(chain)), b]
+        return out
+
     def far_from_road(self) -> dict[LatLon, float]:
         """Places snapped more than :data:`FAR_FROM_ROAD_KM` away, with their snap km."""
         return {p: d for p, d in self.snapped.items() if d > FAR_FROM_ROAD_KM}

