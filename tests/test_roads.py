@@ -11,6 +11,8 @@ import pytest
 
 pytest.importorskip("scipy", reason="the road model needs the roads extra: pip install -e '.[roads]'")
 
+import itertools
+
 from conftest import SHARED, TINY
 from routeplan.check import check_plan
 from routeplan.errors import InputError
@@ -92,7 +94,7 @@ def test_matrices_are_cached_on_disk(tmp_path, cache, monkeypatch):
     assert np.array_equal(first[0], second[0]) and np.array_equal(first[1], second[1])
 
 
-def _tiny_on_roads(tmp_path: Path) -> Path:
+def _tiny_on_roads(tmp_path: Path, engine: str = "graph") -> Path:
     """The tiny scenario with a street grid laid over its shops, planned on the road model."""
     scen = tmp_path / "tiny-roads"
     shutil.copytree(TINY, scen)
@@ -104,7 +106,8 @@ def _tiny_on_roads(tmp_path: Path) -> Path:
     cols = int((max(lons) - min(lons)) / step) + 3
     grid_osm(scen / "streets.osm", min(lats) - step, min(lons) - step, rows, cols, step, oneway_row=rows // 2)
     toml = scen / "scenario.toml"
-    toml.write_text(toml.read_text(encoding="utf-8") + '\n[travel]\nmodel = "road"\nosm = "streets.osm"\n', "utf-8")
+    toml.write_text(toml.read_text(encoding="utf-8") + f'\n[travel]\nmodel = "road"\nosm = "streets.osm"\nengine = "{engine}"\n',
+                    "utf-8")  # fmt: skip
     return scen
 
 
@@ -199,7 +202,7 @@ def test_maps_and_sheets_draw_routes_along_the_streets(tmp_path, cache):
     assert order == sorted(order)
     # on a street grid every step of the track is along a street: one coordinate stays put
     corners = route.track[1:-1]
-    inner = [(a, b) for a, b in zip(corners, corners[1:], strict=False) if a not in at and b not in at]
+    inner = [(a, b) for a, b in itertools.pairwise(corners) if a not in at and b not in at]
     assert inner and all(abs(a.lat - b.lat) < 1e-9 or abs(a.lon - b.lon) < 1e-9 for a, b in inner)
     render_plan(tmp_path / "out", sc, plan, RenderOptions(tiles="none", pdf=False))
     html = (tmp_path / "out" / "maps" / "plan.html").read_text(encoding="utf-8")

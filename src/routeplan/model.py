@@ -19,6 +19,7 @@ from .geo import LatLon
 
 #: The travel models a scenario may name (``routeplan.travel`` builds them).
 TRAVEL_MODELS = ("great-circle", "road")
+ROAD_ENGINES = ("auto", "osrm", "graph")
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,10 @@ class Scenario:
     travel_model: str = "great-circle"
     #: the OpenStreetMap extract of the road model (``[travel] osm``), an absolute path
     osm: str | None = None
+    #: the road model's engine: ``auto`` (OSRM where its programs are found, else ``graph``),
+    #: ``osrm`` or ``graph`` (in-process); ``osrm_url``: an OSRM server the office already runs
+    engine: str = "auto"
+    osrm_url: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", MappingProxyType(dict(self.classes)))
@@ -154,8 +159,10 @@ class Scenario:
             raise InputError(
                 f"'{self.travel_model}' is not a travel model (one of {', '.join(TRAVEL_MODELS)})", field="travel.model"
             )
-        if self.travel_model == "road" and not self.osm:
+        if self.travel_model == "road" and not (self.osm or self.osrm_url):
             raise InputError('the road model needs an extract: osm = "city.osm.pbf"', field="travel.osm")
+        if self.engine not in ROAD_ENGINES:
+            raise InputError(f"'{self.engine}' is not one of {', '.join(ROAD_ENGINES)}", field="travel.engine")
         if not self.managers:
             raise InputError("no managers: staff.csv has no rows", field="staff")
         if not self.retailers:

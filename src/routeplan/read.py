@@ -27,7 +27,7 @@ from .calendar import Calendar, parse_weekday
 from .coords import DATUMS, to_wgs84
 from .errors import InputError, InputWarning
 from .geo import LatLon
-from .model import TRAVEL_MODELS, ClassRule, Manager, Retailer, Rules, Scenario
+from .model import ROAD_ENGINES, TRAVEL_MODELS, ClassRule, Manager, Retailer, Rules, Scenario
 from .plan import Call, Change, Plan, Route, Visit
 from .routebook import RouteBook
 
@@ -449,15 +449,16 @@ def _read_calendar(spec: dict[str, Any], rules: Rules, tname: str) -> Calendar:
         raise InputError(str(exc), file=tname, field="workdays") from None
 
 
-def _read_travel(table: dict[str, Any], folder: Path, tname: str) -> tuple[str, str | None]:
-    """The travel model the scenario names (``[travel] model``) and, for roads, its extract.
+def _read_travel(table: dict[str, Any], folder: Path, tname: str) -> dict[str, Any]:
+    """The travel model the scenario names (``[travel]``), as Scenario keyword arguments.
 
     The extract may sit outside the scenario folder (several scenarios of a city share one);
     it is only ever read.
     """
-    unknown = set(table) - {"model", "osm"}
+    unknown = set(table) - {"model", "osm", "engine", "osrm_url"}
     if unknown:
-        raise InputError("unknown key (known: model, osm)", file=tname, field=f"travel.{sorted(unknown)[0]}")
+        raise InputError("unknown key (known: model, osm, engine, osrm_url)", file=tname,
+                         field=f"travel.{sorted(unknown)[0]}")  # fmt: skip
     model = table.get("model", "great-circle")
     if model not in TRAVEL_MODELS:
         raise InputError(
@@ -466,14 +467,22 @@ def _read_travel(table: dict[str, Any], folder: Path, tname: str) -> tuple[str, 
             field="travel.model",
         )
     if model != "road":
-        return str(model), None
+        return {"travel_model": str(model)}
+    engine = table.get("engine", "auto")
+    if engine not in ROAD_ENGINES:
+        raise InputError(f"{_echo(engine)} is not one of {', '.join(ROAD_ENGINES)}", file=tname, field="travel.engine")
+    url = table.get("osrm_url")
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        raise InputError(f"{_echo(url)} is not an http(s) address", file=tname, field="travel.osrm_url")
     osm = table.get("osm")
-    if not isinstance(osm, str) or not osm:
+    if url is None and (not isinstance(osm, str) or not osm):
         raise InputError('the road model needs an extract: osm = "city.osm.pbf"', file=tname, field="travel.osm")
-    path = (folder / osm).resolve()
-    if not path.is_file():
-        raise InputError(f"no such OpenStreetMap extract: {_echo(osm)}", file=tname, field="travel.osm")
-    return "road", str(path)
+    path = None
+    if isinstance(osm, str) and osm:
+        path = (folder / osm).resolve()
+        if not path.is_file():
+            raise InputError(f"no such OpenStreetMap extract: {_echo(osm)}", file=tname, field="travel.osm")
+    return {"travel_model": "road", "osm": str(path) if path else None, "engine": engine, "osrm_url": url}
 
 
 def read_scenario(folder: str | Path) -> Scenario:
@@ -493,7 +502,7 @@ def read_scenario(folder: str | Path) -> Scenario:
     crs = str(spec.get("crs", "wgs84")).lower()
     if crs not in DATUMS:
         raise InputError(f"'{crs}' is not one of {', '.join(DATUMS)}", file=tname, field="crs")
-    travel_model, osm = _read_travel(spec.get("travel", {}), folder, tname)
+    travel = _read_travel(spec.get("travel", {}), folder, tname)
 
     staff_path = Path(spec["staff"])
     retailer_path = Path(spec["retailers"])
@@ -513,8 +522,7 @@ def read_scenario(folder: str | Path) -> Scenario:
             classes=classes,
             crs=crs,
             suspended=tuple(shops.suspended),
-            travel_model=travel_model,
-            osm=osm,
+            **travel,
         )
     except InputError as exc:
         if exc.key is not None and exc.key in rows_of:

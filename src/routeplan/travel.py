@@ -59,7 +59,7 @@ class GreatCircleTravel:
         return km, km / self.speed_kmh * 60.0
 
 
-_ROADS: dict[str, TravelModel] = {}
+_ROADS: dict[tuple[str, str], TravelModel] = {}
 
 
 def travel_for(scenario: Scenario) -> TravelModel:
@@ -67,14 +67,26 @@ def travel_for(scenario: Scenario) -> TravelModel:
     checker finds the legs the solver computed)."""
     if scenario.travel_model == "great-circle":
         return GreatCircleTravel.from_rules(scenario.rules)
-    if scenario.travel_model == "road" and scenario.osm:
-        if scenario.osm not in _ROADS:
-            try:
-                from .roads import RoadTravel, road_graph
-            except ImportError:
-                raise InputError(
-                    "the road model needs the roads extra: pip install 'routeplan[roads]'", field="travel.model"
-                ) from None
-            _ROADS[scenario.osm] = RoadTravel(road_graph(scenario.osm))
-        return _ROADS[scenario.osm]
-    raise ValueError(f"unknown travel model {scenario.travel_model!r}")  # the scenario refuses it when built
+    if scenario.travel_model != "road":
+        raise ValueError(f"unknown travel model {scenario.travel_model!r}")  # the scenario refuses it when built
+    key = (scenario.engine, scenario.osrm_url or scenario.osm or "")
+    if key not in _ROADS:
+        _ROADS[key] = _road_model(scenario)
+    return _ROADS[key]
+
+
+def _road_model(scenario: Scenario) -> TravelModel:
+    from .osrm import OsrmTravel, find_programs
+
+    if scenario.osrm_url:
+        return OsrmTravel(scenario.osrm_url)
+    assert scenario.osm is not None  # the scenario checks it when built
+    if scenario.engine == "osrm" or (scenario.engine == "auto" and find_programs() is not None):
+        return OsrmTravel.for_extract(scenario.osm)
+    try:
+        from .roads import RoadTravel, road_graph
+    except ImportError:
+        raise InputError(
+            "the road model needs OSRM or the roads extra: pip install 'routeplan[roads]'", field="travel.engine"
+        ) from None
+    return RoadTravel(road_graph(scenario.osm))

@@ -347,8 +347,12 @@ def write_scenario(folder: str | Path, scenario: Scenario) -> None:
     if rules.min_gap_days is not None:
         lines.append(f"min_gap_days = {rules.min_gap_days}")
     lines += ["", "[travel]", f'model = "{scenario.travel_model}"']
+    if scenario.travel_model == "road":
+        lines.append(f'engine = "{scenario.engine}"')
     if scenario.osm:
         lines.append(f"osm = {json.dumps(scenario.osm, ensure_ascii=False)}")
+    if scenario.osrm_url:
+        lines.append(f"osrm_url = {json.dumps(scenario.osrm_url)}")
     for name, cr in scenario.classes.items():
         lines += ["", f"[classes.{name}]"]
         if cr.visits_per_month is not None:
