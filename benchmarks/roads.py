@@ -5,7 +5,8 @@
 For each city: the network read from its OpenStreetMap extract, the snap of the shops to it,
 the road matrix (cold, then from the disk cache), road km over straight km on all pairs and on
 the short hops a route is made of; then the month planned three ways and judged on the roads
-(rules broken by the road checker, road km): on straight lines with the default settings, on
+(rules broken by the road checker, road km) with the graph engine; where OSRM's programs are
+found, its matrix is compared with the graph engine's. Planned on straight lines with the default settings, on
 straight lines with the settings ``routeplan calibrate`` fits, and on the roads themselves.
 
 Monaco's extract and both shop lists come from ``../shared/data``. Central Helsinki's extract
@@ -37,6 +38,7 @@ from routeplan.check import check_plan
 from routeplan.figures import replayed_km, total_km
 from routeplan.geo import LatLon, haversine_km
 from routeplan.model import ClassRule, Manager, Retailer, Rules, Scenario
+from routeplan.osrm import OsrmTravel, find_programs
 from routeplan.roads import FAR_FROM_ROAD_KM, RoadGraph, RoadTravel, cache_dir
 from routeplan.solve.month import PlanParams, plan_month
 from routeplan.travel import GreatCircleTravel
@@ -120,11 +122,17 @@ def run_city(name: str, args: argparse.Namespace, console: Console) -> tuple[lis
             straight[rows_i, near.ravel()] > 0.05
         ]
         _, snap = graph.snap(points)
+        osrm_vs = "-"
+        if find_programs() is not None:
+            t = time.monotonic()
+            o_km, _ = OsrmTravel.for_extract(extract(name)).matrices(points)
+            osrm_s = time.monotonic() - t
+            osrm_vs = f"{np.median(o_km[apart] / km[apart]):.2f} ({osrm_s:.1f} s)"
         network = [name, f"{len(graph.lat):,}", f"{len(graph.tail):,}", f"{read_s:.1f}", str(len(sc.retailers)),
                    f"{np.median(snap) * 1000:.0f}", f"{snap.max() * 1000:.0f}",
                    str(int((snap > FAR_FROM_ROAD_KM).sum())), f"{cold_s:.1f}", f"{cached_s:.2f}",
                    f"{np.percentile(ratio, 50):.2f}", f"{np.percentile(hop, 50):.2f}", f"{np.percentile(hop, 95):.2f}",
-                   f"{(ratio > 2).mean():.0%}"]  # fmt: skip
+                   f"{(ratio > 2).mean():.0%}", osrm_vs]  # fmt: skip
         console.print(" ".join(network), highlight=False)
         fit = calibrate(sc, roads)
         calibrated = dataclasses.replace(sc, rules=dataclasses.replace(sc.rules, detour_factor=fit.detour_fit,
@@ -162,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(width=180, record=True)
     nets = Table(title="Road networks and their shops")
     for col in ("city", "nodes", "edges", "read s", "shops", "snap m median", "snap m max", "> 200 m",
-                "matrix s", "cached s", "road/straight median", "hop median", "hop 95%", "pairs > 2x"):  # fmt: skip
+                "matrix s", "cached s", "road/straight median", "hop median", "hop 95%", "pairs > 2x",
+                "OSRM/graph km (prepare+table)"):  # fmt: skip
         nets.add_column(col, justify="right")
     plans = Table(title=f"The month planned three ways, judged on the roads ({args.time_limit:g} s each)")
     for col in ("city", "planned on", "rules broken (own model)", "rules broken (roads)", "kinds", "km (own model)",
