@@ -157,12 +157,93 @@ def run_city(name: str, args: argparse.Namespace, console: Console) -> tuple[lis
     return [network], plans
 
 
+def city_grid(path: Path, size: int, step_km: float = 0.12) -> Path:
+    """A city-sized street network for timing: ``size`` x ``size`` blocks, every fifth street a
+    primary road, every seventh a one-way street (an .osm file pyosmium and OSRM both read)."""
+    step = step_km / 111.2
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n")
+        for r in range(size):
+            fh.writelines(f'<node id="{r * size + c + 1}" lat="{45 + r * step:.7f}" lon="{7 + c * step * 1.41:.7f}" '
+                          'version="1"/>\n' for c in range(size))  # fmt: skip
+        way = 10**7
+        for along in (True, False):
+            for k in range(size):
+                ids = [(k * size + c + 1) if along else (c * size + k + 1) for c in range(size)]
+                kind = "primary" if k % 5 == 0 else "residential"
+                oneway = '<tag k="oneway" v="yes"/>' if k % 7 == 3 else ""
+                refs = "".join(f'<nd ref="{i}"/>' for i in ids)
+                fh.write(f'<way id="{way}" version="1">{refs}<tag k="highway" v="{kind}"/>{oneway}</way>\n')
+                way += 1
+        fh.write("</osm>\n")
+    return path
+
+
+def scale(args: argparse.Namespace, console: Console) -> Table:
+    """Preparing a city-sized network and the matrix of a 3,000-shop office, per engine."""
+    import tracemalloc
+
+    table = Table(title=f"City-sized network ({args.grid} x {args.grid} street grid), {args.shops:,} shops")
+    for col in ("engine", "nodes", "prepare s", "matrix s", "second plan (cache) s", "peak memory MB"):
+        table.add_column(col, justify="right")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["ROUTEPLAN_CACHE"] = str(Path(tmp) / "cache")
+        osm = city_grid(Path(tmp) / "city.osm", args.grid)
+        rng = np.random.default_rng(args.seed)
+        span = (args.grid - 1) * 0.12 / 111.2
+        points = [LatLon(45 + float(a) * span, 7 + float(b) * span * 1.41) for a, b in rng.random((args.shops, 2))]
+        tracemalloc.start()
+        t = time.monotonic()
+        graph = RoadGraph.from_osm(osm)
+        prep = time.monotonic() - t
+        t = time.monotonic()
+        RoadTravel(graph).matrices(points)
+        mat = time.monotonic() - t
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        t = time.monotonic()
+        RoadTravel(graph).matrices(points)
+        table.add_row("graph (scipy)", f"{len(graph.lat):,}", f"{prep:.1f}", f"{mat:.1f}", f"{time.monotonic() - t:.2f}",
+                      f"{peak:.0f} (Python heap)")  # fmt: skip
+        console.print("graph engine done", highlight=False)
+        if find_programs() is not None:
+            t = time.monotonic()
+            osrm = OsrmTravel.for_extract(osm)
+            prep = time.monotonic() - t
+            t = time.monotonic()
+            osrm.matrices(points[: args.osrm_shops])
+            mat = time.monotonic() - t
+            server = osrm.server
+            hwm = "-"
+            if server is not None:
+                status = Path(f"/proc/{server.process.pid}/status").read_text(encoding="utf-8")
+                hwm = next((line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")), "-")
+                hwm = f"{int(hwm) / 1024:.0f} (osrm-routed)" if hwm != "-" else hwm
+                server.stop()
+            t = time.monotonic()
+            again = OsrmTravel.for_extract(osm)
+            reuse = time.monotonic() - t
+            if again.server is not None:
+                again.server.stop()
+            table.add_row(f"OSRM (MLD), {args.osrm_shops:,} shops", "-", f"{prep:.1f}", f"{mat:.1f}",
+                          f"{reuse:.2f} (prepared data reused)", hwm)  # fmt: skip
+    return table
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=20.0)
     ap.add_argument("--cities", default="monaco,helsinki")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--save", type=Path, default=None)
+    ap.add_argument("--grid", type=int, default=250, help="the timing network: blocks on a side (0: none)")
+    ap.add_argument("--shops", type=int, default=3000, help="shops on the timing network")
+    ap.add_argument(
+        "--osrm-shops",
+        type=int,
+        default=500,
+        help="shops for OSRM's table (multi-level Dijkstra tables are slow on a regular grid)",
+    )
     args = ap.parse_args(argv)
     if not DATA.is_dir():
         print(f"needs {DATA} (the shared data beside the checkout)", file=sys.stderr)
@@ -177,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     for col in ("city", "planned on", "rules broken (own model)", "rules broken (roads)", "kinds", "km (own model)",
                 "km (roads)", "seconds"):  # fmt: skip
         plans.add_column(col, justify="right")
-    for name in args.cities.split(","):
+    for name in filter(None, args.cities.split(",")):
         net_rows, plan_rows = run_city(name, args, console)
         for row in net_rows:
             nets.add_row(*row)
@@ -185,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             plans.add_row(*row)
     console.print(nets)
     console.print(plans)
+    if args.grid > 0:
+        console.print(scale(args, console))
     if args.save:
         args.save.write_text(console.export_text(), encoding="utf-8")
     return 0

@@ -53,3 +53,25 @@ def test_plan_and_check_on_osrm(tmp_path, cache):
     sc = read_scenario(_tiny_on_roads(tmp_path, engine="osrm"))
     plan = plan_month(sc, PlanParams(time_limit_s=3, workers=1, clock=False), seed=0)
     assert check_plan(sc, plan) == []
+
+
+@pytest.mark.parametrize("engine", ["graph", "osrm"])
+def test_road_scenario_end_to_end_through_the_cli(tmp_path, cache, engine):
+    import json
+
+    from routeplan.cli import main
+    from routeplan.travel import _ROADS
+
+    scen = _tiny_on_roads(tmp_path, engine=engine)
+    out = tmp_path / "plan"
+    assert main(["plan", str(scen), "-o", str(out), "--time-limit", "3", "--workers", "1", "--quiet", "--tiles",
+                 "none", "--no-pdf", "--reproducible"]) == 0  # fmt: skip
+    assert not _ROADS, "the command stopped what it started"
+    copy = (out / "scenario" / "scenario.toml").read_text(encoding="utf-8")
+    assert 'model = "road"' in copy and f'engine = "{engine}"' in copy
+    html = (out / "maps" / "plan.html").read_text(encoding="utf-8")
+    assert '"track":[[' in html
+    assert main(["check", str(scen), str(out)]) == 0
+    assert main(["compare", str(out), "-o", str(tmp_path / "cmp")]) == 0
+    km = json.loads((out / "summary.json").read_text(encoding="utf-8"))["kpis"]["total"]["km"]
+    assert km > 0

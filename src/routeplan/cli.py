@@ -36,6 +36,7 @@ from .plan import Plan
 from .read import read_plan, read_route_book, read_scenario, with_plan_cycle
 from .render import LANGUAGES, TILES, RenderOptions, render_plan
 from .solve.month import PlanParams, plan_month
+from .travel import close_models
 from .write import atomic_output, write_plan
 
 EXIT_VIOLATIONS = 1
@@ -530,7 +531,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("always", InputWarning)
             warnings.showwarning = _show_warning
-            cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+            try:
+                cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+            finally:
+                close_models()  # an OSRM server started for this command ends with it
     except RouteplanError as exc:  # InputError included: one plain line, never wrapped
         sys.stderr.write(f"error: {_short(str(exc), 400)}\n")
         return EXIT_INPUT

@@ -90,3 +90,12 @@ def _road_model(scenario: Scenario) -> TravelModel:
             "the road model needs OSRM or the roads extra: pip install 'routeplan[roads]'", field="travel.engine"
         ) from None
     return RoadTravel(road_graph(scenario.osm))
+
+
+def close_models() -> None:
+    """Stop what the road models started (an ``osrm-routed`` on loopback) and forget them."""
+    for model in _ROADS.values():
+        server = getattr(model, "server", None)
+        if server is not None:
+            server.stop()
+    _ROADS.clear()
