@@ -30,6 +30,7 @@ import numpy as np
 from .errors import InputError, RouteplanError
 from .geo import LatLon, haversine_km
 from .roads import cache_dir
+from .travel import MatrixLegs
 
 #: Locations per table request (the server started here allows more; public servers 100).
 TABLE_BLOCK = 100
@@ -122,7 +123,7 @@ class OsrmServer:
 
 
 @dataclass
-class OsrmTravel:
+class OsrmTravel(MatrixLegs):
     """The road travel model on an OSRM server (a :class:`routeplan.travel.TravelModel`)."""
 
     url: str
@@ -176,19 +177,8 @@ class OsrmTravel:
         km[bad], minutes[bad] = straight[bad], straight[bad] / 10.0 * 60.0
         np.fill_diagonal(km, 0.0)
         np.fill_diagonal(minutes, 0.0)
-        self._tables.append(({p: i for i, p in enumerate(points)}, km, minutes))
+        self._remember(points, km, minutes)
         return km, minutes
-
-    def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:
-        for index, km, minutes in reversed(self._tables):
-            i, j = index.get(a), index.get(b)
-            if i is not None and j is not None:
-                return float(km[i, j]), float(minutes[i, j])
-        km, minutes = self.matrices([a, b])
-        return float(km[0, 1]), float(minutes[0, 1])
-
-    def warm(self, points: Sequence[LatLon]) -> None:
-        self.matrices(points)
 
     def paths(self, legs: Sequence[tuple[LatLon, LatLon]]) -> list[list[LatLon]]:
         """Each leg's route as a line along the streets (OSRM's full geometry)."""

@@ -25,6 +25,7 @@ from numba import njit
 
 from .errors import InputError
 from .geo import LatLon, haversine_km
+from .travel import MatrixLegs
 
 #: Free-flow speeds (km/h) by road class, as OpenStreetMap car profiles use (OSRM's car.lua).
 SPEEDS_KMH = {
@@ -200,7 +201,7 @@ def _km_along(pred, sources, targets, indptr, indices, km_data):
 
 
 @dataclass
-class RoadTravel:
+class RoadTravel(MatrixLegs):
     """The road travel model (a :class:`routeplan.travel.TravelModel`)."""
 
     graph: RoadGraph
@@ -219,20 +220,8 @@ class RoadTravel:
         km, minutes = cached
         _, snap_km = self.graph.snap(points)
         self.snapped.update(zip(points, snap_km.tolist(), strict=True))
-        self._tables.append(({p: i for i, p in enumerate(points)}, km, minutes))
+        self._remember(points, km, minutes)
         return km, minutes
-
-    def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:
-        for index, km, minutes in reversed(self._tables):
-            i, j = index.get(a), index.get(b)
-            if i is not None and j is not None:
-                return float(km[i, j]), float(minutes[i, j])
-        km, minutes = self.matrices([a, b])
-        return float(km[0, 1]), float(minutes[0, 1])
-
-    def warm(self, points: Sequence[LatLon]) -> None:
-        """Compute the legs among ``points`` in one go (the checker asks for one manager's at a time)."""
-        self.matrices(points)
 
     def paths(self, legs: Sequence[tuple[LatLon, LatLon]]) -> list[list[LatLon]]:
         """The fastest route of each leg as a line along the streets (from ``a``, via the network, to ``b``)."""

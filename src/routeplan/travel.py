@@ -59,6 +59,32 @@ class GreatCircleTravel:
         return km, km / self.speed_kmh * 60.0
 
 
+class MatrixLegs:
+    """For models that compute whole matrices (the road engines): a single leg is looked up in the
+    matrices computed so far, and the checker warms one manager's legs at a time. The class using
+    it keeps ``_tables`` and calls :meth:`_remember` with every matrix it computes."""
+
+    _tables: list[tuple[dict[LatLon, int], np.ndarray, np.ndarray]]
+
+    def matrices(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _remember(self, points: Sequence[LatLon], km: np.ndarray, minutes: np.ndarray) -> None:
+        self._tables.append(({p: i for i, p in enumerate(points)}, km, minutes))
+
+    def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:
+        for index, km, minutes in reversed(self._tables):
+            i, j = index.get(a), index.get(b)
+            if i is not None and j is not None:
+                return float(km[i, j]), float(minutes[i, j])
+        km, minutes = self.matrices([a, b])
+        return float(km[0, 1]), float(minutes[0, 1])
+
+    def warm(self, points: Sequence[LatLon]) -> None:
+        """Compute the legs among ``points`` in one go."""
+        self.matrices(points)
+
+
 _ROADS: dict[tuple[str, str], TravelModel] = {}
 
 
