@@ -125,8 +125,11 @@ def run_city(name: str, args: argparse.Namespace, console: Console) -> tuple[lis
         osrm_vs = "-"
         if find_programs() is not None:
             t = time.monotonic()
-            o_km, _ = OsrmTravel.for_extract(extract(name)).matrices(points)
+            osrm = OsrmTravel.for_extract(extract(name))
+            o_km, _ = osrm.matrices(points)
             osrm_s = time.monotonic() - t
+            if osrm.server is not None:
+                osrm.server.stop()
             osrm_vs = f"{np.median(o_km[apart] / km[apart]):.2f} ({osrm_s:.1f} s)"
         network = [name, f"{len(graph.lat):,}", f"{len(graph.tail):,}", f"{read_s:.1f}", str(len(sc.retailers)),
                    f"{np.median(snap) * 1000:.0f}", f"{snap.max() * 1000:.0f}",

@@ -11,6 +11,7 @@ disk, keyed by the extract and the points, so a second plan of the same city pay
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import math
@@ -141,26 +142,35 @@ class RoadGraph:
         minutes = km / np.array(kmh) * 60.0
         return cls(str(path), la, lo, t, h, minutes, km, _main_part(len(la), t, h))
 
-    def matrix(self, weights: np.ndarray) -> Any:
-        """The graph as a scipy sparse matrix of ``weights`` (per edge), the fastest of parallel edges kept."""
+    @functools.cached_property
+    def routing(self) -> tuple[Any, Any]:
+        """Sparse matrices of the minutes and the km of each edge, built once: where two ways join the
+        same nodes, the fastest is kept and its own km go with it (the two share one structure)."""
         from scipy.sparse import csr_matrix
 
         n = len(self.lat)
-        # parallel edges: keep the fastest (csr would sum duplicates)
-        order = np.lexsort((weights, self.head, self.tail))
-        t, h, w = self.tail[order], self.head[order], weights[order]
+        order = np.lexsort((self.minutes, self.head, self.tail))
+        t, h = self.tail[order], self.head[order]
         first = np.ones(len(t), dtype=bool)
         first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
-        return csr_matrix((np.maximum(w[first], 1e-9), (t[first], h[first])), shape=(n, n))
+        kept, t, h = order[first], t[first], h[first]
+        times = csr_matrix((np.maximum(self.minutes[kept], 1e-9), (t, h)), shape=(n, n))
+        km = csr_matrix((np.maximum(self.km[kept], 1e-9), (t, h)), shape=(n, n))
+        return times, km
+
+    @functools.cached_property
+    def _nodes_index(self) -> tuple[Any, float]:
+        """A KD-tree over the main part's nodes in local km, and the longitude scale it uses."""
+        from scipy.spatial import cKDTree
+
+        kx = 111.2 * math.cos(math.radians(float(np.mean(self.lat))))
+        return cKDTree(np.column_stack((self.lat[self.main] * 111.2, self.lon[self.main] * kx))), kx
 
     def snap(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
         """Each point's nearest node of the main part, and the km to it."""
-        from scipy.spatial import cKDTree
-
-        mid = math.radians(float(np.mean(self.lat)))
-        xy = np.column_stack((self.lat[self.main] * 111.2, self.lon[self.main] * 111.2 * math.cos(mid)))
-        q = np.array([(p.lat * 111.2, p.lon * 111.2 * math.cos(mid)) for p in points]).reshape(-1, 2)
-        _, nearest = cKDTree(xy).query(q)
+        tree, kx = self._nodes_index
+        q = np.array([(p.lat * 111.2, p.lon * kx) for p in points]).reshape(-1, 2)
+        _, nearest = tree.query(q)
         nodes = self.main[nearest]
         lats = np.array([p.lat for p in points])
         lons = np.array([p.lon for p in points])
@@ -213,13 +223,13 @@ class RoadTravel(MatrixLegs):
 
     def matrices(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
         points = list(points)
+        nodes, snap_km = self.graph.snap(points)
+        self.snapped.update(zip(points, snap_km.tolist(), strict=True))
         cached = self._load(points)
         if cached is None:
-            cached = self._compute(points)
+            cached = self._compute(points, nodes, snap_km)
             self._save(points, cached)
         km, minutes = cached
-        _, snap_km = self.graph.snap(points)
-        self.snapped.update(zip(points, snap_km.tolist(), strict=True))
         self._remember(points, km, minutes)
         return km, minutes
 
@@ -235,7 +245,7 @@ class RoadTravel(MatrixLegs):
         src, dst = nodes[0::2], nodes[1::2]
         unique = np.unique(src)
         row = {int(u): i for i, u in enumerate(unique)}
-        times = g.matrix(g.minutes)
+        times, _ = g.routing
         out: list[list[LatLon]] = [[] for _ in legs]
         for lo in range(0, len(unique), BATCH):
             batch = unique[lo : lo + BATCH]
@@ -257,14 +267,13 @@ class RoadTravel(MatrixLegs):
         """Places snapped more than :data:`FAR_FROM_ROAD_KM` away, with their snap km."""
         return {p: d for p, d in self.snapped.items() if d > FAR_FROM_ROAD_KM}
 
-    def _compute(self, points: list[LatLon]) -> tuple[np.ndarray, np.ndarray]:
+    def _compute(self, points: list[LatLon], nodes: np.ndarray, snap_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The matrices of ``points``, snapped to ``nodes`` at ``snap_km``."""
         from scipy.sparse.csgraph import dijkstra
 
         g = self.graph
-        nodes, snap_km = g.snap(points)
         unique, where = np.unique(nodes, return_inverse=True)
-        times = g.matrix(g.minutes)
-        kms = g.matrix(g.km)  # the same structure: parallel edges resolved alike
+        times, kms = g.routing
         n = len(unique)
         road_min = np.zeros((n, n))
         road_km = np.zeros((n, n))
