@@ -5,6 +5,9 @@
   manager's day off.
 - ``tiny``: 90 shops, two managers, small daily minimums: quick enough for tests.
 - ``demo-grows/new-shops.csv``: 300 shops opening in the demo city (a what-if variant).
+- ``demo-workbook``: the demo city as a sales system exports it: one Excel workbook with
+  Chinese headers below a title row, numeric customer codes, GCJ-02 coordinates, a date
+  cell for a day off and a column routeplan does not use.
 
 The other variant folders (``demo-*``) are written by hand: each is a ``scenario.toml``
 that extends ``demo-city``.
@@ -61,8 +64,74 @@ def write_new_shops(path: Path) -> None:
             w.writerow([r.id, r.name, f"{r.location.lat:.6f}", f"{r.location.lon:.6f}", r.klass, r.address, r.phone])
 
 
+WORKBOOK_TOML = """\
+name = "Demo city (from the sales system's workbook)"
+month = "2026-12"
+retailers = { file = "客户名单.xlsx", sheet = "客户" }
+staff = { file = "客户名单.xlsx", sheet = "客户经理" }
+workdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+holidays = ["2026-12-25"]
+crs = "gcj02"  # the coordinates of Chinese web maps (Amap, Tencent)
+
+[rules]
+min_stops_per_day = 30
+min_visits_per_month = 2
+day_start = "07:30"
+meeting_minutes = 30
+min_field_minutes = 360
+max_day_minutes = 600
+service_minutes = 10
+speed_kmh = 25
+detour_factor = 1.3
+cycle_weeks = 2
+
+[classes.A]
+visits_per_month = 4
+service_minutes = 15
+
+[classes.B]
+visits_per_month = 2
+
+[classes.C]
+visits_per_month = 2
+"""
+
+
+def write_workbook_scenario(folder: Path) -> None:
+    """The demo city as one workbook with Chinese headers (see the module docstring)."""
+    import openpyxl
+
+    from routeplan.calendar import format_weekdays
+    from routeplan.coords import wgs84_to_gcj02
+    from routeplan.read import read_scenario
+
+    sc = read_scenario(HERE / "demo-city")
+    wb = openpyxl.Workbook()
+    shops = wb.active
+    shops.title = "客户"
+    shops.append(["2026年12月 零售客户明细（系统导出）"])
+    shops.append(["序号", "客户编码", "客户名称", "档位", "经度", "纬度", "经营地址", "联系电话", "客户经理", "休息日",
+                  "经营状态", "营业面积(㎡)"])  # fmt: skip
+    zh = dict(zip(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), "一二三四五六日", strict=True))
+    for i, r in enumerate(sc.retailers, start=1):
+        p = wgs84_to_gcj02(r.location)
+        closed = "、".join("周" + zh[d] for d in format_weekdays(sorted(r.closed_weekdays)).split(";") if d)
+        shops.append([i, 510104000000 + int(r.id[1:]), r.name, r.klass, round(p.lon, 7), round(p.lat, 7), r.address,
+                      r.phone, None, closed or None, "正常", 20 + i % 60])  # fmt: skip
+    staff = wb.create_sheet("客户经理")
+    staff.append(["工号", "姓名", "纬度", "经度", "休假日期"])
+    for m in sc.managers:
+        p = wgs84_to_gcj02(m.office)
+        off = min(m.days_off) if m.days_off else None
+        staff.append([m.id, m.name, round(p.lat, 7), round(p.lon, 7), off])
+    folder.mkdir(exist_ok=True)
+    wb.save(folder / "客户名单.xlsx")
+    (folder / "scenario.toml").write_text(WORKBOOK_TOML, encoding="utf-8")
+
+
 if __name__ == "__main__":
     write_scenario(HERE / "demo-city", demo_city())
+    write_workbook_scenario(HERE / "demo-workbook")
     write_scenario(HERE / "tiny", tiny())
     write_new_shops(HERE / "demo-grows" / "new-shops.csv")
     print("wrote", HERE / "demo-city", HERE / "tiny", HERE / "demo-grows" / "new-shops.csv")

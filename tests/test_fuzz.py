@@ -16,12 +16,14 @@ import os
 import shutil
 import tempfile
 from contextlib import redirect_stderr, redirect_stdout
+from datetime import date, datetime
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from conftest import TINY, rewrite_csv
+from conftest import TINY, rewrite_csv, workbook_scenario
 from routeplan.cli import main
 from routeplan.read import RULE_KEYS, SCENARIO_KEYS
 
@@ -281,3 +283,45 @@ def test_plan_never_crashes_and_writes_nothing_on_error(edits):
             assert not out.exists(), "bad input must leave nothing behind"
         else:
             assert (out / "summary.json").is_file()
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.dates(min_value=date(1900, 3, 1), max_value=date(9999, 12, 31)),
+    st.datetimes(min_value=datetime(1900, 3, 1), max_value=datetime(9999, 12, 31)),
+    st.times(),
+    st.sampled_from(NASTY),
+    st.text(max_size=12),
+)
+
+
+@st.composite
+def broken_workbooks(draw: st.DrawFn) -> list[tuple[str, int, int, object]]:
+    """One to four cells of the tiny scenario's workbook (sheets 门店 and 人员) set to any Excel value."""
+    return [
+        (draw(st.sampled_from(["门店", "人员"])), draw(st.integers(1, 94)), draw(st.integers(1, 12)), draw(cell_values))
+        for _ in range(draw(st.integers(1, 4)))
+    ]
+
+
+@settings(max_examples=max(20, EXAMPLES // 5), deadline=None, derandomize=RANDOM is None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@given(broken_workbooks())
+def test_workbook_cells_never_crash(cells):
+    """Any cell value a workbook can hold (numbers, dates, times, booleans, any text, a header
+    cell overwritten) gives a valid scenario or one line naming the sheet, row and column."""
+
+    def edit(wb):
+        for sheet, row, col, value in cells:
+            if isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # a workbook cannot hold them
+            wb[sheet].cell(row=row, column=col, value=value)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        code, err = _run(["validate", str(workbook_scenario(Path(tmp) / "wb", edit=edit))])
+        _assert_clean(code, err)
+        if code == 2:
+            assert "sheet '" in err or "scenario.toml" in err, err

@@ -16,8 +16,17 @@ from datetime import date, timedelta
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+#: Weekday names as Chinese shop lists write them (周二, 星期二, 礼拜二): the last character.
+CHINESE_WEEKDAYS = "一二三四五六日"
+
+
 def parse_weekday(text: str) -> int:
-    """``"Tue"`` (any case, or a full name) -> 1."""
+    """``"Tue"`` (any case, or a full name), or ``"周二"`` / ``"星期二"`` -> 1."""
+    zh = text.strip()
+    if zh[:1] in ("周", "星") or zh[:2] == "礼拜":
+        last = zh[-1:].replace("天", "日")
+        if last in CHINESE_WEEKDAYS and zh[:-1] in ("周", "星期", "礼拜"):
+            return CHINESE_WEEKDAYS.index(last)
     key = text.strip()[:3].title()
     if key not in WEEKDAY_NAMES:
         raise ValueError(f"'{text}' is not a weekday (use {', '.join(WEEKDAY_NAMES)})")

@@ -1,21 +1,19 @@
-"""Reading a scenario folder: ``scenario.toml``, ``retailers.csv``, ``staff.csv``.
+"""Reading a scenario folder: ``scenario.toml``, ``retailers.csv``, ``staff.csv`` (or workbooks).
 
-The only module that parses scenario files. Every problem becomes an
-:class:`~routeplan.errors.InputError` naming the file, the row (line number as an
-editor shows it, header = 1) and the field.
+The only module that parses scenario files (``table.py`` turns a CSV or a sheet into rows).
+Every problem becomes an :class:`~routeplan.errors.InputError` naming the file, the row (line
+number as an editor shows it, or Excel's row) and the field.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import difflib
-import io
 import json
 import math
+import re
 import tomllib
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
@@ -25,11 +23,12 @@ import numpy as np
 
 from .calendar import Calendar, parse_weekday
 from .coords import DATUMS, to_wgs84
-from .errors import InputError, InputWarning
+from .errors import InputError
 from .geo import LatLon
 from .model import ClassRule, Manager, Retailer, Rules, Scenario
 from .plan import Call, Change, Plan, Route, Visit
 from .routebook import RouteBook
+from .table import Table
 
 T = TypeVar("T")
 
@@ -45,7 +44,13 @@ RETAILER_OPTIONAL = (
     "route_id",
 )
 #: ``status`` values: an empty cell means active.
-STATUSES = {"": "active", "active": "active", "open": "active", "suspended": "suspended", "closed": "closed"}
+STATUSES = {
+    "": "active", "active": "active", "open": "active", "suspended": "suspended", "closed": "closed",
+    # as Chinese sales systems export them: trading, paused (停业/歇业 are temporary), licence cancelled
+    "正常": "active", "营业": "active", "在营": "active", "有效": "active",
+    "暂停": "suspended", "停业": "suspended", "歇业": "suspended", "暂停营业": "suspended",
+    "关闭": "closed", "注销": "closed", "已注销": "closed", "闭店": "closed", "已关闭": "closed",
+}  # fmt: skip
 STAFF_REQUIRED = ("id", "name", "start_lat", "start_lon")
 STAFF_OPTIONAL = ("min_stops_per_day", "days_off", "return_to_office")
 SCENARIO_KEYS = {
@@ -59,6 +64,7 @@ SCENARIO_KEYS = {
     "classes",
     "crs",
     "travel",
+    "columns",
     "cycle_start",
     "extends",
     "remove_managers",
@@ -71,8 +77,9 @@ SCENARIO_KEYS = {
 TOML_TYPES = {
     "name": ("text", "a text"),
     "month": ("text", 'a month like "2026-12"'),
-    "retailers": ("text", "a file name"),
-    "staff": ("text", "a file name"),
+    "retailers": ("file", 'a file name, or a table like {file = "shops.xlsx", sheet = "门店"}'),
+    "staff": ("file", 'a file name, or a table like {file = "shops.xlsx", sheet = "人员"}'),
+    "columns": ("table", 'a table [columns] like lat = "纬度(GCJ02)"'),
     "extends": ("text", "a folder name"),
     "crs": ("text", 'a datum name like "wgs84"'),
     "workdays": ("texts", 'a list like ["Mon", "Tue"]'),
@@ -107,8 +114,16 @@ def parse_clock(text: str) -> int:
 
 
 def parse_date(text: str) -> date:
+    """``2026-12-25``, or as spreadsheets and Chinese lists write it: ``2026/12/25``, ``2026.12.25``, ``2026年12月25日``."""
+    plain = str(text).strip()
+    for sep in ("/", ".", "年", "月"):
+        plain = plain.replace(sep, "-")
+    plain = plain.removesuffix("日")
+    parts = plain.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[0]) == 4:
+        plain = f"{parts[0]}-{int(parts[1]):02d}-{int(parts[2]):02d}"
     try:
-        return date.fromisoformat(str(text).strip())
+        return date.fromisoformat(plain)
     except ValueError:
         raise ValueError(f"'{text}' is not a date YYYY-MM-DD") from None
 
@@ -156,94 +171,6 @@ def _service_minutes(text: str) -> float:
     if not 0 < value <= MAX_SERVICE_MINUTES:
         raise ValueError(f"{text} is not a positive number of minutes (at most {MAX_SERVICE_MINUTES})")
     return value
-
-
-#: Largest CSV file read (a city of 40,000 shops is about 8 MB).
-MAX_CSV_BYTES = 200 * 2**20
-#: Longest cell a CSV may hold: far more than any name or address, far less than a pasted file.
-MAX_CELL_CHARS = 2000
-
-
-class _Rows:
-    """A CSV file's rows as dicts, with the line number for error messages."""
-
-    def __init__(
-        self, path: Path, required: tuple[str, ...], optional: tuple[str, ...], *, warn_unknown: bool = True
-    ) -> None:
-        self.path = path
-        self.name = str(path)
-        if path.exists() and not path.is_dir() and not path.is_file():
-            raise InputError("not a regular file (a device or a pipe?)", file=self.name)
-        if path.is_file() and path.stat().st_size > MAX_CSV_BYTES:
-            raise InputError(f"larger than {MAX_CSV_BYTES // 2**20} MB", file=self.name)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except FileNotFoundError:
-            raise InputError("file not found", file=self.name) from None
-        except IsADirectoryError:
-            raise InputError("a folder where a CSV file belongs", file=self.name) from None
-        except UnicodeDecodeError as exc:
-            raise InputError(f"not UTF-8 text (byte {exc.start}); save it as UTF-8", file=self.name) from None
-        except OSError as exc:
-            raise InputError(f"cannot be read ({exc.strerror})", file=self.name) from None
-        # a real CSV parse: a quoted cell may hold a newline (addresses exported from Excel), and
-        # only \n, \r and \r\n end a row (not a form feed or U+2028 inside a name)
-        self.reader = csv.reader(io.StringIO(text, newline=""))
-        try:
-            header = next(self.reader, None)
-        except csv.Error as exc:
-            raise InputError(f"not a CSV file ({exc})", file=self.name, row=1) from None
-        if header is None:
-            raise InputError("file is empty", file=self.name, row=1)
-        self.header = [h.strip() for h in header]
-        for col in required:
-            if col not in self.header:
-                raise InputError(f"missing column (needs {', '.join(required)})", file=self.name, row=1, field=col)
-        seen: set[str] = set()
-        for col in self.header:
-            if col in seen:
-                raise InputError("column appears twice", file=self.name, row=1, field=col)
-            seen.add(col)
-        self.known = set(required) | set(optional)
-        for col in self.header if warn_unknown else ():
-            if col not in self.known:
-                near = difflib.get_close_matches(col, sorted(self.known), n=1)
-                hint = f"did you mean '{near[0]}'? " if near else ""
-                warnings.warn(InputWarning(
-                    f"unknown column, ignored ({hint}known: {', '.join(sorted(self.known))})",
-                    file=self.name, row=1, field=col,
-                ), stacklevel=2)  # fmt: skip
-
-    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
-        while True:
-            lineno = self.reader.line_num + 1  # the line the row starts on, as an editor numbers it
-            try:
-                cells = next(self.reader, None)
-            except csv.Error as exc:
-                raise InputError(f"not a CSV row ({exc})", file=self.name, row=lineno) from None
-            if cells is None:
-                return
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) > len(self.header):
-                raise InputError(
-                    f"{len(cells)} cells but the header has {len(self.header)}", file=self.name, row=lineno
-                )
-            for h, c in zip(self.header, cells, strict=False):
-                if len(c) > MAX_CELL_CHARS:
-                    raise InputError(f"{len(c)} characters (at most {MAX_CELL_CHARS})", file=self.name, row=lineno,
-                                     field=h)  # fmt: skip
-            cells = cells + [""] * (len(self.header) - len(cells))
-            yield lineno, {h: c.strip() for h, c in zip(self.header, cells, strict=True)}
-
-    def get(self, row: dict[str, str], lineno: int, col: str, parse: Callable[[str], T], *, required: bool = True) -> T:
-        text = row.get(col, "")
-        if required and text == "":
-            raise InputError("empty value", file=self.name, row=lineno, field=col)
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise InputError(str(exc), file=self.name, row=lineno, field=col) from None
 
 
 def _toml_value(table: dict[str, Any], key: str, kind: type | tuple[type, ...], file: str, prefix: str = "") -> Any:
@@ -355,6 +282,11 @@ def _is_kind(value: Any, kind: str) -> bool:
         return isinstance(value, list) and all(isinstance(v, str | date) for v in value)
     if kind == "table":
         return isinstance(value, dict)
+    if kind == "file":
+        return isinstance(value, str) or (
+            isinstance(value, dict) and isinstance(value.get("file"), str) and set(value) <= {"file", "sheet"}
+            and isinstance(value.get("sheet", ""), str)
+        )  # fmt: skip
     if kind == "tables":
         return isinstance(value, list) and all(isinstance(v, dict) for v in value)
     if kind == "table of tables":
@@ -391,14 +323,16 @@ def _load_spec(folder: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, An
     spec = _load_toml(folder)
     for key in ("retailers", "staff"):
         if key in spec:
-            spec[key] = str(_inside(folder, spec[key], key))
+            value = spec[key]
+            name, sheet = (value["file"], value.get("sheet")) if isinstance(value, dict) else (value, None)
+            spec[key] = (str(_inside(folder, name, key)), sheet)
     osm = spec.get("travel", {}).get("osm") if isinstance(spec.get("travel"), dict) else None
     if isinstance(osm, str) and osm:
         spec["travel"]["osm"] = str((folder / osm).resolve())  # relative to the file that names it
     edits = {k: spec.pop(k) for k in EDIT_KEYS if k in spec}
     if "extends" not in spec:
-        spec.setdefault("retailers", str(folder / "retailers.csv"))
-        spec.setdefault("staff", str(folder / "staff.csv"))
+        spec.setdefault("retailers", (_default_file(folder, "retailers"), None))
+        spec.setdefault("staff", (_default_file(folder, "staff"), None))
         return spec, [(folder, edits)]
     base_dir = folder / str(spec.pop("extends"))
     if not (base_dir / "scenario.toml").is_file():
@@ -414,6 +348,38 @@ def _load_spec(folder: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, An
     if "name" not in spec:
         merged["name"] = folder.name
     return merged, [*base_edits, (folder, edits)]
+
+
+def _default_file(folder: Path, stem: str) -> str:
+    """``retailers.csv``, or ``retailers.xlsx`` where only the workbook is there."""
+    csv_path, book = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
+    return str(book if book.exists() and not csv_path.exists() else csv_path)
+
+
+def _read_columns(table: dict[str, Any], tname: str) -> dict[str, dict[str, str]]:
+    """``[columns]``: the header a file uses for a routeplan column. Plain keys are the shop
+    list's; ``[columns.staff]`` (and ``[columns.retailers]``) name one file's."""
+    known = {"retailers": RETAILER_REQUIRED + RETAILER_OPTIONAL, "staff": STAFF_REQUIRED + STAFF_OPTIONAL}
+    out: dict[str, dict[str, str]] = {"retailers": {}, "staff": {}}
+    for key, value in table.items():
+        kind, pairs = (key, value) if isinstance(value, dict) else ("retailers", {key: value})
+        prefix = f"columns.{key}." if isinstance(value, dict) else "columns."
+        if kind not in known:
+            raise InputError("a column table is [columns.retailers] or [columns.staff]", file=tname,
+                             field=f"columns.{key}")  # fmt: skip
+        for field, header in pairs.items():
+            where = prefix + field if isinstance(value, dict) else f"columns.{field}"
+            if field not in known[kind]:
+                near = difflib.get_close_matches(field, known[kind], n=1)
+                hint = f"did you mean '{near[0]}'? " if near else ""
+                raise InputError(f"not a column of {kind} ({hint}known: {', '.join(known[kind])})", file=tname,
+                                 field=where)  # fmt: skip
+            if not isinstance(header, str) or not header.strip():
+                raise InputError(f"expected the header text, got {_echo(header)}", file=tname, field=where)
+            if header in out[kind].values():
+                raise InputError(f"'{header}' is already the header of another column", file=tname, field=where)
+            out[kind][field] = header
+    return out
 
 
 def _read_calendar(spec: dict[str, Any], rules: Rules, tname: str) -> Calendar:
@@ -495,14 +461,18 @@ def read_scenario(folder: str | Path) -> Scenario:
         raise InputError(f"'{crs}' is not one of {', '.join(DATUMS)}", file=tname, field="crs")
     travel = _read_travel(spec.get("travel", {}), tname)
 
-    staff_path = Path(spec["staff"])
-    retailer_path = Path(spec["retailers"])
-    managers = _read_staff(staff_path, rules, crs)
-    shops, rows_of = _read_retailers(retailer_path, rules, classes, crs, managers)
+    columns = _read_columns(spec.get("columns", {}), tname)
+    staff_path, staff_sheet = spec["staff"]
+    retailer_path, retailer_sheet = spec["retailers"]
+    managers = _read_staff(Table(Path(staff_path), "staff", STAFF_REQUIRED, STAFF_OPTIONAL, sheet=staff_sheet,
+                                 columns=columns["staff"]), rules, crs)  # fmt: skip
+    retailer_table = Table(Path(retailer_path), "retailers", RETAILER_REQUIRED, RETAILER_OPTIONAL,
+                           sheet=retailer_sheet, columns=columns["retailers"])  # fmt: skip
+    shops, rows_of = _read_retailers(retailer_table, rules, classes, crs, managers)
     for where, edit in edits:
-        managers, shops = _apply_edits(where, edit, managers, shops, rules, classes, crs)
+        managers, shops = _apply_edits(where, edit, managers, shops, rules, classes, crs, columns["retailers"])
     if not shops.active and not shops.suspended:
-        raise InputError("no retailers: every row is closed or the file has none", file=str(retailer_path))
+        raise InputError("no retailers: every row is closed or the file has none", file=retailer_path)
     try:
         return Scenario(
             name=str(spec.get("name", folder.name)),
@@ -517,18 +487,17 @@ def read_scenario(folder: str | Path) -> Scenario:
         )
     except InputError as exc:
         if exc.key is not None and exc.key in rows_of:
-            raise InputError(exc.detail, file=str(retailer_path), row=rows_of[exc.key], field=exc.field) from None
+            raise retailer_table.error(exc.detail, rows_of[exc.key], exc.field) from None
         raise InputError(exc.detail, file=tname, field=exc.field) from None
 
 
-def _read_staff(path: Path, rules: Rules, crs: str) -> list[Manager]:
-    rows = _Rows(path, STAFF_REQUIRED, STAFF_OPTIONAL)
+def _read_staff(rows: Table, rules: Rules, crs: str) -> list[Manager]:
     managers: list[Manager] = []
     seen: dict[str, int] = {}
     for lineno, row in rows:
         mid = rows.get(row, lineno, "id", str)
         if mid in seen:
-            raise InputError(f"duplicate id '{mid}' (first on row {seen[mid]})", file=rows.name, row=lineno, field="id")
+            raise rows.error(f"duplicate id '{mid}' (first on row {seen[mid]})", lineno, "id")
         seen[mid] = lineno
         lat = rows.get(row, lineno, "start_lat", lambda t: _coordinate(t, -90, 90))
         lon = rows.get(row, lineno, "start_lon", lambda t: _coordinate(t, -180, 180))
@@ -556,14 +525,19 @@ def _read_staff(path: Path, rules: Rules, crs: str) -> list[Manager]:
     return managers
 
 
-def _date_list(rows: _Rows, row: dict[str, str], lineno: int, col: str) -> frozenset[date]:
+def _list_cell(text: str) -> list[str]:
+    """The items of a cell holding a list: ``Mon;Wed``, ``Mon, Wed``, ``周一、周三``, ``2026/12/3；2026/12/4``."""
+    return [part for part in re.split(r"[;,，、；\s]+", text) if part]
+
+
+def _date_list(rows: Table, row: dict[str, str], lineno: int, col: str) -> frozenset[date]:
     out = set()
-    for part in row.get(col, "").split(";"):
+    for part in _list_cell(row.get(col, "")):
         if part.strip():
             try:
                 out.add(parse_date(part))
             except ValueError as exc:
-                raise InputError(str(exc), file=rows.name, row=lineno, field=col) from None
+                raise rows.error(str(exc), lineno, col) from None
     return frozenset(out)
 
 
@@ -585,28 +559,26 @@ class _Shops:
 
 
 def _read_retailers(
-    path: Path, rules: Rules, classes: dict[str, ClassRule], crs: str, managers: list[Manager]
+    rows: Table, rules: Rules, classes: dict[str, ClassRule], crs: str, managers: list[Manager]
 ) -> tuple[_Shops, dict[str, int]]:
-    rows = _Rows(path, RETAILER_REQUIRED, RETAILER_OPTIONAL)
     manager_ids = {m.id for m in managers}
+    names = [m.name for m in managers]
+    by_name = {m.name: m.id for m in managers if names.count(m.name) == 1}
     shops = _Shops([], [])
     seen: dict[str, int] = {}
     for lineno, row in rows:
         rid = rows.get(row, lineno, "id", str)
         if rid in seen:
-            raise InputError(f"duplicate id '{rid}' (first on row {seen[rid]})", file=rows.name, row=lineno, field="id")
+            raise rows.error(f"duplicate id '{rid}' (first on row {seen[rid]})", lineno, "id")
         seen[rid] = lineno
         lat = rows.get(row, lineno, "lat", lambda t: _coordinate(t, -90, 90))
         lon = rows.get(row, lineno, "lon", lambda t: _coordinate(t, -180, 180))
         if lat == 0 and lon == 0:
-            raise InputError("0,0 is not a shop position (missing geocode?)", file=rows.name, row=lineno, field="lat")
+            raise rows.error("0,0 is not a shop position (missing geocode?)", lineno, "lat")
         klass = rows.get(row, lineno, "class", str)
         if classes and klass not in classes:
-            raise InputError(
-                f"unknown class '{klass}' (scenario.toml defines {', '.join(sorted(classes))})",
-                file=rows.name,
-                row=lineno,
-                field="class",
+            raise rows.error(
+                f"unknown class '{klass}' (scenario.toml defines {', '.join(sorted(classes))})", lineno, "class"
             )
         crule = classes.get(klass, ClassRule(klass))
         visits = (
@@ -615,7 +587,7 @@ def _read_retailers(
             else crule.visits_per_month or rules.min_visits_per_month
         )
         if visits < 1:
-            raise InputError("must be at least 1", file=rows.name, row=lineno, field="visits_per_month")
+            raise rows.error("must be at least 1", lineno, "visits_per_month")
         service = (
             rows.get(row, lineno, "service_minutes", _service_minutes)
             if row.get("service_minutes")
@@ -623,24 +595,22 @@ def _read_retailers(
         )
         pin = row.get("manager_id") or None
         if pin is not None and pin not in manager_ids:
-            raise InputError(
-                f"unknown manager '{pin}' (not in staff.csv)", file=rows.name, row=lineno, field="manager_id"
-            )
+            pin = by_name.get(pin)  # a shop list often names its manager rather than his id
+            if pin is None:
+                raise rows.error(f"unknown manager '{row['manager_id']}' (neither an id nor a name in the staff list)",
+                                 lineno, "manager_id")  # fmt: skip
         status = STATUSES.get(row.get("status", "").lower())
         if status is None:
-            raise InputError(
-                f"'{row['status']}' is not a status (use active, suspended or closed)",
-                file=rows.name, row=lineno, field="status",
-            )  # fmt: skip
+            raise rows.error(f"'{row['status']}' is not a status (use active, suspended or closed)", lineno, "status")  # fmt: skip
         if status == "closed":
             continue
         closed: set[int] = set()
-        for part in row.get("closed_weekdays", "").replace(",", ";").split(";"):
+        for part in _list_cell(row.get("closed_weekdays", "")):
             if part.strip():
                 try:
                     closed.add(parse_weekday(part))
                 except ValueError as exc:
-                    raise InputError(str(exc), file=rows.name, row=lineno, field="closed_weekdays") from None
+                    raise rows.error(str(exc), lineno, "closed_weekdays") from None
         try:
             (shops.active if status == "active" else shops.suspended).append(
                 Retailer(
@@ -658,7 +628,7 @@ def _read_retailers(
                 )
             )
         except InputError as exc:
-            raise InputError(exc.detail, file=rows.name, row=lineno, field=exc.field) from None
+            raise rows.error(exc.detail, lineno, exc.field) from None
     return shops, seen
 
 
@@ -669,8 +639,9 @@ def read_plan(folder: str | Path) -> Plan:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("not a plan folder", file=str(folder))
-    vrows = _Rows(
+    vrows = Table(
         folder / "visits.csv",
+        "plan",
         ("manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id"),
         ("makeup", "travel_km"),
         warn_unknown=False,  # a plan folder holds our own columns; the reader needs only these
@@ -690,7 +661,9 @@ def read_plan(folder: str | Path) -> Plan:
                 makeup=row.get("makeup", "no") == "yes",
             )
         )
-    crows = _Rows(folder / "calls.csv", ("manager_id", "date", "retailer_id", "route_id"), (), warn_unknown=False)
+    crows = Table(
+        folder / "calls.csv", "plan", ("manager_id", "date", "retailer_id", "route_id"), (), warn_unknown=False
+    )
     calls = [
         Call(
             manager_id=restore(crows.get(row, lineno, "manager_id", str)),
@@ -745,7 +718,9 @@ def _read_routes(path: Path) -> tuple[Route, ...]:
     """The route book (``routes.csv``): one row per stop, in each route's order."""
     from .write import restore
 
-    rows = _Rows(path, ("route_id", "manager_id", "slot", "seq", "retailer_id", "status"), (), warn_unknown=False)
+    rows = Table(
+        path, "plan", ("route_id", "manager_id", "slot", "seq", "retailer_id", "status"), (), warn_unknown=False
+    )
     stops: dict[str, list[tuple[int, str, bool]]] = {}
     head: dict[str, tuple[str, str]] = {}
     seen: dict[tuple[str, str], int] = {}
@@ -754,19 +729,16 @@ def _read_routes(path: Path) -> tuple[Route, ...]:
         manager = restore(rows.get(row, lineno, "manager_id", str))
         label = rows.get(row, lineno, "slot", _label)
         if rid != f"{manager}-{label}":
-            raise InputError(f"route {rid} is not named after its manager and slot ({manager}-{label})",
-                             file=rows.name, row=lineno, field="route_id")  # fmt: skip
+            raise rows.error(f"route {rid} is not named after its manager and slot ({manager}-{label})", lineno, "route_id")  # fmt: skip
         if head.setdefault(rid, (manager, label)) != (manager, label):
-            raise InputError(f"route {rid} has another manager or slot on an earlier row", file=rows.name, row=lineno,
-                             field="slot")  # fmt: skip
+            raise rows.error(f"route {rid} has another manager or slot on an earlier row", lineno, "slot")  # fmt: skip
         shop = restore(rows.get(row, lineno, "retailer_id", str))
         if (rid, shop) in seen:
-            raise InputError(f"shop {shop} stands twice on route {rid} (first on row {seen[(rid, shop)]})",
-                             file=rows.name, row=lineno, field="retailer_id")  # fmt: skip
+            raise rows.error(f"shop {shop} stands twice on route {rid} (first on row {seen[(rid, shop)]})", lineno, "retailer_id")  # fmt: skip
         seen[(rid, shop)] = lineno
         status = rows.get(row, lineno, "status", str)
         if status not in ("active", "suspended"):
-            raise InputError(f"'{status}' is not active or suspended", file=rows.name, row=lineno, field="status")
+            raise rows.error(f"'{status}' is not active or suspended", lineno, "status")
         stops.setdefault(rid, []).append((rows.get(row, lineno, "seq", _positive_int), shop, status == "active"))
     out = []
     for rid, entries in stops.items():
@@ -801,7 +773,7 @@ def _routes_from_visits(visits: list[Visit]) -> tuple[Route, ...]:
 def _read_changes(path: Path) -> tuple[Change, ...]:
     from .write import restore
 
-    rows = _Rows(path, ("retailer_id", "change", "from", "to", "why"), (), warn_unknown=False)
+    rows = Table(path, "plan", ("retailer_id", "change", "from", "to", "why"), (), warn_unknown=False)
     return tuple(
         Change(restore(row["retailer_id"]), row["change"], restore(row["from"]), restore(row["to"]),
                restore(row["why"]))
@@ -856,6 +828,7 @@ def _apply_edits(
     rules: Rules,
     classes: dict[str, ClassRule],
     crs: str,
+    columns: dict[str, str],
 ) -> tuple[list[Manager], _Shops]:
     """One variant level's edits, in a fixed order: managers, new shops, closed shops, areas."""
     tname = str(folder / "scenario.toml")
@@ -868,7 +841,8 @@ def _apply_edits(
             raise InputError(f"manager '{managers[-1].id}' already exists", file=tname, field=f"add_managers[{i}].id")
     if "add_retailers" in edit:
         path = _inside(folder, edit["add_retailers"], "add_retailers")
-        shops = _add_retailers(path, shops, rules, classes, crs, managers)
+        table = Table(path, "retailers", RETAILER_REQUIRED, RETAILER_OPTIONAL, columns=columns)
+        shops = _add_retailers(table, shops, rules, classes, crs, managers)
     if "close_retailers" in edit:
         shops = _close_retailers(folder, edit["close_retailers"], shops, tname)
     for i, table in enumerate(edit.get("reassign", [])):
@@ -895,20 +869,20 @@ def _remove_managers(
 
 
 def _add_retailers(
-    path: Path, shops: _Shops, rules: Rules, classes: dict[str, ClassRule], crs: str, managers: list[Manager]
+    table: Table, shops: _Shops, rules: Rules, classes: dict[str, ClassRule], crs: str, managers: list[Manager]
 ) -> _Shops:
-    added, added_rows = _read_retailers(path, rules, classes, crs, managers)
+    added, added_rows = _read_retailers(table, rules, classes, crs, managers)
     have = shops.ids()
     for r in (*added.active, *added.suspended):
         if r.id in have:
-            raise InputError(f"shop '{r.id}' already exists", file=str(path), row=added_rows[r.id], field="id")
+            raise table.error(f"shop '{r.id}' already exists", added_rows[r.id], "id")
     return _Shops([*shops.active, *added.active], [*shops.suspended, *added.suspended])
 
 
 def _close_retailers(folder: Path, value: Any, shops: _Shops, tname: str) -> _Shops:
     """Shops closed by a list of ids in scenario.toml or by a CSV file of ids."""
     if isinstance(value, str):
-        rows = _Rows(_inside(folder, value, "close_retailers"), ("id",), ())
+        rows = Table(_inside(folder, value, "close_retailers"), "retailers", ("id",), ())
         closing = [rows.get(row, lineno, "id", str) for lineno, row in rows]
     else:
         closing = _toml_list(value, tname, "close_retailers")

@@ -1,0 +1,329 @@
+"""An input table: the rows of a CSV file or of an Excel sheet, its columns named as routeplan names them.
+
+Shop lists come out of sales systems as CSV or ``.xlsx`` exports with their own headers
+(客户编码, 经度, 档位 ...). A :class:`Table` finds the header row, maps each header to
+routeplan's column name (recognised synonyms in Chinese and English, or the scenario's
+``[columns]`` table) and yields every row as text, whatever the cell held (an Excel number,
+date or text), so the readers of ``read.py`` parse one form. Every problem names the file
+(and sheet), the row as the user's program numbers it (an editor's line, Excel's row), the
+column as the file spells it, and routeplan's field.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .errors import InputError, InputWarning
+
+T = TypeVar("T")
+
+#: Largest input file read (a city of 40,000 shops is about 8 MB of CSV, 3 MB of workbook).
+MAX_CSV_BYTES = 200 * 2**20
+#: Longest cell a table may hold: far more than any name or address, far less than a pasted file.
+MAX_CELL_CHARS = 2000
+#: The header may sit below a title or a note (a report's first rows): it is looked for this far down.
+HEADER_SEARCH_ROWS = 10
+#: Workbook suffixes read with openpyxl; ``.xls`` (the binary format before 2007) is not one.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+#: Header texts recognised for each column, beyond routeplan's own name; compared after
+#: :func:`header_key` (case, width, spaces, underscores and a leading ``*`` do not matter).
+SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "retailers": {
+        "id": ("客户编码", "客户代码", "客户编号", "零售户编码", "零售客户编码", "门店编码", "门店编号", "店铺编码",
+               "许可证号", "专卖许可证号", "retailer_id", "shop_id", "customer_id", "customer code", "code"),
+        "name": ("客户名称", "零售户名称", "门店名称", "店铺名称", "店名", "名称", "shop name", "customer name",
+                 "retailer name"),
+        "lat": ("纬度", "latitude"),
+        "lon": ("经度", "longitude", "lng", "long"),
+        "class": ("档位", "客户档位", "客户等级", "等级", "客户分类", "分类", "级别", "grade", "tier", "category"),
+        "address": ("地址", "经营地址", "详细地址", "门店地址", "客户地址"),
+        "phone": ("联系电话", "电话", "手机", "手机号", "联系方式", "telephone", "tel", "mobile"),
+        "visits_per_month": ("月拜访次数", "拜访频次", "拜访次数", "visits"),
+        "service_minutes": ("拜访时长", "服务时长", "拜访分钟", "service"),
+        "manager_id": ("客户经理编码", "客户经理工号", "客户经理", "负责人", "manager"),
+        "closed_weekdays": ("休息日", "定休日", "闭店日"),
+        "status": ("状态", "经营状态", "客户状态"),
+        "route_id": ("线路", "线路编号", "拜访线路", "route"),
+    },
+    "staff": {
+        "id": ("工号", "员工编号", "客户经理编码", "客户经理工号", "编号", "manager_id"),
+        "name": ("姓名", "客户经理", "客户经理姓名", "员工姓名"),
+        "start_lat": ("纬度", "出发纬度", "办公点纬度", "lat", "latitude"),
+        "start_lon": ("经度", "出发经度", "办公点经度", "lon", "lng", "longitude"),
+        "min_stops_per_day": ("每日最少拜访", "每日拜访数"),
+        "days_off": ("休假日期", "请假日期", "休假"),
+        "return_to_office": ("返回办公点", "回单位"),
+    },
+}  # fmt: skip
+
+
+def header_key(text: str) -> str:
+    """A header as headers are compared: full-width folded (NFKC), lower case, without spaces,
+    underscores, hyphens or a required-marker ``*``."""
+    folded = unicodedata.normalize("NFKC", text).strip().lower().lstrip("*")
+    return "".join(ch for ch in folded if ch not in " _-\t")
+
+
+def column_letter(index: int) -> str:
+    """0 -> ``A``, 26 -> ``AA``: a column as Excel names it."""
+    out = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        out = chr(ord("A") + rest) + out
+    return out
+
+
+def cell_text(value: Any) -> str:
+    """A workbook cell as the text a CSV would hold: ``1001.0`` -> ``1001``, a date -> ``2026-12-25``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return str(value)
+
+
+class Table:
+    """The rows of one input table as dicts keyed by routeplan's column names.
+
+    ``columns`` maps a routeplan column to the header the file uses for it (the scenario's
+    ``[columns]``); otherwise a header is routeplan's name or one of its :data:`SYNONYMS`.
+    """
+
+    def __init__(
+        self, path: Path, kind: str, required: tuple[str, ...], optional: tuple[str, ...], *, sheet: str | None = None,
+        columns: Mapping[str, str] | None = None, warn_unknown: bool = True,
+    ) -> None:  # fmt: skip
+        self.path = path
+        self.name = str(path)
+        self.sheet: str | None = None
+        self.known = (*required, *optional)
+        _check_file(path)
+        if path.suffix.lower() in WORKBOOK_SUFFIXES:
+            rows = self._workbook_rows(path, sheet)
+        elif path.suffix.lower() == ".xls":
+            raise InputError("an old .xls workbook: save it as .xlsx (Excel workbook) or as CSV UTF-8", file=self.name)
+        else:
+            if sheet is not None:
+                raise InputError("a sheet is named for a file that is not a workbook (.xlsx)", file=self.name)
+            rows = _csv_rows(path, self.name)
+        self._rows = rows
+        self.header_row, header = self._find_header(rows, kind, required, columns or {})
+        self.field_of = _map_header(header, kind, columns or {}, self)
+        self.letters = {field: i for i, field in self.field_of.items()}
+        self.header = header
+        for col in required:
+            if col not in self.letters:
+                raise self.error(f"missing column (needs {', '.join(required)})", self.header_row, col)
+        if warn_unknown:
+            self._warn_unknown(header)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _workbook_rows(self, path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
+        import openpyxl  # only when a workbook is read: it is the slowest import of the readers
+
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise InputError(f"not an Excel workbook ({_first_line(exc)})", file=self.name) from None
+        names = book.sheetnames
+        if sheet is not None and sheet not in names:
+            raise InputError(f"no sheet '{sheet}' (the workbook has {', '.join(names)})", file=self.name)
+        if not names:
+            raise InputError("the workbook has no sheet", file=self.name)
+        self.sheet = sheet if sheet is not None else names[0]
+        ws = book[self.sheet]
+
+        def rows() -> Iterator[tuple[int, list[str]]]:
+            try:
+                for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                    yield number, [cell_text(v) for v in values]
+            except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+                raise InputError(f"the sheet cannot be read ({_first_line(exc)})", file=self.name) from None
+            finally:
+                book.close()
+
+        return rows()
+
+    def _find_header(
+        self, rows: Iterator[tuple[int, list[str]]], kind: str, required: tuple[str, ...], columns: Mapping[str, str]
+    ) -> tuple[int, list[str]]:
+        """The first row (of the first few) that names every required column; else the first non-empty one."""
+        first: tuple[int, list[str]] | None = None
+        for number, cells in rows:
+            if not any(c.strip() for c in cells):
+                continue
+            header = [c.strip() for c in cells]
+            if first is None:
+                first = (number, header)
+            found = set(_recognise(header, kind, self.known, columns).values())
+            if all(col in found for col in required):
+                return number, header
+            if number >= first[0] + HEADER_SEARCH_ROWS - 1:
+                break
+        if first is None:
+            raise InputError("file is empty", file=self.name, row=1, sheet=self.sheet)
+        return first  # __init__ reports the missing columns against it
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        width = len(self.header)
+        for number, cells in self._rows:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                raise self.error(f"{len(cells)} cells but the header has {width}", number)
+            row: dict[str, str] = {}
+            for i, field in self.field_of.items():
+                text = cells[i] if i < len(cells) else ""
+                if len(text) > MAX_CELL_CHARS:
+                    raise self.error(f"{len(text)} characters (at most {MAX_CELL_CHARS})", number, field)
+                row[field] = text.strip()
+            yield number, row
+
+    def get(self, row: dict[str, str], number: int, col: str, parse: Callable[[str], T], *, required: bool = True) -> T:
+        """The cell ``col`` of a row parsed by ``parse``; a wrong or missing value is an :class:`InputError`."""
+        text = row.get(col, "")
+        if required and text == "":
+            raise self.error("empty value", number, col)
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise self.error(str(exc), number, col) from None
+
+    def error(self, message: str, row: int | None, field: str | None = None) -> InputError:
+        """An :class:`InputError` at a row and field of this table, naming the column as the file spells it."""
+        column = None
+        if field is not None and field in self.letters:
+            i = self.letters[field]
+            spelt = self.header[i]
+            if self.sheet is not None:
+                column = f"{column_letter(i)} '{spelt}'" if spelt != field else column_letter(i)
+            elif spelt != field:
+                column = f"'{spelt}'"
+        return InputError(message, file=self.name, row=row, field=field, sheet=self.sheet, column=column)
+
+    def _warn_unknown(self, header: list[str]) -> None:
+        """A header that looks like a misspelt column gets its own warning; the others one between them."""
+        ignored = []
+        for i, text in enumerate(header):
+            if i in self.field_of or not text:
+                continue
+            near = difflib.get_close_matches(text, self.known, n=1, cutoff=0.75)
+            if near:
+                warnings.warn(InputWarning(
+                    f"unknown column, ignored (did you mean '{near[0]}'? known: {', '.join(sorted(self.known))})",
+                    file=self.name, row=self.header_row, field=text, sheet=self.sheet,
+                ), stacklevel=3)  # fmt: skip
+            else:
+                ignored.append(text)
+        if ignored:
+            shown = ", ".join(ignored[:8]) + (f" and {len(ignored) - 8} more" if len(ignored) > 8 else "")
+            warnings.warn(InputWarning(
+                f"{len(ignored)} column{'s' if len(ignored) > 1 else ''} not used by routeplan, ignored: {shown} "
+                f"(map one with [columns] in scenario.toml)",
+                file=self.name, row=self.header_row, sheet=self.sheet,
+            ), stacklevel=3)  # fmt: skip
+
+
+def _check_file(path: Path) -> None:
+    name = str(path)
+    if not path.exists():
+        raise InputError("file not found", file=name)
+    if path.is_dir():
+        kind = "a workbook" if path.suffix.lower() in WORKBOOK_SUFFIXES else "a CSV file"
+        raise InputError(f"a folder where {kind} belongs", file=name)
+    if not path.is_file():
+        raise InputError("not a regular file (a device or a pipe?)", file=name)
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise InputError(f"larger than {MAX_CSV_BYTES // 2**20} MB", file=name)
+
+
+def _csv_rows(path: Path, name: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a UTF-8 CSV (a BOM is fine), each with the line it starts on as an editor numbers it."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start}); save it as CSV UTF-8", file=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", file=name) from None
+    # a real CSV parse: a quoted cell may hold a newline (addresses exported from Excel), and
+    # only \n, \r and \r\n end a row (not a form feed or U+2028 inside a name)
+    reader = csv.reader(io.StringIO(text, newline=""))
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        while True:
+            number = reader.line_num + 1
+            try:
+                cells = next(reader, None)
+            except csv.Error as exc:
+                raise InputError(f"not a CSV row ({exc})", file=name, row=number) from None
+            if cells is None:
+                return
+            yield number, cells
+
+    return rows()
+
+
+def _recognise(header: list[str], kind: str, known: tuple[str, ...], columns: Mapping[str, str]) -> dict[int, str]:
+    """Header position -> routeplan column. Where several headers could give one column, the
+    ``[columns]`` choice or routeplan's own name wins, then the synonym listed first (an export
+    with both 客户经理编码 and 客户经理 takes the code)."""
+    ranks: dict[str, tuple[str, int]] = {}
+    for field, words in SYNONYMS.get(kind, {}).items():
+        for rank, word in enumerate(words, start=1):
+            ranks.setdefault(header_key(word), (field, rank))
+    for field in known:
+        ranks[header_key(field)] = (field, 0)
+    for field, text in columns.items():
+        ranks[header_key(text)] = (field, -1)
+    best: dict[str, tuple[int, int]] = {}
+    for i, text in enumerate(header):
+        field, rank = ranks.get(header_key(text), ("", 0))
+        if not field or (field in columns and rank >= 0):
+            continue  # a column the user mapped elsewhere is not guessed
+        if field not in best or rank < best[field][0]:
+            best[field] = (rank, i)
+    return {i: field for field, (_, i) in best.items()}
+
+
+def _map_header(header: list[str], kind: str, columns: Mapping[str, str], table: Table) -> dict[int, str]:
+    """Header position -> routeplan column; a header twice, or a ``[columns]`` header missing
+    from the file, is an error."""
+    keys = [header_key(text) for text in header]
+    for field, text in columns.items():
+        if header_key(text) not in keys:
+            raise InputError(
+                f"[columns] says {field} = '{text}', but no column of the header is called that",
+                file=table.name, row=table.header_row, field=field, sheet=table.sheet,
+            )  # fmt: skip
+    seen: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key and key in seen:
+            raise InputError("column appears twice", file=table.name, row=table.header_row, field=header[i],
+                             sheet=table.sheet)  # fmt: skip
+        seen[key] = i
+    return _recognise(header, kind, table.known, columns)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:120] if text else type(exc).__name__
