@@ -24,7 +24,7 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .check import RULES, check_plan, summarize
@@ -85,6 +85,27 @@ def _progress(quiet: bool) -> Progress:
     )  # fmt: skip
 
 
+#: Where every progress step is also appended as a JSON line (``--progress-log``), for a
+#: program that runs routeplan, such as the web desk.
+_progress_log: list[Path] = []
+
+
+def _ticker(bar: Progress, task: TaskID) -> Callable[[str, float], None]:
+    """A progress callback: the bar on stderr, and the progress log if one was asked for."""
+
+    def tick(stage: str, frac: float) -> None:
+        bar.update(task, description=stage, completed=frac)
+        _log_progress(stage, frac)
+
+    return tick
+
+
+def _log_progress(stage: str, frac: float) -> None:
+    for path in _progress_log:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"stage": stage, "fraction": round(float(frac), 4), "time": time.time()}) + "\n")
+
+
 def _render_options(command: Callable[..., None]) -> Callable[..., None]:
     """The drawing options shared by ``plan`` and ``render``, folded into one RenderOptions."""
 
@@ -107,9 +128,7 @@ def _render(out_dir: Path, scenario: Scenario, result: Plan, options: RenderOpti
     started = time.perf_counter()
     with _progress(quiet) as bar:
         task = bar.add_task("drawing", total=1.0)
-        drawn = render_plan(
-            out_dir, scenario, result, options, lambda stage, frac: bar.update(task, description=stage, completed=frac)
-        )
+        drawn = render_plan(out_dir, scenario, result, options, _ticker(bar, task))
     for note in drawn.notes:
         err.print(f"note: {note}", markup=False)
     pdfs = sum(1 for f in drawn.files if f.suffix == ".pdf")
@@ -123,10 +142,15 @@ def _render(out_dir: Path, scenario: Scenario, result: Plan, options: RenderOpti
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="routeplan")
 @click.option("--strict", is_flag=True, help="Input warnings (an unknown column, say) are errors (exit 2).")
-def cli(strict: bool) -> None:
+@click.option("--progress-log", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also append each progress step to this file as a JSON line (for programs running routeplan).")  # fmt: skip
+def cli(strict: bool, progress_log: Path | None) -> None:
     """Monthly route plans for field sales teams."""
     if strict:
         warnings.simplefilter("error", InputWarning)
+    _progress_log.clear()
+    if progress_log is not None:
+        _progress_log.append(progress_log)
 
 
 @cli.command()
@@ -198,7 +222,7 @@ def plan(
             planned,
             params,
             seed=seed,
-            progress=lambda stage, frac: bar.update(task, description=stage, completed=frac),
+            progress=_ticker(bar, task),
         )
     violations = check_plan(scenario, result)
     write_plan(out_dir, scenario, result, violations)
@@ -230,7 +254,7 @@ def _continue(
         task = bar.add_task("reading", total=1.0)
         result = continue_month(
             scenario, book, params, seed=seed,
-            progress=lambda stage, frac: bar.update(task, description=stage, completed=frac),
+            progress=_ticker(bar, task),
         )  # fmt: skip
     scenario = continued_calendar(scenario, book)
     violations = check_plan(scenario, result)
@@ -404,6 +428,7 @@ def whatif(
 
         def done(v: VariantPlan) -> None:
             bar.update(task, advance=1, description=f"planned {v.name}")
+            _log_progress(f"planned {v.name}", bar.tasks[0].completed / (len(wanted) if wanted else 8))
 
         if wanted is None:
             best, results = smallest_team(scenario, params, current=current, seed=seed, workers=workers, done=done)
@@ -427,6 +452,49 @@ def whatif(
                 broken = sorted({f"rule {v.rule} ({RULES[v.rule]})" for v in fewer.violations})
                 line += f" With {best - 1}: {', '.join(broken)} broken, e.g. {fewer.violations[0].message}."
             out.print(line, markup=False)
+
+
+@cli.command()
+@click.argument("workspace", type=click.Path(path_type=Path, file_okay=False), default="workspace")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback: this machine only)."
+)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--token", envvar="ROUTEPLAN_TOKEN", default=None,
+              help="Access token every browser session must give (or ROUTEPLAN_TOKEN); required off loopback.")  # fmt: skip
+def serve(workspace: Path, host: str, port: int, token: str | None) -> None:
+    """The planner's desk: a web app over WORKSPACE (scenarios, plans and the run record)."""
+    import ipaddress
+
+    try:
+        from waitress import serve as waitress_serve
+
+        from .web.app import create_app
+    except ImportError as exc:
+        raise InputError(
+            f"the web desk needs its extra: pip install 'routeplan[web]' ({exc.name} is missing)"
+        ) from None
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback and not token:
+        raise InputError(
+            f"serving on {host} needs an access token: set ROUTEPLAN_TOKEN (or --token) to a long random text",
+            field="token",
+        )
+    if token is not None and len(token) < 12:
+        raise InputError("the access token is too short: use at least 12 characters", field="token")
+    if workspace.exists() and not workspace.is_dir():
+        raise InputError("a file where the workspace folder belongs", file=str(workspace))
+    app = create_app(workspace, token=token)
+    out.print(
+        f"routeplan desk on http://{host}:{port}/ (workspace {workspace.resolve()}); Ctrl+C stops it", markup=False
+    )
+    try:
+        waitress_serve(app, host=host, port=port, threads=4, max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+    finally:
+        app.extensions["routeplan_desk"].close()
 
 
 @cli.command()

@@ -495,34 +495,57 @@ def _read_staff(rows: Table, rules: Rules, crs: str) -> list[Manager]:
     managers: list[Manager] = []
     seen: dict[str, int] = {}
     for lineno, row in rows:
-        mid = rows.get(row, lineno, "id", str)
-        if mid in seen:
-            raise rows.error(f"duplicate id '{mid}' (first on row {seen[mid]})", lineno, "id")
-        seen[mid] = lineno
-        lat = rows.get(row, lineno, "start_lat", lambda t: _coordinate(t, -90, 90))
-        lon = rows.get(row, lineno, "start_lon", lambda t: _coordinate(t, -180, 180))
-        min_stops = (
-            rows.get(row, lineno, "min_stops_per_day", _positive_int, required=False)
-            if row.get("min_stops_per_day")
-            else rules.min_stops_per_day
-        )
-        days_off = _date_list(rows, row, lineno, "days_off")
-        back = (
-            rows.get(row, lineno, "return_to_office", parse_bool, required=False)
-            if row.get("return_to_office")
-            else False
-        )
-        managers.append(
-            Manager(
-                id=mid,
-                name=rows.get(row, lineno, "name", str, required=False) or mid,
-                office=to_wgs84(LatLon(lat, lon), crs),
-                min_stops_per_day=min_stops,
-                days_off=days_off,
-                return_to_office=back,
+        with rows.each_row():
+            mid = rows.get(row, lineno, "id", str)
+            if mid in seen:
+                raise rows.error(f"duplicate id '{mid}' (first on row {seen[mid]})", lineno, "id")
+            seen[mid] = lineno
+            lat = rows.get(row, lineno, "start_lat", lambda t: _coordinate(t, -90, 90))
+            lon = rows.get(row, lineno, "start_lon", lambda t: _coordinate(t, -180, 180))
+            min_stops = (
+                rows.get(row, lineno, "min_stops_per_day", _positive_int, required=False)
+                if row.get("min_stops_per_day")
+                else rules.min_stops_per_day
             )
-        )
+            days_off = _date_list(rows, row, lineno, "days_off")
+            back = (
+                rows.get(row, lineno, "return_to_office", parse_bool, required=False)
+                if row.get("return_to_office")
+                else False
+            )
+            managers.append(
+                Manager(
+                    id=mid,
+                    name=rows.get(row, lineno, "name", str, required=False) or mid,
+                    office=to_wgs84(LatLon(lat, lon), crs),
+                    min_stops_per_day=min_stops,
+                    days_off=days_off,
+                    return_to_office=back,
+                )
+            )
     return managers
+
+
+@dataclass(frozen=True)
+class ListReview:
+    """A shop list and a staff list read to the end, every bad row's error gathered."""
+
+    managers: tuple[Manager, ...]
+    retailers: tuple[Retailer, ...]
+    suspended: tuple[Retailer, ...]
+    errors: tuple[InputError, ...]
+
+
+def review_lists(
+    shops: Table, staff: Table, rules: Rules | None = None, classes: dict[str, ClassRule] | None = None,
+    crs: str = "wgs84",
+) -> ListReview:  # fmt: skip
+    """Read both lists as :func:`read_scenario` does, but past bad rows (tables made with ``collect``)."""
+    rules = rules or Rules()
+    managers = _read_staff(staff, rules, crs)
+    found, _ = _read_retailers(shops, rules, classes or {}, crs, managers)
+    errors = [*(staff.errors or []), *(shops.errors or [])]
+    return ListReview(tuple(managers), tuple(found.active), tuple(found.suspended), tuple(errors))
 
 
 def _list_cell(text: str) -> list[str]:
@@ -567,68 +590,69 @@ def _read_retailers(
     shops = _Shops([], [])
     seen: dict[str, int] = {}
     for lineno, row in rows:
-        rid = rows.get(row, lineno, "id", str)
-        if rid in seen:
-            raise rows.error(f"duplicate id '{rid}' (first on row {seen[rid]})", lineno, "id")
-        seen[rid] = lineno
-        lat = rows.get(row, lineno, "lat", lambda t: _coordinate(t, -90, 90))
-        lon = rows.get(row, lineno, "lon", lambda t: _coordinate(t, -180, 180))
-        if lat == 0 and lon == 0:
-            raise rows.error("0,0 is not a shop position (missing geocode?)", lineno, "lat")
-        klass = rows.get(row, lineno, "class", str)
-        if classes and klass not in classes:
-            raise rows.error(
-                f"unknown class '{klass}' (scenario.toml defines {', '.join(sorted(classes))})", lineno, "class"
-            )
-        crule = classes.get(klass, ClassRule(klass))
-        visits = (
-            rows.get(row, lineno, "visits_per_month", _positive_int)
-            if row.get("visits_per_month")
-            else crule.visits_per_month or rules.min_visits_per_month
-        )
-        if visits < 1:
-            raise rows.error("must be at least 1", lineno, "visits_per_month")
-        service = (
-            rows.get(row, lineno, "service_minutes", _service_minutes)
-            if row.get("service_minutes")
-            else crule.service_minutes or rules.service_minutes
-        )
-        pin = row.get("manager_id") or None
-        if pin is not None and pin not in manager_ids:
-            pin = by_name.get(pin)  # a shop list often names its manager rather than his id
-            if pin is None:
-                raise rows.error(f"unknown manager '{row['manager_id']}' (neither an id nor a name in the staff list)",
-                                 lineno, "manager_id")  # fmt: skip
-        status = STATUSES.get(row.get("status", "").lower())
-        if status is None:
-            raise rows.error(f"'{row['status']}' is not a status (use active, suspended or closed)", lineno, "status")  # fmt: skip
-        if status == "closed":
-            continue
-        closed: set[int] = set()
-        for part in _list_cell(row.get("closed_weekdays", "")):
-            if part.strip():
-                try:
-                    closed.add(parse_weekday(part))
-                except ValueError as exc:
-                    raise rows.error(str(exc), lineno, "closed_weekdays") from None
-        try:
-            (shops.active if status == "active" else shops.suspended).append(
-                Retailer(
-                    id=rid,
-                    name=row.get("name", "") or rid,
-                    location=to_wgs84(LatLon(lat, lon), crs),
-                    klass=klass,
-                    visits_per_month=visits,
-                    service_minutes=service,
-                    address=row.get("address", ""),
-                    phone=row.get("phone", ""),
-                    manager_id=pin,
-                    closed_weekdays=frozenset(closed),
-                    route_id=row.get("route_id") or None,
+        with rows.each_row():
+            rid = rows.get(row, lineno, "id", str)
+            if rid in seen:
+                raise rows.error(f"duplicate id '{rid}' (first on row {seen[rid]})", lineno, "id")
+            seen[rid] = lineno
+            lat = rows.get(row, lineno, "lat", lambda t: _coordinate(t, -90, 90))
+            lon = rows.get(row, lineno, "lon", lambda t: _coordinate(t, -180, 180))
+            if lat == 0 and lon == 0:
+                raise rows.error("0,0 is not a shop position (missing geocode?)", lineno, "lat")
+            klass = rows.get(row, lineno, "class", str)
+            if classes and klass not in classes:
+                raise rows.error(
+                    f"unknown class '{klass}' (scenario.toml defines {', '.join(sorted(classes))})", lineno, "class"
                 )
+            crule = classes.get(klass, ClassRule(klass))
+            visits = (
+                rows.get(row, lineno, "visits_per_month", _positive_int)
+                if row.get("visits_per_month")
+                else crule.visits_per_month or rules.min_visits_per_month
             )
-        except InputError as exc:
-            raise rows.error(exc.detail, lineno, exc.field) from None
+            if visits < 1:
+                raise rows.error("must be at least 1", lineno, "visits_per_month")
+            service = (
+                rows.get(row, lineno, "service_minutes", _service_minutes)
+                if row.get("service_minutes")
+                else crule.service_minutes or rules.service_minutes
+            )
+            pin = row.get("manager_id") or None
+            if pin is not None and pin not in manager_ids:
+                pin = by_name.get(pin)  # a shop list often names its manager rather than his id
+                if pin is None:
+                    raise rows.error(f"unknown manager '{row['manager_id']}' (neither an id nor a name in the staff list)",
+                                     lineno, "manager_id")  # fmt: skip
+            status = STATUSES.get(row.get("status", "").lower())
+            if status is None:
+                raise rows.error(f"'{row['status']}' is not a status (use active, suspended or closed)", lineno, "status")  # fmt: skip
+            if status == "closed":
+                continue
+            closed: set[int] = set()
+            for part in _list_cell(row.get("closed_weekdays", "")):
+                if part.strip():
+                    try:
+                        closed.add(parse_weekday(part))
+                    except ValueError as exc:
+                        raise rows.error(str(exc), lineno, "closed_weekdays") from None
+            try:
+                (shops.active if status == "active" else shops.suspended).append(
+                    Retailer(
+                        id=rid,
+                        name=row.get("name", "") or rid,
+                        location=to_wgs84(LatLon(lat, lon), crs),
+                        klass=klass,
+                        visits_per_month=visits,
+                        service_minutes=service,
+                        address=row.get("address", ""),
+                        phone=row.get("phone", ""),
+                        manager_id=pin,
+                        closed_weekdays=frozenset(closed),
+                        route_id=row.get("route_id") or None,
+                    )
+                )
+            except InputError as exc:
+                raise rows.error(exc.detail, lineno, exc.field) from None
     return shops, seen
 
 

@@ -11,6 +11,7 @@ column as the file spells it, and routeplan's field.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import io
@@ -32,6 +33,8 @@ MAX_CSV_BYTES = 200 * 2**20
 MAX_CELL_CHARS = 2000
 #: The header may sit below a title or a note (a report's first rows): it is looked for this far down.
 HEADER_SEARCH_ROWS = 10
+#: Bad rows listed at most, when a table collects them (beyond, the first error after stops).
+MAX_COLLECTED_ERRORS = 500
 #: Workbook suffixes read with openpyxl; ``.xls`` (the binary format before 2007) is not one.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -106,13 +109,20 @@ class Table:
 
     ``columns`` maps a routeplan column to the header the file uses for it (the scenario's
     ``[columns]``); otherwise a header is routeplan's name or one of its :data:`SYNONYMS`.
+    With ``collect``, a reader that wraps each row in :meth:`each_row` gathers every bad row's
+    error instead of stopping at the first (the web desk lists them all before saving);
+    ``fixes`` replaces cells, keyed by (row, column), as a user corrected them.
     """
 
     def __init__(
         self, path: Path, kind: str, required: tuple[str, ...], optional: tuple[str, ...], *, sheet: str | None = None,
-        columns: Mapping[str, str] | None = None, warn_unknown: bool = True,
+        columns: Mapping[str, str] | None = None, warn_unknown: bool = True, collect: bool = False,
+        fixes: Mapping[tuple[int, str], str] | None = None,
     ) -> None:  # fmt: skip
         self.path = path
+        #: with ``collect``, the bad rows' errors (a reader goes on to the next row); else ``None``
+        self.errors: list[InputError] | None = [] if collect else None
+        self.fixes = dict(fixes or {})
         self.name = str(path)
         self.sheet: str | None = None
         self.known = (*required, *optional)
@@ -196,8 +206,18 @@ class Table:
                 text = cells[i] if i < len(cells) else ""
                 if len(text) > MAX_CELL_CHARS:
                     raise self.error(f"{len(text)} characters (at most {MAX_CELL_CHARS})", number, field)
-                row[field] = text.strip()
+                row[field] = self.fixes.get((number, field), text).strip()
             yield number, row
+
+    @contextlib.contextmanager
+    def each_row(self) -> Iterator[None]:
+        """Around one row's reading: with ``collect``, its error is kept and the reader goes on."""
+        try:
+            yield
+        except InputError as exc:
+            if self.errors is None or len(self.errors) >= MAX_COLLECTED_ERRORS:
+                raise
+            self.errors.append(exc)
 
     def get(self, row: dict[str, str], number: int, col: str, parse: Callable[[str], T], *, required: bool = True) -> T:
         """The cell ``col`` of a row parsed by ``parse``; a wrong or missing value is an :class:`InputError`."""
