@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -246,3 +247,27 @@ def test_status_is_json(desk_app, tmp_path: Path):
     assert _wait(desk, run_id, 60) == "failed"
     doc = json.loads(client.get(f"/runs/{run_id}/status").get_data(as_text=True))
     assert doc["over"] is True and doc["state"] == "failed" and doc["message"].startswith("error:")
+
+
+def test_staff_edited_on_the_scenario_page(desk_app, tmp_path: Path):
+    """Add a manager, give one a day off, remove one; a bad value keeps the team as it was."""
+    folder = tmp_path / "ws" / "scenarios" / "tiny"
+    shutil.copytree(TINY, folder)
+    client = desk_app.test_client()
+    token = _csrf(client, "/scenarios/tiny")
+    form = {"csrf_token": token, "count": "2"}
+    for i, m in enumerate(read_scenario(folder).managers):
+        form |= {f"staff:{i}:id": m.id, f"staff:{i}:name": m.name, f"staff:{i}:start_lat": str(m.office.lat),
+                 f"staff:{i}:start_lon": str(m.office.lon), f"staff:{i}:min_stops_per_day": "8"}  # fmt: skip
+    form |= {"staff:0:days_off": "2026-12-16", "remove:1": "on", "new:id": "M09", "new:name": "新人 <i>",
+             "new:start_lat": "30.66", "new:start_lon": "104.06"}  # fmt: skip
+    assert client.post("/scenarios/tiny/staff", data=form).status_code == 302
+    team = read_scenario(folder).managers
+    assert [m.id for m in team] == ["M01", "M09"] and team[1].name == "新人 <i>"
+    assert team[0].days_off == frozenset({date(2026, 12, 16)})
+    before = (folder / "staff.csv").read_text(encoding="utf-8")
+    resp = client.post("/scenarios/tiny/staff", data={**form, "remove:1": "", "staff:1:start_lat": "north"})
+    assert resp.status_code == 400 and "start_lat" in resp.get_data(as_text=True)
+    assert (folder / "staff.csv").read_text(encoding="utf-8") == before
+    page = client.get("/scenarios/tiny").get_data(as_text=True)
+    assert "新人 &lt;i&gt;" in page

@@ -9,6 +9,7 @@ user text. Runs go through :class:`~routeplan.web.runs.Desk` (the command line i
 
 from __future__ import annotations
 
+import csv
 import hmac
 import io
 import json
@@ -56,6 +57,7 @@ from .runs import Desk
 
 #: Content-Security-Policy of the desk's own pages: scripts and styles from the desk only.
 DESK_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'self'"
+STAFF_COLUMNS = ("id", "name", "start_lat", "start_lon", "min_stops_per_day", "days_off", "return_to_office")
 RULE_FIELDS = ("min_stops_per_day", "min_visits_per_month", "min_field_minutes", "max_day_minutes",
                "service_minutes", "speed_kmh", "cycle_weeks")  # fmt: skip
 
@@ -90,6 +92,7 @@ def create_app(workspace: Path, *, token: str | None = None, desk: Desk | None =
     app.add_url_rule("/uploads/<upload_id>", view_func=review_upload, methods=["GET", "POST"])
     app.add_url_rule("/scenarios/<slug>", view_func=scenario_page)
     app.add_url_rule("/scenarios/<slug>/edit", view_func=edit_scenario, methods=["POST"])
+    app.add_url_rule("/scenarios/<slug>/staff", view_func=edit_staff, methods=["POST"])
     app.add_url_rule("/scenarios/<slug>/plan", view_func=start_plan, methods=["POST"])
     app.add_url_rule("/scenarios/<slug>/whatif", view_func=start_whatif, methods=["POST"])
     app.add_url_rule("/runs/<int:run_id>", view_func=run_page)
@@ -168,7 +171,8 @@ def language(code: str) -> ResponseReturnValue:
 
 
 def home() -> ResponseReturnValue:
-    return render_template("home.html.j2", scenarios=_scenarios(_scenarios_dir()), runs=_desk().runs(),
+    scenarios = _scenarios(_scenarios_dir())
+    return render_template("home.html.j2", scenarios=scenarios, names={s["slug"]: s["name"] for s in scenarios}, runs=_desk().runs(),
                            current=_desk().current())  # fmt: skip
 
 
@@ -249,6 +253,38 @@ def edit_scenario(slug: str) -> ResponseReturnValue:
     try:
         read_scenario(folder)
     except InputError as exc:  # keep the scenario as it was
+        path.write_text(old, encoding="utf-8")
+        return render_template("message.html.j2", message=str(exc)), 400
+    return redirect(url_for("scenario_page", slug=slug))
+
+
+def edit_staff(slug: str) -> ResponseReturnValue:
+    """The team of a scenario whose staff list is a CSV: names, days off, daily minimum; add and remove."""
+    folder = _scenario_folder(_scenarios_dir(), slug)
+    path = folder / "staff.csv"
+    if not path.is_file():
+        return render_template(
+            "message.html.j2", message="this scenario's staff list is not staff.csv: edit the file"
+        ), 400
+    old = path.read_text(encoding="utf-8-sig")
+    form = request.form
+    rows = []
+    for i in range(int(_number(form.get("count", "0")))):
+        if form.get(f"remove:{i}") == "on":
+            continue
+        rows.append([form.get(f"staff:{i}:{col}", "").strip() for col in STAFF_COLUMNS])
+    if form.get("new:id", "").strip():
+        rows.append([form.get(f"new:{col}", "").strip() for col in STAFF_COLUMNS])
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(STAFF_COLUMNS)
+    writer.writerows(rows)
+    tmp = path.with_suffix(".csv.tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8")
+    tmp.replace(path)
+    try:
+        read_scenario(folder)
+    except InputError as exc:  # keep the team as it was
         path.write_text(old, encoding="utf-8")
         return render_template("message.html.j2", message=str(exc)), 400
     return redirect(url_for("scenario_page", slug=slug))
@@ -409,8 +445,6 @@ def _merge_choices(c: Choices, form: Any) -> Choices:
 
 
 def _comparison(path: Path) -> list[list[str]] | None:
-    import csv
-
     if not path.is_file():
         return None
     with path.open(encoding="utf-8", newline="") as fh:

@@ -91,6 +91,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "visits": ("Visits", "拜访"),
     "days": ("Days", "天数"),
     "notes": ("Notes", "说明"),
+    "remove": ("Remove", "删除"),
+    "add": ("Add", "新增"),
+    "staff_not_csv": (
+        "This scenario's staff list is a workbook: edit it there.",
+        "该方案的人员名单是工作簿，请在工作簿中修改。",
+    ),
 }
 
 
