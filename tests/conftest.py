@@ -92,6 +92,19 @@ def workbook_scenario(folder: Path, *, title_row: bool = True, edit: Callable[[A
     return folder
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for one test module (the module's tests skip where none is installed)."""
+    from playwright.sync_api import sync_playwright
+
+    from routeplan.render.pdf import BROWSER_ARGS, find_browser
+
+    with sync_playwright() as pw:
+        chrome = pw.chromium.launch(executable_path=find_browser(), args=list(BROWSER_ARGS))
+        yield chrome
+        chrome.close()
+
+
 @pytest.fixture
 def tiny_copy(tmp_path: Path) -> Path:
     """A writable copy of the tiny scenario folder, for breaking it."""

@@ -11,7 +11,7 @@ import pytest
 
 from routeplan.cli import main
 from routeplan.read import read_plan, read_scenario
-from routeplan.render.pdf import BROWSER_ARGS, find_browser
+from routeplan.render.pdf import find_browser
 
 BROWSER = find_browser()
 pytestmark = [
@@ -36,16 +36,6 @@ def planned(tmp_path_factory) -> Path:
     args = ["plan", str(scen), "-o", str(out), "--time-limit", "5", "--workers", "1", "--quiet", "--tiles", "osm"]
     assert main(args) == 0
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chrome = pw.chromium.launch(executable_path=BROWSER, args=list(BROWSER_ARGS))
-        yield chrome
-        chrome.close()
 
 
 @pytest.fixture

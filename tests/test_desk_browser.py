@@ -18,7 +18,7 @@ from conftest import workbook_scenario
 pytest.importorskip("flask", reason="the web desk's extra is not installed: pip install -e '.[web]'")
 
 from routeplan.cli import main
-from routeplan.render.pdf import BROWSER_ARGS, find_browser
+from routeplan.render.pdf import find_browser
 from routeplan.web.app import create_app
 
 BROWSER = find_browser()
@@ -42,16 +42,6 @@ def served(tmp_path_factory):
     yield f"http://127.0.0.1:{server.server_port}", ws
     server.shutdown()
     app.extensions["routeplan_desk"].close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chrome = pw.chromium.launch(executable_path=BROWSER, args=list(BROWSER_ARGS))
-        yield chrome
-        chrome.close()
 
 
 @pytest.fixture

@@ -491,17 +491,29 @@ def read_scenario(folder: str | Path) -> Scenario:
         raise InputError(exc.detail, file=tname, field=exc.field) from None
 
 
+def _unique_id(rows: Table, row: dict[str, str], lineno: int, seen: dict[str, int]) -> str:
+    """The row's id, which no earlier row may have (``seen``: id -> row, updated)."""
+    key = rows.get(row, lineno, "id", str)
+    if key in seen:
+        raise rows.error(f"duplicate id '{key}' (first on row {seen[key]})", lineno, "id")
+    seen[key] = lineno
+    return key
+
+
+def _position(rows: Table, row: dict[str, str], lineno: int, lat_col: str, lon_col: str) -> tuple[float, float]:
+    return (
+        rows.get(row, lineno, lat_col, lambda t: _coordinate(t, -90, 90)),
+        rows.get(row, lineno, lon_col, lambda t: _coordinate(t, -180, 180)),
+    )
+
+
 def _read_staff(rows: Table, rules: Rules, crs: str) -> list[Manager]:
     managers: list[Manager] = []
     seen: dict[str, int] = {}
     for lineno, row in rows:
         with rows.each_row():
-            mid = rows.get(row, lineno, "id", str)
-            if mid in seen:
-                raise rows.error(f"duplicate id '{mid}' (first on row {seen[mid]})", lineno, "id")
-            seen[mid] = lineno
-            lat = rows.get(row, lineno, "start_lat", lambda t: _coordinate(t, -90, 90))
-            lon = rows.get(row, lineno, "start_lon", lambda t: _coordinate(t, -180, 180))
+            mid = _unique_id(rows, row, lineno, seen)
+            lat, lon = _position(rows, row, lineno, "start_lat", "start_lon")
             min_stops = (
                 rows.get(row, lineno, "min_stops_per_day", _positive_int, required=False)
                 if row.get("min_stops_per_day")
@@ -591,12 +603,8 @@ def _read_retailers(
     seen: dict[str, int] = {}
     for lineno, row in rows:
         with rows.each_row():
-            rid = rows.get(row, lineno, "id", str)
-            if rid in seen:
-                raise rows.error(f"duplicate id '{rid}' (first on row {seen[rid]})", lineno, "id")
-            seen[rid] = lineno
-            lat = rows.get(row, lineno, "lat", lambda t: _coordinate(t, -90, 90))
-            lon = rows.get(row, lineno, "lon", lambda t: _coordinate(t, -180, 180))
+            rid = _unique_id(rows, row, lineno, seen)
+            lat, lon = _position(rows, row, lineno, "lat", "lon")
             if lat == 0 and lon == 0:
                 raise rows.error("0,0 is not a shop position (missing geocode?)", lineno, "lat")
             klass = rows.get(row, lineno, "class", str)

@@ -249,13 +249,7 @@ def edit_scenario(slug: str) -> ResponseReturnValue:
         value = form.get(f"class:{klass}", "").strip()
         if value:
             spec["classes"][klass]["visits_per_month"] = _number(value)
-    path.write_text(_toml(spec), encoding="utf-8")
-    try:
-        read_scenario(folder)
-    except InputError as exc:  # keep the scenario as it was
-        path.write_text(old, encoding="utf-8")
-        return render_template("message.html.j2", message=str(exc)), 400
-    return redirect(url_for("scenario_page", slug=slug))
+    return _replace_checked(folder, path, _toml(spec), old)
 
 
 def edit_staff(slug: str) -> ResponseReturnValue:
@@ -279,15 +273,7 @@ def edit_staff(slug: str) -> ResponseReturnValue:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(STAFF_COLUMNS)
     writer.writerows(rows)
-    tmp = path.with_suffix(".csv.tmp")
-    tmp.write_text(buf.getvalue(), encoding="utf-8")
-    tmp.replace(path)
-    try:
-        read_scenario(folder)
-    except InputError as exc:  # keep the team as it was
-        path.write_text(old, encoding="utf-8")
-        return render_template("message.html.j2", message=str(exc)), 400
-    return redirect(url_for("scenario_page", slug=slug))
+    return _replace_checked(folder, path, buf.getvalue(), old)
 
 
 def start_plan(slug: str) -> ResponseReturnValue:
@@ -377,6 +363,20 @@ def pdfs(run_id: int) -> ResponseReturnValue:
             zf.write(pdf, pdf.relative_to(folder).as_posix())
     buf.seek(0)
     return send_file(buf, mimetype="application/zip", as_attachment=True, download_name=f"sheets-{run_id}.zip")
+
+
+def _replace_checked(folder: Path, path: Path, text: str, old: str) -> ResponseReturnValue:
+    """Replace a scenario file (atomically); if the scenario no longer reads, put the old text back."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    try:
+        read_scenario(folder)
+    except InputError as exc:
+        tmp.write_text(old, encoding="utf-8")
+        tmp.replace(path)
+        return render_template("message.html.j2", message=str(exc)), 400
+    return redirect(url_for("scenario_page", slug=folder.name))
 
 
 def _secret(workspace: Path) -> str:
