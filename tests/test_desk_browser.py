@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import workbook_scenario
+from conftest import TINY, workbook_scenario
 
 pytest.importorskip("flask", reason="the web desk's extra is not installed: pip install -e '.[web]'")
 
@@ -92,6 +92,7 @@ def test_workbook_to_plan_map_sheet_download_and_whatif(page, served, tmp_path: 
     page.goto(base + "/scenarios/new")
     page.set_input_files("input[name=shops]", str(_workbook(tmp_path)))
     page.click("#upload")
+    assert page.evaluate("window.__pwned") is None  # the hostile shop name in the preview is text
     assert page.locator(".bad-row").count() == 1
     assert "无" in page.locator(".bad-row").inner_text()
     assert page.locator("#save").count() == 0
@@ -155,9 +156,22 @@ def test_workbook_to_plan_map_sheet_download_and_whatif(page, served, tmp_path: 
     assert page.locator("#comparison tr").first.locator("th").count() == 3
     _shot(page, "whatif")
 
+    # a second plan of the scenario (another seed), then the two plans compared
+    page.goto(f"{base}/scenarios/{slug}")
+    page.fill("#plan-form input[name=time_limit]", "3")
+    page.fill("#plan-form input[name=seed]", "9")
+    page.select_option("#plan-form select[name=tiles]", "none")
+    page.click("#start-plan")
+    page.wait_for_selector("#verdict", timeout=240_000)
     page.goto(base + "/")
-    assert page.locator("#runs tr").count() == 3  # header + the plan + the what-if
+    assert page.locator("#runs tr").count() == 4  # header, two plans and the what-if
+    page.locator("#runs input[name=runs]").nth(0).check()
+    page.locator("#runs input[name=runs]").nth(1).check()
     _shot(page, "home")
+    page.click("#compare")
+    page.wait_for_selector("#comparison", timeout=240_000)
+    assert page.locator("#comparison tr").first.locator("th").count() == 3
+    assert page.evaluate("window.__pwned") is None
     assert page.errors == [] and page.refused == []
 
 
@@ -172,3 +186,45 @@ def test_hostile_scenario_name_stays_text(page, served, tmp_path: Path):
         assert page.evaluate("window.__pwned") is None
     assert XSS in page.locator("h1").inner_text()
     assert page.errors == []
+
+
+def test_token_csrf_and_oversize_in_the_browser(browser, tmp_path: Path):
+    """A desk with a token: the login page first; a form whose CSRF token was tampered with is
+    refused; an upload over the limit gets the desk's message, not a broken page."""
+    from werkzeug.serving import make_server
+
+    app = create_app(tmp_path / "ws", token="office-token-123456")
+    app.config["MAX_CONTENT_LENGTH"] = 4096  # a small limit, so the test uploads little
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(base + "/scenarios/new")
+        assert "/login" in page.url
+        page.fill("input[name=token]", "wrong")
+        page.click("button[type=submit]")
+        assert page.locator("#error").is_visible()
+        page.fill("input[name=token]", "office-token-123456")
+        page.click("button[type=submit]")
+        assert page.url.endswith("/scenarios/new")
+        big = tmp_path / "big.csv"
+        big.write_text("id,name\n" + "x" * 10_000, encoding="utf-8")
+        page.set_input_files("input[name=shops]", str(big))
+        page.click("#upload")
+        assert "too large" in page.locator("#message").inner_text()
+        page.goto(base + "/scenarios/new")
+        page.evaluate("document.querySelector('input[name=csrf_token]').value = 'forged'")
+        small = tmp_path / "small.csv"
+        small.write_text(
+            "\n".join((TINY / "retailers.csv").read_text(encoding="utf-8").splitlines()[:3]), encoding="utf-8"
+        )
+        page.set_input_files("input[name=shops]", str(small))
+        page.click("#upload")
+        assert "CSRF" in page.locator("#message").inner_text()
+        assert not any((tmp_path / "ws" / "uploads").iterdir())
+    finally:
+        context.close()
+        server.shutdown()
+        app.extensions["routeplan_desk"].close()

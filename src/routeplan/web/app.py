@@ -95,6 +95,7 @@ def create_app(workspace: Path, *, token: str | None = None, desk: Desk | None =
     app.add_url_rule("/scenarios/<slug>/staff", view_func=edit_staff, methods=["POST"])
     app.add_url_rule("/scenarios/<slug>/plan", view_func=start_plan, methods=["POST"])
     app.add_url_rule("/scenarios/<slug>/whatif", view_func=start_whatif, methods=["POST"])
+    app.add_url_rule("/compare", view_func=start_compare, methods=["POST"])
     app.add_url_rule("/runs/<int:run_id>", view_func=run_page)
     app.add_url_rule("/runs/<int:run_id>/status", view_func=run_status)
     app.add_url_rule("/runs/<int:run_id>/cancel", view_func=cancel_run, methods=["POST"])
@@ -311,6 +312,16 @@ def start_whatif(slug: str) -> ResponseReturnValue:
     return redirect(url_for("run_page", run_id=run_id))
 
 
+def start_compare() -> ResponseReturnValue:
+    """Finished plans side by side (variants of a territory, team sizes, months): a run like any other."""
+    chosen = sorted({int(x) for x in request.form.getlist("runs") if x.isdigit()})
+    runs = [_desk().run(r) for r in chosen]
+    if len(runs) < 2 or any(r is None or r.kind != "plan" or r.state != "done" for r in runs):
+        return render_template("message.html.j2", message="choose two or more finished plans to compare"), 400
+    run_id = _desk().submit("compare", "", "", {"runs": chosen}, session.get("who", "office"))
+    return redirect(url_for("run_page", run_id=run_id))
+
+
 def run_page(run_id: int) -> ResponseReturnValue:
     run = _desk().run(run_id) or abort(404)
     folder = _desk().plan_folder(run_id)
@@ -319,10 +330,13 @@ def run_page(run_id: int) -> ResponseReturnValue:
         doc = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         sheets = {m.name: sorted(p.name for p in m.glob("*.html") if p.name != "month.html")
                   for m in sorted((folder / "sheets").glob("*")) if m.is_dir()}  # fmt: skip
-    if run.state == "done" and run.kind == "whatif":
+    if run.state == "done" and run.kind in ("whatif", "compare"):
         comparison = _comparison(folder / "comparison.csv")
-    return render_template("run.html.j2", run=run, doc=doc, sheets=sheets, comparison=comparison,
-                           current=_desk().current(), progress=_desk().progress(run_id))  # fmt: skip
+    names = {s["slug"]: s["name"] for s in _scenarios(_scenarios_dir())}
+    kind_words = {"plan": "plan", "whatif": "whatif", "compare": "comparison"}
+    return render_template("run.html.j2", run=run, doc=doc, sheets=sheets, comparison=comparison, kind_words=kind_words,
+                           scenario_name=names.get(run.scenario, run.scenario), current=_desk().current(),
+                           progress=_desk().progress(run_id))  # fmt: skip
 
 
 def run_status(run_id: int) -> ResponseReturnValue:

@@ -92,6 +92,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "days": ("Days", "天数"),
     "notes": ("Notes", "说明"),
     "remove": ("Remove", "删除"),
+    "compare_pick": ("Compare", "对比"),
+    "compare": ("Compare the chosen plans", "对比所选计划"),
     "add": ("Add", "新增"),
     "staff_not_csv": (
         "This scenario's staff list is a workbook: edit it there.",

@@ -29,7 +29,7 @@ from typing import Any
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind TEXT NOT NULL,             -- plan | whatif
+    kind TEXT NOT NULL,             -- plan | whatif | compare
     scenario TEXT NOT NULL,         -- the scenario's folder name
     month TEXT NOT NULL,
     params TEXT NOT NULL,           -- JSON: the options the command line gets
@@ -244,6 +244,9 @@ def command(run: Run, scenario: Path, out: Path, progress: Path, previous: Path 
     p = run.params
     base = [sys.executable, "-m", "routeplan", "--progress-log", str(progress)]
     common = ["--time-limit", str(p.get("time_limit", 60)), "--seed", str(p.get("seed", 0)), "--quiet"]
+    if run.kind == "compare":  # plans of variants (or months) side by side
+        plans = [str(out.parent.parent / "plans" / str(int(r))) for r in p["runs"]]
+        return [*base, "compare", *plans, "-o", str(out)]
     if run.kind == "whatif":
         return [*base, "whatif", str(scenario), "--managers", str(p["managers"]), "-o", str(out), *common,
                 "--workers", "1"]  # fmt: skip
