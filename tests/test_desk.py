@@ -271,3 +271,18 @@ def test_staff_edited_on_the_scenario_page(desk_app, tmp_path: Path):
     assert (folder / "staff.csv").read_text(encoding="utf-8") == before
     page = client.get("/scenarios/tiny").get_data(as_text=True)
     assert "新人 &lt;i&gt;" in page
+
+
+def test_every_word_of_the_desk_has_both_languages():
+    """Each label a template asks for (and each rule, staff column and run state) is translated."""
+    from routeplan.web import app as desk_module
+    from routeplan.web.i18n import WORDS
+    from routeplan.web.runs import FINISHED
+
+    folder = Path(desk_module.__file__).parent / "templates"
+    used = {
+        m for p in folder.glob("*.j2") for m in re.findall(r"(?<![\w.])t\('([a-z_]+)'\)", p.read_text(encoding="utf-8"))
+    }
+    used |= set(desk_module.RULE_FIELDS) | set(desk_module.STAFF_COLUMNS) | {*FINISHED, "queued", "running"}
+    assert used - WORDS.keys() == set()
+    assert all(en and zh and en != zh for en, zh in WORDS.values())
