@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -26,11 +27,33 @@ def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def distance_matrix_km(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    """All-pairs great-circle distances in km (float64, symmetric, zero diagonal)."""
+#: Cells of the temporary arrays of one block of a row-by-row computation over a square (32 MB of float64).
+BLOCK_CELLS = 2**22
+
+
+def row_blocks(n: int, width: int) -> Iterator[tuple[int, int]]:
+    """Row ranges ``[lo, hi)`` of ``n`` rows of ``width`` cells, each block about :data:`BLOCK_CELLS`:
+    computations over a square matrix go block by block, so their temporaries stay small."""
+    step = max(16, BLOCK_CELLS // max(width, 1))
+    for lo in range(0, n, step):
+        yield lo, min(n, lo + step)
+
+
+def distance_matrix_km(lats: np.ndarray, lons: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """All-pairs great-circle distances in km times ``scale`` (float64, symmetric, zero diagonal).
+
+    Computed block by block of rows, so the temporaries are a block's, not the matrix's, size:
+    the result is the only square array (at 6,000 shops the one-shot formula held six).
+    """
     lats = np.asarray(lats, dtype=float)
     lons = np.asarray(lons, dtype=float)
-    return haversine_km(lats[:, None], lons[:, None], lats[None, :], lons[None, :])
+    n = len(lats)
+    out = np.empty((n, n))
+    for lo, hi in row_blocks(n, n):
+        out[lo:hi] = haversine_km(lats[lo:hi, None], lons[lo:hi, None], lats[None, :], lons[None, :])
+    if scale != 1.0:
+        out *= scale
+    return out
 
 
 def local_xy_km(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
@@ -70,6 +93,36 @@ def convex_hull(xy: np.ndarray) -> list[int]:
 
 #: Rows of the distance block :func:`nearest_neighbours` holds at once (memory ~ rows x shops).
 NEIGHBOUR_BLOCK = 1024
+
+
+def nearest_in_rows(cost: np.ndarray, count: int, n: int | None = None, *, with_self: bool = False) -> np.ndarray:
+    """Each of the first ``n`` rows' ``count`` cheapest columns among the first ``n`` (the row's
+    own column left out unless ``with_self``), cheapest first, ties by column: what a stable
+    argsort of the whole row gives, row block by row block so that no second square array is made."""
+    n = len(cost) if n is None else n
+    count = max(0, min(count, n if with_self else n - 1))
+    out = np.zeros((n, count), dtype=np.int64)
+    for lo, hi in row_blocks(n, n):
+        block = np.array(cost[lo:hi, :n], dtype=float)
+        if not with_self:
+            block[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
+        out[lo:hi] = np.argsort(block, axis=1, kind="stable")[:, :count]
+    return out
+
+
+def mean_nearest(cost: np.ndarray, count: int, n: int | None = None) -> np.ndarray:
+    """Each of the first ``n`` rows' mean over its ``count`` cheapest other columns (the first ``n``),
+    row block by row block."""
+    n = len(cost) if n is None else n
+    count = max(1, min(count, n - 1))
+    out = np.zeros(n)
+    if n < 2:
+        return out
+    for lo, hi in row_blocks(n, n):
+        block = np.array(cost[lo:hi, :n], dtype=float)
+        block[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
+        out[lo:hi] = np.sort(np.partition(block, count - 1, axis=1)[:, :count], axis=1).mean(axis=1)
+    return out
 
 
 def nearest_neighbours(xy: np.ndarray, k: int) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 from geopy.distance import great_circle
 
 from .errors import InputError
-from .geo import LatLon, distance_matrix_km
+from .geo import LatLon, distance_matrix_km, haversine_km
 from .model import Rules
 
 if TYPE_CHECKING:
@@ -50,8 +50,17 @@ class GreatCircleTravel:
     def matrices(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
         lats = np.fromiter((p.lat for p in points), float, len(points))
         lons = np.fromiter((p.lon for p in points), float, len(points))
-        km = distance_matrix_km(lats, lons) * self.detour_factor
-        return km, km / self.speed_kmh * 60.0
+        km = distance_matrix_km(lats, lons, self.detour_factor)
+        return km, km * (60.0 / self.speed_kmh)
+
+    def pair_minutes(self, a: Sequence[LatLon], b: Sequence[LatLon]) -> np.ndarray:
+        """Minutes from each ``a[i]`` to ``b[i]`` (no matrix: for estimates over a whole city)."""
+        la, lb = (
+            np.array([(p.lat, p.lon) for p in a]).reshape(-1, 2),
+            np.array([(p.lat, p.lon) for p in b]).reshape(-1, 2),
+        )
+        km = haversine_km(la[:, 0], la[:, 1], lb[:, 0], lb[:, 1]) * self.detour_factor
+        return np.asarray(km * (60.0 / self.speed_kmh))
 
     def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:
         # geopy, not the numpy code of the matrices: the checker recomputes legs independently

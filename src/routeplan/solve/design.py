@@ -15,9 +15,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from ..geo import local_xy_km
+from ..geo import local_xy_km, mean_nearest, nearest_neighbours
 from ..model import Scenario
-from ..travel import TravelModel, travel_for
+from ..travel import GreatCircleTravel, TravelModel, travel_for
 from .territory import balanced_clusters, group_centers, office_pull, rebalance, smooth, split_among_offices
 
 #: Extra km a shop "pays" to leave its current manager: enough to keep a split stable, small
@@ -70,12 +70,17 @@ def shop_work(scenario: Scenario, travel: TravelModel | None = None) -> np.ndarr
     """Estimated monthly minutes each shop costs: visits x (service + travel from a near neighbour)."""
     travel = travel or travel_for(scenario)
     points = [r.location for r in scenario.retailers]
-    _, minutes = travel.matrices(points)
     n = len(points)
-    if n > 1:
-        near = np.sort(minutes + np.eye(n) * 1e9, axis=1)[:, : min(NEAR, n - 1)].mean(axis=1)
-    else:
-        near = np.zeros(n)
+    near = np.zeros(n)
+    if n > 1 and isinstance(travel, GreatCircleTravel):
+        # the nearest shops on the plane, their minutes by the model: memory grows with the shops
+        xy, _ = positions_km(scenario)
+        nb = nearest_neighbours(xy, min(NEAR, n - 1))
+        a = [points[i] for i in np.repeat(np.arange(n), nb.shape[1])]
+        b = [points[j] for j in nb.ravel()]
+        near = travel.pair_minutes(a, b).reshape(n, -1).mean(axis=1)
+    elif n > 1:  # a road model's minutes are not the plane's: from its matrix
+        near = mean_nearest(travel.matrices(points)[1], NEAR)
     visits = np.array([r.visits_per_month for r in scenario.retailers], dtype=float)
     service = np.array([r.service_minutes for r in scenario.retailers], dtype=float)
     return visits * (service + near)

@@ -22,6 +22,7 @@ from datetime import date
 import numpy as np
 
 from ..calendar import Calendar
+from ..geo import mean_nearest, nearest_in_rows
 from ..model import Scenario
 from ..plan import Plan
 from ..travel import TravelModel, travel_for
@@ -190,9 +191,8 @@ def _compiled_rounds(search: PeriodicSearch, part: _Part, deadline: float) -> No
 
 
 def neighbours(dist: np.ndarray, n: int) -> np.ndarray:
-    sub = dist[:n, :n]
-    k = min(NEIGHBOURS, n)
-    return np.argsort(sub, axis=1, kind="stable")[:, :k]
+    """Each shop's :data:`NEIGHBOURS` nearest shops (itself among them), row block by row block."""
+    return nearest_in_rows(dist, NEIGHBOURS, n, with_self=True)
 
 
 class _Fragility:
@@ -430,8 +430,8 @@ def positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = model.n
     xy, offices = positions_km(sc)
     # local travel: the minutes to a shop's nearest few, read from the travel model's own times
-    near = np.sort(model.time[:n, :n] + np.eye(n) * 1e9, axis=1)[:, : min(3, max(1, n - 1))].mean(axis=1)
-    weights = model.min_slots * (model.service[:n] + (near if n > 1 else 0.0))
+    near = mean_nearest(model.time, 3, n)
+    weights = model.min_slots * (model.service[:n] + near)
     return xy, offices, weights
 
 

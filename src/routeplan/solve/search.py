@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..geo import row_blocks
 from .kernels import (
     UNDER_KM_PER_MIN,
     evaluate_customer,
@@ -77,6 +78,12 @@ class Problem:
         return len(self.patterns)
 
 
+def symmetric(mat: np.ndarray) -> bool:
+    """Whether a square matrix equals its transpose, checked block by block (no n x n temporary)."""
+    n = len(mat)
+    return all(np.array_equal(mat[lo:hi], mat[:, lo:hi].T) for lo, hi in row_blocks(n, n))
+
+
 class PeriodicSearch:
     """Mutable search state over a :class:`Problem`; callers read ``routes`` and ``choice``."""
 
@@ -92,8 +99,10 @@ class PeriodicSearch:
         self.min_min = np.array([r.min_minutes for r in problem.routes], dtype=float)
         self.min_stops = np.array([r.min_stops for r in problem.routes], dtype=float)
         self.target_min = np.array([r.target_minutes for r in problem.routes], dtype=float)
-        self._dist_to = np.ascontiguousarray(problem.dist.T)
-        self._time_to = np.ascontiguousarray(problem.time.T)
+        # column-major copies for the legs into a place; a symmetric matrix is its own (the
+        # great-circle model's are): no second square array
+        self._dist_to = problem.dist if symmetric(problem.dist) else np.ascontiguousarray(problem.dist.T)
+        self._time_to = problem.time if symmetric(problem.time) else np.ascontiguousarray(problem.time.T)
         #: km per minute of field time below the minimum; a phase may lower it so that
         #: days are filled with visits rather than with driving
         self.under_weight = UNDER_KM_PER_MIN

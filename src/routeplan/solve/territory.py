@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geo import row_blocks
+
 #: How far a group's load may exceed the mean before points spill to the next-best group.
 DEFAULT_SLACK = 1.03
 #: Pull of a manager's office on his territory, per km, when the team works from several offices.
@@ -237,9 +239,12 @@ def nearest(xy: np.ndarray, count: int) -> np.ndarray:
     """Each point's ``count`` nearest other points (fewer when there are fewer points)."""
     n = len(xy)
     count = max(0, min(count, n - 1))
-    d2 = ((xy[:, None, :] - xy[None, :, :]) ** 2).sum(-1)
-    np.fill_diagonal(d2, np.inf)
-    return np.argsort(d2, axis=1, kind="stable")[:, :count]
+    out = np.zeros((n, count), dtype=np.int64)
+    for lo, hi in row_blocks(n, n):  # block by block: no n x n array
+        d2 = ((xy[lo:hi, None, :] - xy[None, :, :]) ** 2).sum(-1)
+        d2[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
+        out[lo:hi] = np.argsort(d2, axis=1, kind="stable")[:, :count]
+    return out
 
 
 def smooth(xy: np.ndarray, labels: np.ndarray, movable: np.ndarray, rounds: int = 4) -> np.ndarray:
