@@ -30,12 +30,13 @@ from rich.table import Table
 from .check import RULES, check_plan, summarize
 from .compare import PlanFigures, comparison_rows, percent, plan_figures, with_moves
 from .errors import InputError, InputWarning, RouteplanError
-from .figures import plan_kpis
+from .figures import office_kpis, plan_kpis
 from .model import Scenario
 from .plan import Plan
 from .read import read_plan, read_route_book, read_scenario, with_plan_cycle
 from .render import LANGUAGES, TILES, RenderOptions, render_plan
-from .solve.month import PlanParams, plan_month
+from .solve.company import plan_company
+from .solve.month import PlanParams
 from .travel import close_models
 from .write import atomic_output, write_plan
 
@@ -59,6 +60,9 @@ def _kpi_table(scenario: Scenario, plan: Plan) -> Table:
             f"{m['field_minutes_per_day']['min']:.0f}", f"{m['field_minutes_per_day']['mean']:.0f}",
             f"{m['field_minutes_per_day']['max']:.0f}",
         )  # fmt: skip
+    offices = office_kpis(scenario, plan, k) if len(scenario.offices()) > 1 else {}
+    for office, o in offices.items():
+        table.add_row(f"office {office}", "", str(o["visits"]), f"{o['km']:.1f}", *[""] * 5, style="italic")
     t = k["total"]
     table.add_row(
         "total", "", str(t["visits"]), f"{t['km']:.1f}", f"{t['stops_per_day']['min']:.0f}",
@@ -218,12 +222,7 @@ def plan(
         out.print(f"Territories from {current_dir}: {split.moved} shops change manager")
     with _progress(quiet) as bar:
         task = bar.add_task("reading", total=1.0)
-        result = plan_month(
-            planned,
-            params,
-            seed=seed,
-            progress=_ticker(bar, task),
-        )
+        result = plan_company(planned, params, seed=seed, progress=_ticker(bar, task))
     violations = check_plan(scenario, result)
     write_plan(out_dir, scenario, result, violations)
     out.print(_kpi_table(scenario, result))

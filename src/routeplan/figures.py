@@ -42,6 +42,24 @@ def plan_kpis(scenario: Scenario, plan: Plan, travel: TravelModel | None = None)
     return plan.kpis(scenario.rules.leave_minutes, return_legs(scenario, plan, travel))
 
 
+def office_kpis(scenario: Scenario, plan: Plan, kpis: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per market office: its managers, the shops they visit, visits and km (from the managers' figures)."""
+    of = scenario.office_of_manager()
+    shops: dict[str, set[str]] = {}
+    for v in plan.visits:
+        shops.setdefault(of.get(v.manager_id, ""), set()).add(v.retailer_id)
+    out: dict[str, dict[str, Any]] = {}
+    for office, team in scenario.offices().items():
+        mine = [kpis["managers"][m.id] for m in team if m.id in kpis["managers"]]
+        out[office] = {
+            "managers": len(team),
+            "shops": len(shops.get(office, ())),
+            "visits": sum(k["visits"] for k in mine),
+            "km": round(sum(k["km"] for k in mine), 1),
+        }
+    return out
+
+
 def total_km(scenario: Scenario, plan: Plan, travel: TravelModel | None = None) -> float:
     """The plan's km for the month, drives back to the office included."""
     return float(plan_kpis(scenario, plan, travel)["total"]["km"])

@@ -98,6 +98,8 @@ class Retailer:
     closed_weekdays: frozenset[int] = frozenset()
     #: a lock: the shop rides this standing route (``M01-W1-Tue``) whatever the search finds
     route_id: str | None = None
+    #: a pin to a market office (``office`` in retailers.csv): the company-level split keeps it there
+    office_id: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -120,6 +122,9 @@ class Manager:
     min_stops_per_day: int
     days_off: frozenset[date] = frozenset()
     return_to_office: bool = False
+    #: the market office the manager belongs to (``office`` in staff.csv); empty: the office is
+    #: the manager's start position (one office per distinct start)
+    office_id: str = ""
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -185,6 +190,8 @@ class Scenario:
                 raise InputError(f"shop {r.id} is closed on every workday", field="closed_weekdays", key=r.id)
             if r.route_id is not None:
                 self._check_lock(r)
+            if r.office_id is not None:
+                self._check_office(r)
             if r.visits_per_month > n_working:
                 raise InputError(
                     f"shop {r.id} needs {r.visits_per_month} visits but the month has {n_working} working days",
@@ -213,6 +220,43 @@ class Scenario:
                 f"shop {r.id} is locked to route {r.route_id} on a day it is closed", field="route_id", key=r.id
             )
 
+    def _check_office(self, r: Retailer) -> None:
+        offices = self.office_of_manager()
+        if r.office_id not in set(offices.values()):
+            raise InputError(
+                f"shop {r.id} is pinned to office '{r.office_id}', not an office of the staff list "
+                f"({', '.join(sorted(set(offices.values())))})",
+                field="office", key=r.id,
+            )  # fmt: skip
+        owner = self.owner(r)
+        if owner is not None and offices[owner] != r.office_id:
+            raise InputError(
+                f"shop {r.id} is pinned to office '{r.office_id}' but its manager {owner} works from '{offices[owner]}'",
+                field="office", key=r.id,
+            )  # fmt: skip
+
+    def office_of_manager(self) -> dict[str, str]:
+        """Each manager's market office: the staff list's ``office``, else one per start position
+        (named ``O1``, ``O2`` ... in the order the staff list first reaches them)."""
+        out: dict[str, str] = {}
+        by_place: dict[tuple[float, float], str] = {}
+        for m in self.managers:
+            if m.office_id:
+                out[m.id] = m.office_id
+                continue
+            key = (m.office.lat, m.office.lon)
+            by_place.setdefault(key, f"O{len(by_place) + 1}")
+            out[m.id] = by_place[key]
+        return out
+
+    def offices(self) -> dict[str, tuple[Manager, ...]]:
+        """The market offices and their teams, in staff-list order."""
+        of = self.office_of_manager()
+        out: dict[str, list[Manager]] = {}
+        for m in self.managers:
+            out.setdefault(of[m.id], []).append(m)
+        return {k: tuple(v) for k, v in out.items()}
+
     def owner(self, r: Retailer) -> str | None:
         """The manager a shop must have: its pin, or the manager of the route it is locked to."""
         if r.manager_id is not None:
@@ -234,7 +278,7 @@ class Scenario:
         """Pickle (for worker processes) with the read-only class table as a plain dict."""
         fields = (
             self.name, self.calendar, self.rules, self.retailers, self.managers, dict(self.classes), self.crs,
-            self.suspended,
+            self.suspended, self.travel_model, self.osm, self.engine, self.osrm_url,
         )  # fmt: skip
         return (Scenario, fields)
 

@@ -42,6 +42,7 @@ RETAILER_OPTIONAL = (
     "closed_weekdays",
     "status",
     "route_id",
+    "office",
 )
 #: ``status`` values: an empty cell means active.
 STATUSES = {
@@ -52,7 +53,7 @@ STATUSES = {
     "关闭": "closed", "注销": "closed", "已注销": "closed", "闭店": "closed", "已关闭": "closed",
 }  # fmt: skip
 STAFF_REQUIRED = ("id", "name", "start_lat", "start_lon")
-STAFF_OPTIONAL = ("min_stops_per_day", "days_off", "return_to_office")
+STAFF_OPTIONAL = ("min_stops_per_day", "days_off", "return_to_office", "office")
 SCENARIO_KEYS = {
     "name",
     "month",
@@ -533,6 +534,7 @@ def _read_staff(rows: Table, rules: Rules, crs: str) -> list[Manager]:
                     min_stops_per_day=min_stops,
                     days_off=days_off,
                     return_to_office=back,
+                    office_id=row.get("office", ""),
                 )
             )
     return managers
@@ -657,6 +659,7 @@ def _read_retailers(
                         manager_id=pin,
                         closed_weekdays=frozenset(closed),
                         route_id=row.get("route_id") or None,
+                        office_id=row.get("office") or None,
                     )
                 )
             except InputError as exc:
@@ -971,6 +974,7 @@ def _manager_from_table(table: Any, rules: Rules, crs: str, file: str, where: st
             min_stops_per_day=int(table.get("min_stops_per_day", rules.min_stops_per_day)),
             days_off=frozenset(parse_date(str(d)) for d in table.get("days_off", [])),
             return_to_office=bool(table.get("return_to_office", False)),
+            office_id=str(table.get("office", "")),
         )
     except (ValueError, InputError) as exc:
         raise InputError(str(exc), file=file, field=where) from None

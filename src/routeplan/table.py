@@ -57,6 +57,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "closed_weekdays": ("休息日", "定休日", "闭店日"),
         "status": ("状态", "经营状态", "客户状态"),
         "route_id": ("线路", "线路编号", "拜访线路", "route"),
+        "office": ("营销部", "市场部", "所属营销部", "所属市场部", "office id"),
     },
     "staff": {
         "id": ("工号", "员工编号", "客户经理编码", "客户经理工号", "编号", "manager_id"),
@@ -66,6 +67,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "min_stops_per_day": ("每日最少拜访", "每日拜访数"),
         "days_off": ("休假日期", "请假日期", "休假"),
         "return_to_office": ("返回办公点", "回单位"),
+        "office": ("营销部", "市场部", "所属营销部", "所属市场部", "office id"),
     },
 }  # fmt: skip
 

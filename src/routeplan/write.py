@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 from .calendar import WEEKDAY_NAMES
 from .check import Violation, summarize
 from .compare import compactness
-from .figures import plan_kpis
+from .figures import office_kpis, plan_kpis
 from .model import Manager, Scenario
 from .plan import Plan, Route, clock
 from .routebook import RouteBook, stability
@@ -149,6 +149,8 @@ def summary(
         "kpis": kpis,
         "notes": list(plan.notes),
     }
+    if len(scenario.offices()) > 1:
+        doc["offices"] = office_kpis(scenario, plan, kpis)
     if previous is not None:
         doc["stability"] = stability(
             previous.routes, plan.routes, km_before=previous.km, km_after=float(kpis["total"]["km"]),
@@ -362,17 +364,18 @@ def write_scenario(folder: str | Path, scenario: Scenario) -> None:
     shops = io.StringIO()
     w = csv.writer(shops, lineterminator="\n")
     w.writerow(["id", "name", "lat", "lon", "class", "address", "phone", "manager_id", "closed_weekdays",
-                "visits_per_month", "service_minutes", "route_id", "status"])  # fmt: skip
+                "visits_per_month", "service_minutes", "route_id", "status", "office"])  # fmt: skip
     for r, status in [*((r, "active") for r in scenario.retailers), *((r, "suspended") for r in scenario.suspended)]:
         w.writerow([r.id, r.name, f"{r.location.lat:.7f}", f"{r.location.lon:.7f}", r.klass, r.address, r.phone,
                     r.manager_id or "", format_weekdays(sorted(r.closed_weekdays)), r.visits_per_month,
-                    f"{r.service_minutes:g}", r.route_id or "", status])  # fmt: skip
+                    f"{r.service_minutes:g}", r.route_id or "", status, r.office_id or ""])  # fmt: skip
     staff = io.StringIO()
     w = csv.writer(staff, lineterminator="\n")
-    w.writerow(["id", "name", "start_lat", "start_lon", "min_stops_per_day", "days_off", "return_to_office"])
+    w.writerow(["id", "name", "start_lat", "start_lon", "min_stops_per_day", "days_off", "return_to_office", "office"])
     for m in scenario.managers:
         w.writerow([m.id, m.name, f"{m.office.lat:.7f}", f"{m.office.lon:.7f}", m.min_stops_per_day,
-                    ";".join(d.isoformat() for d in sorted(m.days_off)), str(m.return_to_office).lower()])  # fmt: skip
+                    ";".join(d.isoformat() for d in sorted(m.days_off)), str(m.return_to_office).lower(),
+                    m.office_id])  # fmt: skip
     atomic_output(
         folder,
         {

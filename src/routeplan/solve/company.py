@@ -1,0 +1,153 @@
+"""A city company: its shops shared among its market offices, then each office planned alone.
+
+A market office plans a few thousand shops; a city company has tens of thousands under
+several offices. Planning them as one problem would need travel matrices over every shop
+of the city (30,000 shops: two 7 GB arrays) and patterns for every manager of the city at
+every shop. The company step instead shares the shops among the offices (balanced by each
+office's team, compact around the office, pins kept: a shop pinned to an office, to a manager
+or to a route goes with that office), and each office's month is planned as today, with
+matrices over its own shops only. The offices are independent tasks: run one after the
+other, in worker processes, or on a Dask cluster (``executor``); the plan is the same for a
+seed whichever runs them when the plan is reproducible (round counts, not the clock).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor
+
+import numpy as np
+
+from ..model import Retailer, Scenario
+from ..plan import Plan
+from .design import positions_km
+from .month import PlanParams, ProgressFn, plan_month
+from .territory import split_among_offices
+
+#: For sharing the city, a visit costs its service minutes and about this many minutes of driving.
+TRAVEL_MINUTES_PER_VISIT = 6.0
+#: Offices known only by their managers' start positions are planned as one problem up to this
+#: many shops (about 0.9 GB at 6,000): one problem lets a shop go to the nearer manager whatever
+#: his office (1,500 shops, two starts: 2,815 km as one problem, 2,928 km split). Offices the
+#: staff list names are always planned apart: there the split is the organisation's.
+ONE_PROBLEM_SHOPS = 6000
+
+
+def share_among_offices(scenario: Scenario, seed: int = 0) -> dict[str, str]:
+    """Each shop's office (suspended shops too): compact areas, each office's share of the work
+    in proportion to its team's working days, pins kept."""
+    offices = scenario.offices()
+    names = list(offices)
+    shops = (*scenario.retailers, *scenario.suspended)
+    if len(names) == 1:
+        return {r.id: names[0] for r in shops}
+    everyone = dataclasses.replace(scenario, retailers=shops, suspended=())
+    xy, starts = positions_km(everyone)
+    index = {m.id: i for i, m in enumerate(scenario.managers)}
+    office_xy = np.array([starts[[index[m.id] for m in team]].mean(axis=0) for team in offices.values()])
+    days = np.array([sum(len(scenario.working_days(m)) for m in team) for team in offices.values()], dtype=float)
+    weights = np.array([r.visits_per_month * (r.service_minutes + TRAVEL_MINUTES_PER_VISIT) for r in shops])
+    weights[len(scenario.retailers) :] = 0.0  # suspended shops cost no work this month
+    fixed = np.array([_pinned_office(scenario, r, names) for r in shops], dtype=np.int64)
+    labels = split_among_offices(
+        xy, weights, office_xy, np.random.default_rng(seed), fixed=fixed, shares=days / max(days.sum(), 1.0)
+    )
+    return {r.id: names[int(j)] for r, j in zip(shops, labels, strict=True)}
+
+
+def _pinned_office(scenario: Scenario, r: Retailer, names: list[str]) -> int:
+    if r.office_id is not None:
+        return names.index(r.office_id)
+    owner = scenario.owner(r)
+    return names.index(scenario.office_of_manager()[owner]) if owner else -1
+
+
+def office_scenarios(scenario: Scenario, share: dict[str, str]) -> list[tuple[str, Scenario]]:
+    """One scenario per office with shops: its team, its shops (an office without shops has no month to plan)."""
+    out = []
+    for office, team in scenario.offices().items():
+        mine = tuple(r for r in scenario.retailers if share[r.id] == office)
+        waiting = tuple(r for r in scenario.suspended if share[r.id] == office)
+        if mine:
+            sub = dataclasses.replace(scenario, name=f"{scenario.name}: {office}", managers=team, retailers=mine,
+                                      suspended=waiting)  # fmt: skip
+            out.append((office, sub))
+    return out
+
+
+def _plan_office(job: tuple[Scenario, PlanParams, int]) -> Plan:
+    """One office's month (a task a worker process or a Dask worker runs)."""
+    sub, params, seed = job
+    return plan_month(sub, params, seed=seed)
+
+
+def plan_company(
+    scenario: Scenario,
+    params: PlanParams | None = None,
+    *,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    executor: Executor | None = None,
+) -> Plan:
+    """Plan the month of every office of the scenario apart (one office, or a small company whose
+    offices are only start positions: exactly :func:`plan_month`).
+
+    Each office gets the time limit in proportion to its shops, times the offices planned at
+    once (so the whole takes about the time limit); a reproducible plan (``params.clock`` off)
+    gives each office its share of the limit only, so it is the same whatever runs it.
+    """
+    params = params or PlanParams()
+    named = any(m.office_id for m in scenario.managers)
+    if len(scenario.offices()) < 2 or (not named and len(scenario.retailers) <= ONE_PROBLEM_SHOPS):
+        return plan_month(scenario, params, seed=seed, progress=progress)
+    say = progress or (lambda stage, frac: None)
+    t0 = time.monotonic()
+    say("sharing the city among offices", 0.02)
+    parts = office_scenarios(scenario, share_among_offices(scenario, seed))
+    total = sum(len(sub.retailers) for _, sub in parts)
+    at_once = min(len(parts), params.n_workers())
+    stretch = at_once if params.clock else 1  # the reproducible share does not depend on the machine
+    jobs = [(sub, _office_params(params, stretch * len(sub.retailers) / total), seed) for _, sub in parts]
+    names = [office for office, _ in parts]
+    plans: dict[str, Plan] = {}
+    for i, (office, plan) in enumerate(_run(jobs, names, executor, at_once)):
+        plans[office] = plan
+        say(f"planned office {office}", 0.05 + 0.95 * (i + 1) / len(jobs))
+    merged = merge_plans(scenario.name, [plans[o] for o in names], seed)
+    return dataclasses.replace(merged, solve_seconds=time.monotonic() - t0)
+
+
+def _office_params(params: PlanParams, share: float) -> PlanParams:
+    """An office's search: its share of the time limit, one process (the offices are the parallel tasks)."""
+    return dataclasses.replace(params, time_limit_s=max(1.0, params.time_limit_s * share), workers=1)
+
+
+def _run(
+    jobs: list[tuple[Scenario, PlanParams, int]], names: list[str], executor: Executor | None, at_once: int
+) -> Iterable[tuple[str, Plan]]:
+    """The offices' plans as they finish: in this process, in worker processes, or on ``executor``."""
+    if executor is not None:
+        futures = {executor.submit(_plan_office, job): name for job, name in zip(jobs, names, strict=True)}
+        for fut, name in futures.items():
+            yield name, fut.result()
+        return
+    if at_once <= 1 or len(jobs) <= 1:
+        for job, name in zip(jobs, names, strict=True):
+            yield name, _plan_office(job)
+        return
+    with ProcessPoolExecutor(max_workers=at_once) as pool:
+        yield from zip(names, pool.map(_plan_office, jobs), strict=True)
+
+
+def merge_plans(name: str, plans: list[Plan], seed: int) -> Plan:
+    """The offices' plans as one plan of the company."""
+    return Plan(
+        scenario_name=name,
+        visits=tuple(v for p in plans for v in p.visits),
+        calls=tuple(c for p in plans for c in p.calls),
+        routes=tuple(r for p in plans for r in p.routes),
+        seed=seed,
+        notes=tuple(note for p in plans for note in p.notes),
+    )

@@ -1,0 +1,142 @@
+"""A city company: shops shared among market offices, each office planned apart."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import rewrite_csv
+from routeplan.check import check_plan
+from routeplan.cli import main
+from routeplan.errors import InputError
+from routeplan.geo import haversine_km, neighbour_share
+from routeplan.model import Rules, Scenario
+from routeplan.read import read_scenario
+from routeplan.solve.company import office_scenarios, plan_company, share_among_offices
+from routeplan.solve.month import PlanParams, plan_month
+from routeplan.synth import shape, synthetic_scenario
+from routeplan.write import write_scenario
+
+RULES = Rules(min_stops_per_day=8, min_field_minutes=90, max_day_minutes=600)
+
+
+def _company(n: int = 240, managers: int = 4) -> Scenario:
+    """Two market offices 16 km apart, named in the staff list (East, West)."""
+    sc = synthetic_scenario(shape("two_offices", n, managers), seed=3, rules=RULES)
+    west = min(m.office.lon for m in sc.managers)
+    team = tuple(dataclasses.replace(m, office_id="West" if m.office.lon == west else "East") for m in sc.managers)
+    return dataclasses.replace(sc, managers=team)
+
+
+def test_offices_default_to_start_positions_or_the_staff_list():
+    sc = synthetic_scenario(shape("two_offices", 60, 4), seed=1, rules=RULES)
+    assert sc.office_of_manager() == {"M01": "O1", "M02": "O2", "M03": "O1", "M04": "O2"}
+    assert list(_company().offices()) == ["West", "East"]
+
+
+def test_offices_get_compact_areas_in_proportion_to_their_teams():
+    sc = _company(400, 6)
+    share = share_among_offices(sc, seed=0)
+    teams = sc.offices()
+    starts = {o: team[0].office for o, team in teams.items()}
+    lat = np.array([r.location.lat for r in sc.retailers])
+    lon = np.array([r.location.lon for r in sc.retailers])
+    got = np.array([share[r.id] for r in sc.retailers])
+    labels = (got == "East").astype(int)
+    assert neighbour_share(lat, lon, labels, k=8) >= 0.9  # compact: a shop's neighbours share its office
+    for office, p in starts.items():  # and each office's shops lie around it, not around the other
+        other = next(q for o, q in starts.items() if o != office)
+        mine = got == office
+        assert np.median(haversine_km(lat[mine], lon[mine], p.lat, p.lon)) < np.median(
+            haversine_km(lat[mine], lon[mine], other.lat, other.lon)
+        )
+    work = {o: sum(r.visits_per_month for r in sc.retailers if share[r.id] == o) for o in teams}
+    total = sum(work.values())
+    for office, team in teams.items():  # each office's share of the visits follows its team (3 and 3)
+        assert abs(work[office] / total - len(team) / len(sc.managers)) < 0.1
+
+
+def test_pins_decide_the_office():
+    sc = _company()
+    far_east = max(sc.retailers, key=lambda r: r.location.lon)
+    west_manager = next(m for m in sc.managers if m.office_id == "West")
+    near_west = min(sc.retailers, key=lambda r: r.location.lon)
+    shops = [
+        dataclasses.replace(r, office_id="West") if r.id == far_east.id
+        else dataclasses.replace(r, manager_id=west_manager.id) if r.id == sc.retailers[5].id
+        else dataclasses.replace(r, office_id="East") if r.id == near_west.id
+        else r
+        for r in sc.retailers
+    ]  # fmt: skip
+    share = share_among_offices(dataclasses.replace(sc, retailers=tuple(shops)), seed=0)
+    assert share[far_east.id] == "West" and share[near_west.id] == "East"
+    assert share[sc.retailers[5].id] == "West"
+
+
+def test_a_company_plan_keeps_every_rule_and_each_office_its_shops():
+    sc = _company()
+    params = PlanParams(time_limit_s=4, workers=1, clock=False)
+    plan = plan_company(sc, params, seed=0)
+    assert check_plan(sc, plan) == []
+    share = share_among_offices(sc, seed=0)
+    of = sc.office_of_manager()
+    assert all(share[v.retailer_id] == of[v.manager_id] for v in plan.visits)
+    assert {v.retailer_id for v in plan.visits} == {r.id for r in sc.retailers}
+    # the same plan whether the offices are planned one after the other or in two processes
+    again = plan_company(sc, dataclasses.replace(params, workers=2), seed=0)
+    assert again.visits == plan.visits and again.routes == plan.routes
+
+
+def test_one_office_is_the_month_planner():
+    sc = synthetic_scenario(shape("city", 120, 2), seed=5, rules=RULES)
+    params = PlanParams(time_limit_s=3, workers=1, clock=False)
+    assert plan_company(sc, params, seed=1).visits == plan_month(sc, params, seed=1).visits
+
+
+def test_an_office_without_shops_has_no_month():
+    sc = _company(80, 4)
+    pinned = tuple(dataclasses.replace(r, office_id="West") for r in sc.retailers)
+    parts = office_scenarios(sc, share_among_offices(dataclasses.replace(sc, retailers=pinned), seed=0))
+    assert [office for office, _ in parts] == ["West"]
+
+
+def test_office_columns_are_read_written_and_checked(tmp_path: Path):
+    folder = tmp_path / "company"
+    write_scenario(folder, _company())
+    sc = read_scenario(folder)
+    assert list(sc.offices()) == ["West", "East"]
+    shops = folder / "retailers.csv"
+    office_col = shops.read_text(encoding="utf-8").splitlines()[0].split(",").index("office")
+    rewrite_csv(shops, lambda rows: rows[3].__setitem__(office_col, "North"))
+    with pytest.raises(InputError) as err:
+        read_scenario(folder)
+    assert err.value.row == 4 and err.value.field == "office" and "not an office" in err.value.detail
+    manager_col = shops.read_text(encoding="utf-8").splitlines()[0].split(",").index("manager_id")
+    east = next(m.id for m in sc.managers if m.office_id == "East")
+
+    def conflict(rows):
+        rows[3][office_col] = "West"
+        rows[3][manager_col] = east
+
+    rewrite_csv(shops, conflict)
+    with pytest.raises(InputError) as err:
+        read_scenario(folder)
+    assert err.value.row == 4 and f"its manager {east} works from 'East'" in err.value.detail
+
+
+def test_summary_reports_each_office(tmp_path: Path):
+    folder = tmp_path / "company"
+    write_scenario(folder, _company())
+    out = tmp_path / "plan"
+    assert main(["plan", str(folder), "-o", str(out), "--time-limit", "4", "--reproducible", "--quiet",
+                 "--no-render"]) == 0  # fmt: skip
+    doc = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    offices = doc["offices"]
+    assert set(offices) == {"West", "East"}
+    assert sum(o["visits"] for o in offices.values()) == doc["kpis"]["total"]["visits"]
+    assert sum(o["km"] for o in offices.values()) == pytest.approx(doc["kpis"]["total"]["km"], abs=0.2)
+    assert sum(o["shops"] for o in offices.values()) == 240
