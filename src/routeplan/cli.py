@@ -28,6 +28,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from .check import RULES, check_plan, summarize
+from .cluster import executor_for
 from .compare import PlanFigures, comparison_rows, percent, plan_figures, with_moves
 from .errors import InputError, InputWarning, RouteplanError
 from .figures import office_kpis, plan_kpis
@@ -179,6 +180,8 @@ def cli(strict: bool, progress_log: Path | None) -> None:
               help="With --previous: a continuing shop changes route only to repair a rule or to save this many km a month.")  # fmt: skip
 @click.option("--max-moves", type=click.IntRange(min=0), default=None,
               help="With --previous: at most this many continuing shops change route.")  # fmt: skip
+@click.option("--cluster", default=None, metavar="local:N|tcp://HOST:PORT",
+              help="Plan a company's offices on a Dask cluster: local:N starts N workers on this machine.")  # fmt: skip
 @click.option("--reproducible", is_flag=True,
               help="Stop on round counts only, never on the clock: the same seed gives the same plan on any "
                    "machine (a slow one may run past --time-limit).")  # fmt: skip
@@ -197,6 +200,7 @@ def plan(
     previous_dir: Path | None,
     move_km: float,
     max_moves: int | None,
+    cluster: str | None,
     reproducible: bool,
     options: RenderOptions,
 ) -> None:
@@ -222,7 +226,9 @@ def plan(
         out.print(f"Territories from {current_dir}: {split.moved} shops change manager")
     with _progress(quiet) as bar:
         task = bar.add_task("reading", total=1.0)
-        result = plan_company(planned, params, seed=seed, progress=_ticker(bar, task))
+        with executor_for(cluster) as (executor, parallel):
+            result = plan_company(planned, params, seed=seed, progress=_ticker(bar, task), executor=executor,
+                                  parallel=parallel)  # fmt: skip
     violations = check_plan(scenario, result)
     write_plan(out_dir, scenario, result, violations)
     out.print(_kpi_table(scenario, result))

@@ -7,6 +7,7 @@ splits the staff between two offices. The same seed always gives the same scenar
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -141,3 +142,31 @@ def _holidays(year: int, month: int) -> list[date]:
     if month == 1:
         return [date(year, 1, 1)]
     return []
+
+
+#: A synthetic city company: shops per customer manager and per market office (the issue's
+#: 30,000 shops under 88 managers in 6 offices).
+COMPANY_SHOPS_PER_MANAGER = 340
+COMPANY_SHOPS_PER_OFFICE = 5000
+
+
+def company_scenario(n_shops: int, *, seed: int = 0, rules: Rules | None = None) -> Scenario:
+    """A city of ``n_shops`` (its area grows with them) with one named market office per ~5,000
+    shops around the centre, and a manager per ~340 shops shared among the offices."""
+    k_offices = max(1, round(n_shops / COMPANY_SHOPS_PER_OFFICE))
+    n_managers = max(k_offices, round(n_shops / COMPANY_SHOPS_PER_MANAGER))
+    scale = math.sqrt(n_shops / 1500)
+    spec = Shape("company", n_shops, n_managers, radius_km=9.0 * scale, districts=max(14, round(14 * scale**2)))
+    sc = synthetic_scenario(spec, seed=seed, rules=rules)
+    ring = 0.55 * spec.radius_km if k_offices > 1 else 0.0
+    angles = 2 * np.pi * np.arange(k_offices) / k_offices
+    lat, lon = _offset(spec.centre, ring * np.cos(angles), ring * np.sin(angles))
+    managers = tuple(
+        dataclasses.replace(
+            m, office=LatLon(round(float(lat[j % k_offices]), 6), round(float(lon[j % k_offices]), 6)),
+            office_id=f"Office {j % k_offices + 1}",
+        )
+        for j, m in enumerate(sc.managers)
+    )  # fmt: skip
+    name = f"Synthetic company ({n_shops} shops, {n_managers} managers, {k_offices} offices)"
+    return dataclasses.replace(sc, name=name, managers=managers)

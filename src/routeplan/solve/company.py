@@ -90,6 +90,7 @@ def plan_company(
     seed: int = 0,
     progress: ProgressFn | None = None,
     executor: Executor | None = None,
+    parallel: int | None = None,
 ) -> Plan:
     """Plan the month of every office of the scenario apart (one office, or a small company whose
     offices are only start positions: exactly :func:`plan_month`).
@@ -97,6 +98,8 @@ def plan_company(
     Each office gets the time limit in proportion to its shops, times the offices planned at
     once (so the whole takes about the time limit); a reproducible plan (``params.clock`` off)
     gives each office its share of the limit only, so it is the same whatever runs it.
+    ``executor`` runs the offices (a Dask client's, say) ``parallel`` at a time; without it,
+    ``params.workers`` processes of this machine do.
     """
     params = params or PlanParams()
     named = any(m.office_id for m in scenario.managers)
@@ -107,7 +110,7 @@ def plan_company(
     say("sharing the city among offices", 0.02)
     parts = office_scenarios(scenario, share_among_offices(scenario, seed))
     total = sum(len(sub.retailers) for _, sub in parts)
-    at_once = min(len(parts), params.n_workers())
+    at_once = min(len(parts), parallel or params.n_workers())
     stretch = at_once if params.clock else 1  # the reproducible share does not depend on the machine
     jobs = [(sub, _office_params(params, stretch * len(sub.retailers) / total), seed) for _, sub in parts]
     names = [office for office, _ in parts]

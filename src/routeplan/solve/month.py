@@ -159,8 +159,8 @@ def _improve_part(part: _Part) -> tuple[list[list[int]], np.ndarray]:
 def _compile_in_background() -> multiprocessing.process.BaseProcess | None:
     """On a fresh install, compile the free-day loop (about 30 s, once) on another core while
     the whole-plan phase runs, rather than in every worker later."""
-    if lns_compiled():
-        return None
+    if lns_compiled() or multiprocessing.current_process().daemon:
+        return None  # a daemonic process (a Dask worker) may not start one: it compiles when it needs to
     helper = multiprocessing.get_context("fork").Process(target=warm_up_lns, daemon=True)
     helper.start()
     return helper

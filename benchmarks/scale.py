@@ -1,0 +1,127 @@
+"""Benchmark: a city company from 1,500 to 30,000 shops on one machine.
+
+    python benchmarks/scale.py [--sizes 1500,3000,6000,12000,30000] [--time-limits 60,60,90,240,540]
+                               [--workers 2] [--seed 0]
+
+For each size, a synthetic company (``routeplan.synth.company_scenario``: a manager per ~340
+shops, a named market office per ~5,000) is planned in a child process, and the naive sweep
+planner plans it in another, office by office. Prints shops, managers, offices, the plan's
+seconds and peak memory (the resident memory of the child and its worker processes together,
+sampled every 0.2 s), rules broken, km, km per visit, and the km saved against the naive plan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+HERE = Path(__file__).resolve().parent
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21])
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo.extend(children.get(p, []))
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _measured(args: list[str]) -> tuple[dict, float]:
+    """Run one child; its JSON line and the peak memory of its process tree."""
+    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
+    peak = [0.0]
+
+    def sample() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    out, _ = proc.communicate()
+    watcher.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"child {args} failed with exit {proc.returncode}")
+    return json.loads(out.strip().splitlines()[-1]), peak[0]
+
+
+def _child(n: int, planner: str, time_limit: float, workers: int, seed: int) -> None:
+    from routeplan.check import check_plan
+    from routeplan.figures import plan_kpis
+    from routeplan.solve.company import merge_plans, office_scenarios, plan_company, share_among_offices
+    from routeplan.solve.month import PlanParams
+    from routeplan.solve.naive import plan_month_naive
+    from routeplan.synth import company_scenario
+
+    sc = company_scenario(n, seed=seed)
+    t0 = time.monotonic()
+    if planner == "routeplan":
+        plan = plan_company(sc, PlanParams(time_limit_s=time_limit, workers=workers), seed=seed)
+    else:  # the naive planner office by office (one problem over a whole city would not fit)
+        parts = office_scenarios(sc, share_among_offices(sc, seed))
+        plan = merge_plans(sc.name, [plan_month_naive(sub) for _, sub in parts], seed)
+    seconds = time.monotonic() - t0
+    k = plan_kpis(sc, plan)["total"]
+    doc = {"seconds": seconds, "km": k["km"], "visits": k["visits"], "broken": len(check_plan(sc, plan)),
+           "managers": len(sc.managers), "offices": len(sc.offices())}  # fmt: skip
+    print(json.dumps(doc))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1500,3000,6000,12000,30000")
+    ap.add_argument("--time-limits", default="60,60,90,240,540")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--child", nargs=2, metavar=("SHOPS", "PLANNER"), help=argparse.SUPPRESS)
+    ap.add_argument("--time-limit", type=float, default=60.0, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        _child(int(args.child[0]), args.child[1], args.time_limit, args.workers, args.seed)
+        return 0
+    sizes = [int(x) for x in args.sizes.split(",")]
+    limits = [float(x) for x in args.time_limits.split(",")]
+    limits += [limits[-1]] * (len(sizes) - len(limits))
+    table = Table(title=f"A city company on one machine ({args.workers} workers)")
+    for col in ("shops", "managers", "offices", "time limit s", "seconds", "peak MB", "rules broken", "km",
+                "km/visit", "naive km", "naive peak MB", "km saved"):  # fmt: skip
+        table.add_column(col, justify="right")
+    for n, limit in zip(sizes, limits, strict=True):
+        common = ["--workers", str(args.workers), "--seed", str(args.seed), "--time-limit", str(limit)]
+        plan, peak = _measured(["--child", str(n), "routeplan", *common])
+        naive, naive_peak = _measured(["--child", str(n), "naive", *common])
+        table.add_row(
+            f"{n:,}", str(plan["managers"]), str(plan["offices"]), f"{limit:g}", f"{plan['seconds']:.0f}",
+            f"{peak:.0f}", str(plan["broken"]), f"{plan['km']:,.0f}", f"{plan['km'] / plan['visits']:.3f}",
+            f"{naive['km']:,.0f}", f"{naive_peak:.0f}", f"{1 - plan['km'] / naive['km']:.1%}",
+        )  # fmt: skip
+        Console(stderr=True).print(f"{n} shops done", style="dim")
+    Console(width=160).print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
