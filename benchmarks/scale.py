@@ -6,8 +6,8 @@
 For each size, a synthetic company (``routeplan.synth.company_scenario``: a manager per ~340
 shops, a named market office per ~5,000) is planned in a child process, and the naive sweep
 planner plans it in another, office by office. Prints shops, managers, offices, the plan's
-seconds and peak memory (the resident memory of the child and its worker processes together,
-sampled every 0.2 s), rules broken, km, km per visit, and the km saved against the naive plan.
+seconds and peak memory (the proportional set size of the child and its worker processes
+together, sampled every 0.2 s), rules broken, km, km per visit, and the km saved against the naive plan.
 """
 
 from __future__ import annotations
@@ -27,26 +27,28 @@ from rich.table import Table
 HERE = Path(__file__).resolve().parent
 
 
-def _tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB (Linux /proc)."""
+def _tree_pss_mb(pid: int) -> float:
+    """Memory of a process and all its descendants, in MB: the proportional set size (Linux
+    /proc), so pages a forked worker shares with its parent are counted once, not twice."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21])
-    total, todo = 0, [pid]
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0.0, [pid]
     while todo:
         p = todo.pop()
-        total += rss.get(p, 0)
         todo.extend(children.get(p, []))
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+        try:
+            with open(f"/proc/{p}/smaps_rollup", encoding="ascii") as fh:
+                total += next(int(line.split()[1]) for line in fh if line.startswith("Pss:")) / 1024
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
 
 
 def _measured(args: list[str]) -> tuple[dict, float]:
@@ -56,7 +58,7 @@ def _measured(args: list[str]) -> tuple[dict, float]:
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            peak[0] = max(peak[0], _tree_pss_mb(proc.pid))
             time.sleep(0.2)
 
     watcher = threading.Thread(target=sample, daemon=True)

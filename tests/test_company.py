@@ -140,3 +140,30 @@ def test_summary_reports_each_office(tmp_path: Path):
     assert sum(o["visits"] for o in offices.values()) == doc["kpis"]["total"]["visits"]
     assert sum(o["km"] for o in offices.values()) == pytest.approx(doc["kpis"]["total"]["km"], abs=0.2)
     assert sum(o["shops"] for o in offices.values()) == 240
+
+
+def test_a_large_office_is_planned_as_territory_groups(monkeypatch):
+    """Above GROUP_SHOPS an office is split among groups of its managers: every shop and manager
+    in exactly one group, pins kept, the groups compact; the plan keeps every rule."""
+    from routeplan.solve import company
+
+    monkeypatch.setattr(company, "GROUP_SHOPS", 70)
+    sc = synthetic_scenario(shape("city", 200, 4), seed=8, rules=RULES)
+    pinned = sc.retailers[10]
+    sc = dataclasses.replace(sc, retailers=tuple(
+        dataclasses.replace(r, manager_id="M04") if r.id == pinned.id else r for r in sc.retailers
+    ))  # fmt: skip
+    groups = company.territory_groups(sc, seed=0)
+    assert len(groups) == 3
+    managers = [m.id for _, g in groups for m in g.managers]
+    shops = [r.id for _, g in groups for r in g.retailers]
+    assert sorted(managers) == ["M01", "M02", "M03", "M04"] and sorted(shops) == sorted(r.id for r in sc.retailers)
+    home = next(g for _, g in groups if pinned.id in {r.id for r in g.retailers})
+    assert "M04" in {m.id for m in home.managers}
+    share = {r.id: i for i, (_, g) in enumerate(groups) for r in g.retailers}
+    lat = np.array([r.location.lat for r in sc.retailers])
+    lon = np.array([r.location.lon for r in sc.retailers])
+    assert neighbour_share(lat, lon, np.array([share[r.id] for r in sc.retailers]), k=8) >= 0.85
+    monkeypatch.setattr(company, "ONE_PROBLEM_SHOPS", 70)
+    plan = plan_company(sc, PlanParams(time_limit_s=3, workers=1, clock=False), seed=0)
+    assert check_plan(sc, plan) == []
