@@ -2,18 +2,25 @@
 
     python benchmarks/scale.py [--sizes 1500,3000,6000,12000,30000] [--time-limits 60,60,90,240,540]
                                [--workers 2] [--seed 0]
+    python benchmarks/scale.py --province 6x2500 [--task-seconds 20]
 
 For each size, a synthetic company (``routeplan.synth.company_scenario``: a manager per ~340
 shops, a named market office per ~5,000) is planned in a child process, and the naive sweep
 planner plans it in another, office by office. Prints shops, managers, offices, the plan's
 seconds and peak memory (the proportional set size of the child and its worker processes
 together, sampled every 0.2 s), rules broken, km, km per visit, and the km saved against the naive plan.
+
+``--province OFFICESxSHOPS`` plans a province (that many named offices of that many shops) on a
+Dask LocalCluster with 1 and then 2 workers, reproducibly: per-task seconds, total seconds,
+parallel efficiency (1-worker seconds / (2 x 2-worker seconds)), whether the two plans are
+identical, and the projection for 300,000 shops on 32 workers from the measured task times.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -92,17 +99,64 @@ def _child(n: int, planner: str, time_limit: float, workers: int, seed: int) -> 
     print(json.dumps(doc))
 
 
+def _province(spec: str, task_seconds: float, seed: int) -> None:
+    import dataclasses
+
+    from routeplan.cluster import executor_for
+    from routeplan.solve.company import office_scenarios, plan_task, share_among_offices, territory_groups
+    from routeplan.solve.month import PlanParams
+    from routeplan.synth import company_scenario
+
+    offices, shops = (int(x) for x in spec.lower().split("x"))
+    sc = company_scenario(offices * shops, seed=seed, offices=offices)
+    parts = [
+        p for _, sub in office_scenarios(sc, share_among_offices(sc, seed)) for _, p in territory_groups(sub, seed)
+    ]
+    params = PlanParams(time_limit_s=task_seconds, workers=1, clock=False)
+    runs = {}
+    for workers in (1, 2):
+        with executor_for(f"local:{workers}") as (executor, _):
+            assert executor is not None
+            executor.submit(len, []).result()  # the workers are up before the clock starts
+            t0 = time.monotonic()
+            futures = [executor.submit(plan_task, (p, dataclasses.replace(params), seed)) for p in parts]
+            plans = [f.result() for f in futures]
+            runs[workers] = (time.monotonic() - t0, plans)
+    t1, plans1 = runs[1]
+    t2, plans2 = runs[2]
+    tasks = [p.solve_seconds for p in plans1]
+    same = all(a.visits == b.visits for a, b in zip(plans1, plans2, strict=True))
+    mean = sum(tasks) / len(tasks)
+    per_task_shops = offices * shops / len(parts)
+    projected = math.ceil(300_000 / per_task_shops / 32) * mean
+    table = Table(title=f"A province on a Dask LocalCluster: {offices} offices x {shops} shops, {len(parts)} tasks")
+    for col in ("workers", "total s", "per-task s (min / mean / max)", "parallel efficiency", "same plan"):
+        table.add_column(col, justify="right")
+    spread = f"{min(tasks):.1f} / {mean:.1f} / {max(tasks):.1f}"
+    table.add_row("1", f"{t1:.1f}", spread, "-", "-")
+    table.add_row("2", f"{t2:.1f}", spread, f"{t1 / (2 * t2):.0%}", "yes" if same else "NO")
+    Console(width=160).print(table)
+    print(f"Projection: 300,000 shops in tasks of {per_task_shops:,.0f} shops on 32 workers: "
+          f"{math.ceil(300_000 / per_task_shops)} tasks, about {projected / 60:.1f} minutes "
+          f"(rounds of 32 tasks x {mean:.1f} s mean task, before scheduling overhead).")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1500,3000,6000,12000,30000")
     ap.add_argument("--time-limits", default="60,60,90,240,540")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--province", default=None, metavar="OFFICESxSHOPS")
+    ap.add_argument("--task-seconds", type=float, default=20.0)
     ap.add_argument("--child", nargs=2, metavar=("SHOPS", "PLANNER"), help=argparse.SUPPRESS)
     ap.add_argument("--time-limit", type=float, default=60.0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         _child(int(args.child[0]), args.child[1], args.time_limit, args.workers, args.seed)
+        return 0
+    if args.province:
+        _province(args.province, args.task_seconds, args.seed)
         return 0
     sizes = [int(x) for x in args.sizes.split(",")]
     limits = [float(x) for x in args.time_limits.split(",")]

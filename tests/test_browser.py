@@ -147,3 +147,33 @@ def test_pdf_has_a_page_per_day_with_every_shop_in_order(planned):
                 at = found
             hostile_seen |= re.sub(r"\s+", "", XSS) in re.sub(r"\s+", "", text)  # wrapped over lines
     assert hostile_seen, "the hostile name is printed as text"
+
+
+def test_company_map_draws_on_a_canvas_with_a_map_per_office(tmp_path: Path, offline_page):
+    """A plan of thousands of stops draws them as canvas circles (a DOM marker each would take a
+    browser minutes), and a company gets a map per office."""
+    import dataclasses
+
+    from routeplan.render import RenderOptions, render_plan
+    from routeplan.solve.company import merge_plans, office_scenarios, share_among_offices
+    from routeplan.solve.naive import plan_month_naive
+    from routeplan.synth import company_scenario
+
+    sc = company_scenario(3800, seed=1, offices=2)
+    sc = dataclasses.replace(sc, managers=tuple(dataclasses.replace(m, name=XSS) for m in sc.managers))
+    parts = office_scenarios(sc, share_among_offices(sc))
+    plan = merge_plans(sc.name, [plan_month_naive(sub) for _, sub in parts], 0)
+    assert sum(len(r.stops) for r in plan.routes) > 4000
+    render_plan(tmp_path, sc, plan, RenderOptions(tiles="none", pdf=False))
+    assert sorted(p.name for p in (tmp_path / "maps").glob("office-*.html")) == ["office-Office_1.html",
+                                                                                  "office-Office_2.html"]  # fmt: skip
+    page = offline_page
+    _open(page, tmp_path / "maps" / "plan.html")
+    assert page.locator(".rp-stop").count() == 0  # no DOM marker per stop
+    assert page.locator(".leaflet-overlay-pane canvas").count() == 1
+    assert page.eval_on_selector_all("input[data-manager]", "els => els.length") == len(sc.managers)
+    assert page.evaluate("window.__pwned") is None
+    assert page.errors == []
+    _open(page, tmp_path / "maps" / "office-Office_1.html")
+    shown = page.eval_on_selector_all("input[data-manager]", "els => els.map(e => e.dataset.manager)")
+    assert shown == [m.id for m in sc.offices()["Office 1"]]

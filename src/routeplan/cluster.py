@@ -4,8 +4,8 @@
 (nothing listens beyond this machine); ``--cluster tcp://HOST:8786`` uses a scheduler the
 company already runs (``dask-scheduler`` and ``dask-worker tcp://HOST:8786 --nthreads 1`` on
 each machine, every one with routeplan installed). Each task is one office's month: it sends
-the office's scenario (its shops, team, calendar and rules: about 0.3 MB per 1,000 shops) and
-gets back its plan (about 0.2 MB per 1,000 shops); no file is read or written on the workers.
+the office's scenario (its shops, team, calendar and rules: about 0.14 MB per 1,000 shops) and
+gets back its plan (about 0.28 MB per 1,000 shops); no file is read or written on the workers.
 """
 
 from __future__ import annotations

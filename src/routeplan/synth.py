@@ -150,10 +150,12 @@ COMPANY_SHOPS_PER_MANAGER = 340
 COMPANY_SHOPS_PER_OFFICE = 5000
 
 
-def company_scenario(n_shops: int, *, seed: int = 0, rules: Rules | None = None) -> Scenario:
-    """A city of ``n_shops`` (its area grows with them) with one named market office per ~5,000
-    shops around the centre, and a manager per ~340 shops shared among the offices."""
-    k_offices = max(1, round(n_shops / COMPANY_SHOPS_PER_OFFICE))
+def company_scenario(
+    n_shops: int, *, seed: int = 0, rules: Rules | None = None, offices: int | None = None
+) -> Scenario:
+    """A city of ``n_shops`` (its area grows with them) with ``offices`` named market offices
+    around the centre (default: one per ~5,000 shops), and a manager per ~340 shops shared among them."""
+    k_offices = offices or max(1, round(n_shops / COMPANY_SHOPS_PER_OFFICE))
     n_managers = max(k_offices, math.ceil(n_shops / COMPANY_SHOPS_PER_MANAGER))
     scale = math.sqrt(n_shops / 1500)
     spec = Shape("company", n_shops, n_managers, radius_km=9.0 * scale, districts=max(14, round(14 * scale**2)))

@@ -94,6 +94,13 @@ def render_plan(
             html = plan_map_html(view, tiles=opts.tiles, lang=opts.lang, streets=streets, manager_ids=(m.id,))
             (path / name).write_text(html, encoding="utf-8")
             written.append(folder / "maps" / name)
+        offices = scenario.offices()
+        for office, team in offices.items() if len(offices) > 1 else ():  # a company: a map per office too
+            name = "office-" + safe_filename(office) + ".html"
+            ids = tuple(m.id for m in team)
+            html = plan_map_html(view, tiles=opts.tiles, lang=opts.lang, streets=streets, manager_ids=ids)
+            (path / name).write_text(html, encoding="utf-8")
+            written.append(folder / "maps" / name)
 
     def write_sheets(path: Path) -> None:
         path.mkdir()

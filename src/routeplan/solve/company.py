@@ -6,9 +6,10 @@ of the city (30,000 shops: two 7 GB arrays) and patterns for every manager of th
 every shop. The company step instead shares the shops among the offices (balanced by each
 office's team, compact around the office, pins kept: a shop pinned to an office, to a manager
 or to a route goes with that office), and each office's month is planned as today, with
-matrices over its own shops only. The offices are independent tasks: run one after the
-other, in worker processes, or on a Dask cluster (``executor``); the plan is the same for a
-seed whichever runs them when the plan is reproducible (round counts, not the clock).
+matrices over its own shops only; an office larger than :data:`GROUP_SHOPS` shops is planned
+as territory groups of its managers. The offices and groups are independent tasks: run one
+after the other, in worker processes, or on a Dask cluster (``executor``); the plan is the same
+for a seed whichever runs them when the plan is reproducible (round counts, not the clock).
 """
 
 from __future__ import annotations
@@ -23,12 +24,10 @@ import numpy as np
 
 from ..model import Manager, Retailer, Scenario
 from ..plan import Plan
-from .design import positions_km
+from .design import design_territories, positions_km, shop_work
 from .month import PlanParams, ProgressFn, plan_month
 from .territory import split_among_offices
 
-#: For sharing the city, a visit costs its service minutes and about this many minutes of driving.
-TRAVEL_MINUTES_PER_VISIT = 6.0
 #: Offices known only by their managers' start positions are planned as one problem up to this
 #: many shops: one problem lets a shop go to the nearer manager whatever his office (1,500 shops,
 #: two starts: 2,815 km as one problem, 2,928 km split). Offices the staff list names are always
@@ -66,8 +65,8 @@ def share_among_teams(
     index = {m.id: i for i, m in enumerate(scenario.managers)}
     team_xy = np.array([starts[[index[m.id] for m in team]].mean(axis=0) for team in teams.values()])
     days = np.array([sum(len(scenario.working_days(m)) for m in team) for team in teams.values()], dtype=float)
-    weights = np.array([r.visits_per_month * (r.service_minutes + TRAVEL_MINUTES_PER_VISIT) for r in shops])
-    weights[len(scenario.retailers) :] = 0.0  # suspended shops cost no work this month
+    weights = np.zeros(len(shops))  # suspended shops cost no work this month
+    weights[: len(scenario.retailers)] = shop_work(scenario)
     position = {name: j for j, name in enumerate(names)}
     fixed = np.array([position.get(pinned(r) or "", -1) for r in shops], dtype=np.int64)
     labels = split_among_offices(
@@ -96,25 +95,48 @@ def _team_scenarios(
 
 
 def territory_groups(office: Scenario, seed: int = 0) -> list[tuple[str, Scenario]]:
-    """A large office as groups of its managers, each with a compact part of its shops of about
-    :data:`GROUP_SHOPS` shops: the search then works on problems of the size it plans best
-    (6,000 shops as one problem: 0.79 km a visit; in three groups about the 1,500-shop 0.6)."""
+    """A large office as groups of its managers with about :data:`GROUP_SHOPS` shops each.
+
+    The office's territories are designed as for a plan with fixed territories (balanced work,
+    compact), and neighbouring territories (in order of direction from the office) are joined
+    into groups: a group is a sector of the office's area with its managers, so each manager's
+    load is the office design's, not a guess. The search then works on problems of the size it
+    plans best, with the memory of one group.
+    """
     count = min(len(office.managers), math.ceil(len(office.retailers) / GROUP_SHOPS))
     if count <= 1:
         return [("", office)]
-    chunks = np.array_split(np.arange(len(office.managers)), count)
-    teams = {f"group {i + 1}": tuple(office.managers[j] for j in chunk) for i, chunk in enumerate(chunks)}
+    split = design_territories(office, seed=seed)
+    n = len(office.retailers)
+    plane, starts = positions_km(dataclasses.replace(office, retailers=(*office.retailers, *office.suspended)))
+    xy, spots = plane[:n], plane[n:]
+    centre = starts.mean(axis=0)
+    position = {r.id: i for i, r in enumerate(office.retailers)}
+    mine: dict[str, list[int]] = {m.id: [] for m in office.managers}
+    for shop, manager in split.manager_of.items():
+        mine[manager].append(position[shop])
+    angle = {
+        mid: math.atan2(*(xy[rows].mean(axis=0) - centre)[::-1]) if rows else 0.0 for mid, rows in mine.items()
+    }  # fmt: skip
+    order = sorted(office.managers, key=lambda m: (angle[m.id], m.id))
+    sizes = np.cumsum([len(mine[m.id]) for m in order])
+    cut = np.minimum(count - 1, (sizes - 1) * count // max(int(sizes[-1]), 1))
+    teams: dict[str, tuple[Manager, ...]] = {}
+    for j in range(count):
+        chosen = {m.id for m, c in zip(order, cut, strict=True) if c == j}
+        if chosen:
+            teams[f"group {len(teams) + 1}"] = tuple(m for m in office.managers if m.id in chosen)
     group_of = {m.id: name for name, team in teams.items() for m in team}
+    share = {shop: group_of[manager] for shop, manager in split.manager_of.items()}
+    if office.suspended:  # not planned this month: with the group whose shops lie nearest
+        centres = {name: xy[[position[s] for s, g in share.items() if g == name]].mean(axis=0) for name in teams}
+        for r, spot in zip(office.suspended, spots, strict=True):
+            share[r.id] = min(centres, key=lambda name: float(np.hypot(*(centres[name] - spot))))
+    return _team_scenarios(office, teams, share)
 
-    def pinned(r: Retailer) -> str | None:
-        owner = office.owner(r)
-        return group_of[owner] if owner else None
 
-    return _team_scenarios(office, teams, share_among_teams(office, teams, pinned, seed))
-
-
-def _plan_office(job: tuple[Scenario, PlanParams, int]) -> Plan:
-    """One office's month (a task a worker process or a Dask worker runs)."""
+def plan_task(job: tuple[Scenario, PlanParams, int]) -> Plan:
+    """One office's (or territory group's) month: the task a worker process or a Dask worker runs."""
     sub, params, seed = job
     return plan_month(sub, params, seed=seed)
 
@@ -171,16 +193,16 @@ def _run(
 ) -> Iterable[tuple[str, Plan]]:
     """The offices' plans as they finish: in this process, in worker processes, or on ``executor``."""
     if executor is not None:
-        futures = {executor.submit(_plan_office, job): name for job, name in zip(jobs, names, strict=True)}
+        futures = {executor.submit(plan_task, job): name for job, name in zip(jobs, names, strict=True)}
         for fut, name in futures.items():
             yield name, fut.result()
         return
     if at_once <= 1 or len(jobs) <= 1:
         for job, name in zip(jobs, names, strict=True):
-            yield name, _plan_office(job)
+            yield name, plan_task(job)
         return
     with ProcessPoolExecutor(max_workers=at_once) as pool:
-        yield from zip(names, pool.map(_plan_office, jobs), strict=True)
+        yield from zip(names, pool.map(plan_task, jobs), strict=True)
 
 
 def merge_plans(name: str, plans: list[Plan], seed: int) -> Plan:

@@ -44,6 +44,9 @@
     return box;
   }
 
+  /* Above this many stops the plan map draws them on a canvas (no numbered badges). */
+  const LARGE_MAP_STOPS = 4000;
+
   function stopIcon(route, order) {
     const badge = el("div", "rp-stop-badge", order);
     badge.style.borderColor = route.color;
@@ -171,6 +174,12 @@
     addBackground(map, data, L10N);
     const groups = [];
     const bounds = L.latLngBounds([]);
+    // a company-sized map draws its stops as circles on one canvas, popups built when opened:
+    // tens of thousands of DOM markers would take a browser minutes
+    const stopCount = data.managers.reduce(function (n, m) {
+      return n + m.routes.reduce(function (k, r) { return k + r.stops.length; }, 0);
+    }, 0);
+    const canvas = stopCount > LARGE_MAP_STOPS ? L.canvas({ padding: 0.3 }) : null;
     data.managers.forEach(function (m) {
       const layer = L.featureGroup();
       if (m.outline.length >= 3) {
@@ -188,13 +197,17 @@
         // along the streets where the plan was made on roads, else straight from stop to stop
         const line = r.track && r.track.length
           ? r.track : [m.office].concat(r.stops.map(function (s) { return s.at; }));
-        L.polyline(line, { color: r.color, weight: 3, opacity: 0.85 })
-          .bindPopup(routePopup(L10N, m, r))
+        L.polyline(line, canvas ? { color: r.color, weight: 2, opacity: 0.8, renderer: canvas }
+          : { color: r.color, weight: 3, opacity: 0.85 })
+          .bindPopup(function () { return routePopup(L10N, m, r); })
           .addTo(rl);
         r.stops.forEach(function (s, i) {
-          L.marker(s.at, { icon: stopIcon(r, i + 1), title: s.name })
-            .bindPopup(shopPopup(L10N, s, r, i + 1, m.visit_dates[s.id] || []))
-            .addTo(rl);
+          const popup = function () { return shopPopup(L10N, s, r, i + 1, m.visit_dates[s.id] || []); };
+          const marker = canvas
+            ? L.circleMarker(s.at, { renderer: canvas, radius: 4, color: r.color, weight: 2, fillColor: "#fff",
+              fillOpacity: 1 })
+            : L.marker(s.at, { icon: stopIcon(r, i + 1), title: s.name });
+          marker.bindPopup(popup).addTo(rl);
           bounds.extend(s.at);
         });
         rl.addTo(map);
