@@ -14,6 +14,7 @@ for a seed whichever runs them when the plan is reproducible (round counts, not 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
@@ -191,18 +192,18 @@ def _office_params(params: PlanParams, share: float) -> PlanParams:
 def _run(
     jobs: list[tuple[Scenario, PlanParams, int]], names: list[str], executor: Executor | None, at_once: int
 ) -> Iterable[tuple[str, Plan]]:
-    """The offices' plans as they finish: in this process, in worker processes, or on ``executor``."""
-    if executor is not None:
-        futures = {executor.submit(plan_task, job): name for job, name in zip(jobs, names, strict=True)}
-        for fut, name in futures.items():
+    """The offices' plans: in this process, in worker processes, or on ``executor``. The largest
+    tasks go first, so the workers are not left waiting for one big office at the end."""
+    order = sorted(range(len(jobs)), key=lambda i: (-len(jobs[i][0].retailers), i))
+    if (at_once <= 1 and executor is None) or len(jobs) <= 1:
+        for i in order:
+            yield names[i], plan_task(jobs[i])
+        return
+    with contextlib.ExitStack() as stack:
+        pool = executor or stack.enter_context(ProcessPoolExecutor(max_workers=at_once))
+        futures = [(names[i], pool.submit(plan_task, jobs[i])) for i in order]
+        for name, fut in futures:
             yield name, fut.result()
-        return
-    if at_once <= 1 or len(jobs) <= 1:
-        for job, name in zip(jobs, names, strict=True):
-            yield name, plan_task(job)
-        return
-    with ProcessPoolExecutor(max_workers=at_once) as pool:
-        yield from zip(names, pool.map(plan_task, jobs), strict=True)
 
 
 def merge_plans(name: str, plans: list[Plan], seed: int) -> Plan:
