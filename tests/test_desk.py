@@ -108,6 +108,9 @@ def test_token_is_asked_for_once_per_session(tmp_path: Path):
         assert client.get("/runs/1/status").status_code == 302
         token = _csrf(client, "/login")
         assert client.post("/login", data={"csrf_token": token, "token": "wrong"}).status_code == 401
+        for evil in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):  # no open redirect
+            resp = client.post("/login", query_string={"next": evil}, data={"csrf_token": token, "token": TOKEN})
+            assert resp.status_code == 302 and resp.headers["Location"] == "/"
         resp = client.post("/login?next=/", data={"csrf_token": token, "token": TOKEN})
         assert resp.status_code == 302
         assert client.get("/").status_code == 200

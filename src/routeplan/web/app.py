@@ -159,7 +159,9 @@ def login() -> ResponseReturnValue:
         if hmac.compare_digest(given.encode(), current_app.config["DESK_TOKEN"].encode()):
             session["signed_in"] = True
             target = request.args.get("next", "/")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+            # a path on this desk only: not //host, nor /\host (browsers read a backslash as a slash)
+            local = target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
+            return redirect(target if local else "/")
         error = word("bad_token", session.get("lang", "en"))
     return render_template("login.html.j2", error=error), 401 if error else 200
 
