@@ -54,6 +54,8 @@ STATUSES = {
 }  # fmt: skip
 STAFF_REQUIRED = ("id", "name", "start_lat", "start_lon")
 STAFF_OPTIONAL = ("min_stops_per_day", "days_off", "return_to_office", "office")
+#: Each input list's required and optional columns, by the list's kind.
+LIST_COLUMNS = {"retailers": (RETAILER_REQUIRED, RETAILER_OPTIONAL), "staff": (STAFF_REQUIRED, STAFF_OPTIONAL)}
 SCENARIO_KEYS = {
     "name",
     "month",
@@ -360,7 +362,7 @@ def _default_file(folder: Path, stem: str) -> str:
 def _read_columns(table: dict[str, Any], tname: str) -> dict[str, dict[str, str]]:
     """``[columns]``: the header a file uses for a routeplan column. Plain keys are the shop
     list's; ``[columns.staff]`` (and ``[columns.retailers]``) name one file's."""
-    known = {"retailers": RETAILER_REQUIRED + RETAILER_OPTIONAL, "staff": STAFF_REQUIRED + STAFF_OPTIONAL}
+    known = {kind: required + optional for kind, (required, optional) in LIST_COLUMNS.items()}
     out: dict[str, dict[str, str]] = {"retailers": {}, "staff": {}}
     for key, value in table.items():
         kind, pairs = (key, value) if isinstance(value, dict) else ("retailers", {key: value})

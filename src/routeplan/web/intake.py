@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InputError
-from ..read import RETAILER_OPTIONAL, RETAILER_REQUIRED, STAFF_OPTIONAL, STAFF_REQUIRED, read_scenario, review_lists
+from ..read import LIST_COLUMNS, read_scenario, review_lists
 from ..table import WORKBOOK_SUFFIXES, Table
 from ..write import atomic_output
 
@@ -29,7 +29,7 @@ MAX_UPLOAD_BYTES = 20 * 2**20
 PREVIEW_ROWS = 8
 #: Upload ids and scenario folder names: nothing a path could be made of.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-COLUMNS = {"retailers": RETAILER_REQUIRED + RETAILER_OPTIONAL, "staff": STAFF_REQUIRED + STAFF_OPTIONAL}
+COLUMNS = {kind: required + optional for kind, (required, optional) in LIST_COLUMNS.items()}
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,7 @@ class Preview:
 
 def _pick_sheet(path: Path, kind: str, taken: str | None) -> str | None:
     """The first sheet whose header names every required column of ``kind`` (not the one ``taken``)."""
-    required = RETAILER_REQUIRED if kind == "retailers" else STAFF_REQUIRED
-    optional = RETAILER_OPTIONAL if kind == "retailers" else STAFF_OPTIONAL
+    required, optional = LIST_COLUMNS[kind]
     for name in sheet_names(path):
         if name == taken:
             continue
@@ -159,8 +158,7 @@ def _pick_sheet(path: Path, kind: str, taken: str | None) -> str | None:
 
 
 def _side(path: Path, kind: str, sheet: str | None, choices: Choices) -> tuple[Side, Table | None]:
-    required = RETAILER_REQUIRED if kind == "retailers" else STAFF_REQUIRED
-    optional = RETAILER_OPTIONAL if kind == "retailers" else STAFF_OPTIONAL
+    required, optional = LIST_COLUMNS[kind]
     side = Side(kind, path.name, sheet)
     try:
         with warnings.catch_warnings():
@@ -254,8 +252,7 @@ def save_scenario(
 
 def _normalised(path: Path, kind: str, sheet: str | None, choices: Choices) -> str:
     """The list as CSV in routeplan's column names, the user's fixes applied."""
-    required = RETAILER_REQUIRED if kind == "retailers" else STAFF_REQUIRED
-    optional = RETAILER_OPTIONAL if kind == "retailers" else STAFF_OPTIONAL
+    required, optional = LIST_COLUMNS[kind]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         table = Table(path, kind, required, optional, sheet=sheet, columns=choices.columns[kind],
