@@ -24,7 +24,7 @@ from routeplan.read import read_plan, read_route_book, read_scenario
 from routeplan.routebook import RouteBook, changes, memberships, stability
 from routeplan.solve.continuation import continuable, continue_month, continued_calendar
 from routeplan.solve.design import design_territories
-from routeplan.solve.month import PlanParams
+from routeplan.solve.month import PlanParams, standing_cycle
 from routeplan.write import write_plan
 
 PARAMS = PlanParams(time_limit_s=6, workers=1, clock=False)
@@ -113,13 +113,11 @@ def test_suspended_shop_comes_back_in_its_old_place(tiny, tiny_plan, december):
     )
     standing = next(r for r in jan.routes if r.id == route.id)
     assert victim in standing.order and victim not in standing.stops
-    # it keeps its place among the December stops still on the route
-    kept = [x for x in route.stops if x in standing.order]
-    assert [x for x in standing.order if x in kept] == kept, "the route's order stands"
-    before = [x for x in kept[: kept.index(victim)] if x != victim]
-    after = [x for x in kept[kept.index(victim) + 1 :]]
-    assert all(standing.order.index(x) < standing.order.index(victim) for x in before)
-    assert all(standing.order.index(x) > standing.order.index(victim) for x in after)
+    # it holds its place: right after the last December stop before it that is still on the route
+    # (the route itself may have been re-ordered or refilled: the month's holiday rebuilds it)
+    earlier = [x for x in route.stops[: route.stops.index(victim)] if x in standing.stops]
+    at = standing.order.index(victim)
+    assert standing.order[at - 1] == earlier[-1] if earlier else at == 0
     feb_cal = Calendar(2027, 2, tiny.calendar.workdays, frozenset(), tiny.calendar.cycle_weeks)
     sc2 = dataclasses.replace(sc1, calendar=feb_cal, retailers=tuple(shops), suspended=())
     _, feb = continued(sc2, book_of(sc1, jan))
@@ -434,3 +432,53 @@ def test_compare_reports_route_book_figures(tmp_path, december_dir, capsys):
     row = next(line for line in text.splitlines() if line.startswith("shops keeping their route"))
     assert row.split(",")[1] == "100.0%", "the first plan against itself"
     assert "compactness" in text
+
+
+def test_standing_cycle_is_the_month_without_lost_runs(tiny):
+    """Holidays and days off on working days are what a standing cycle leaves out; nothing else."""
+    plain = dataclasses.replace(tiny.calendar, holidays=frozenset())
+    free = tuple(dataclasses.replace(m, days_off=frozenset()) for m in tiny.managers)
+    assert standing_cycle(dataclasses.replace(tiny, calendar=plain, managers=free)) is None
+    saturday = dataclasses.replace(tiny.calendar, holidays=frozenset({date(2026, 12, 5)}))
+    assert standing_cycle(dataclasses.replace(tiny, calendar=saturday, managers=free)) is None
+    wednesday = dataclasses.replace(tiny.calendar, holidays=frozenset({date(2026, 12, 9)}))
+    cycle = standing_cycle(dataclasses.replace(tiny, calendar=wednesday, managers=free))
+    assert cycle is not None and cycle.calendar.holidays == frozenset()
+    assert cycle.calendar.cycle_start == tiny.calendar.cycle_start
+    away = (dataclasses.replace(free[0], days_off=frozenset({date(2026, 12, 9)})), *free[1:])
+    cycle = standing_cycle(dataclasses.replace(tiny, calendar=plain, managers=away))
+    assert cycle is not None and all(not m.days_off for m in cycle.managers)
+    assert cycle.retailers == tiny.retailers
+
+
+def test_fresh_plan_of_a_holiday_month_is_a_book_for_every_month(tiny, tiny_plan, december):
+    """December has Christmas on a Friday: its plan's routes are the standing cycle's, so a
+    month without a holiday and without a change keeps every route."""
+    assert standing_cycle(tiny) is not None
+    assert check_plan(tiny, tiny_plan) == []
+    feb = Calendar(2027, 2, tiny.calendar.workdays, frozenset(), tiny.calendar.cycle_weeks)
+    free = tuple(dataclasses.replace(m, days_off=frozenset()) for m in tiny.managers)
+    sc, plan = continued(dataclasses.replace(tiny, calendar=feb, managers=free), december)
+    assert check_plan(sc, plan, previous=tiny_plan) == []
+    assert stability(tiny_plan.routes, plan.routes)["keep_route"] == 1.0
+
+
+def test_fresh_plan_falls_back_to_the_month_when_the_laid_cycle_breaks_a_rule(tiny, monkeypatch):
+    """Where the standing cycle laid onto the month breaks a rule, the month planned with its
+    holidays from the start is also tried, and the plan that keeps the rules comes back."""
+    import routeplan.solve.continuation as continuation
+    from routeplan.solve.month import plan_month
+
+    real = continuation.lay_book
+    broken: list[int] = []
+
+    def lay_and_lose_a_visit(scenario, *args, **kwargs):
+        plan, why = real(scenario, *args, **kwargs)
+        plan = dataclasses.replace(plan, visits=plan.visits[1:])  # a shop one visit short
+        broken.append(len(check_plan(scenario, plan)))
+        return plan, why
+
+    monkeypatch.setattr(continuation, "lay_book", lay_and_lose_a_visit)
+    plan = plan_month(tiny, PARAMS, seed=0)
+    assert broken and broken[0] > 0, "the laid plan breaks a rule"
+    assert check_plan(tiny, plan) == []

@@ -133,7 +133,13 @@ class Calendar:
 
     def slot_dates(self, slot: int) -> list[date]:
         """Every date of the month on which a route of this slot is due (working or not)."""
-        return [d for d in self._days if self.slot_of(d) == slot]
+        table: dict[int | None, list[date]] | None = self.__dict__.get("_slot_table")
+        if table is None:  # asked for thousands of times while patterns are built: made once
+            table = {}
+            for d in self._days:
+                table.setdefault(self.slot_of(d), []).append(d)
+            object.__setattr__(self, "_slot_table", table)
+        return list(table.get(slot, []))
 
     def weeks(self) -> list[date]:
         """Mondays of the calendar weeks that overlap the month."""

@@ -48,6 +48,7 @@ from .kernels import UNDER_KM_PER_MIN, warm_up
 from .lns import warm_up as warm_up_lns
 from .month import (
     FILL_UNDER_KM_PER_MIN,
+    LAY_SHARE,
     MonthModel,
     PlanParams,
     area_pattern,
@@ -56,6 +57,7 @@ from .month import (
     neighbours,
     positions,
     settle_reserve,
+    standing_cycle,
 )  # fmt: skip
 from .schedule import lay_out_month
 from .search import PeriodicSearch
@@ -79,6 +81,9 @@ REOPENED_WEIGHT = 4.0
 NEAR_SHOPS = 12
 #: Moves of the repair search between two re-orderings of the routes they touched.
 REORDER_EVERY = 25
+#: The repair search stops after this many moves per shop whatever is left to gain: a bound
+#: that does not depend on the clock (a tight scenario can otherwise trade penalties for long).
+REPAIR_MOVES_PER_SHOP = 20
 
 
 def continuable(scenario: Scenario, previous: RouteBook) -> None:
@@ -156,7 +161,7 @@ class _Repair:
         for c in range(n):
             gain[c] = self._gain(c)
         moves = 0
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and moves < REPAIR_MOVES_PER_SHOP * max(n, 1):
             c = int(np.argmin(gain))
             if gain[c] >= -1e-7:
                 break
@@ -167,7 +172,10 @@ class _Repair:
             touched = sorted(set(s.routes_of(c)) | {int(r) for r in s.p.patterns[c][k] if r >= 0})
             broken = self._broken(touched)
             km = float(s.km.sum())
+            cost = float(s.route_costs().sum()) + s.extra
             s.apply(c, k, first)
+            if float(s.route_costs().sum()) + s.extra > cost - 1e-9:
+                break  # the move's estimate and its real cost disagree: stop rather than go round
             self._explain(c, (km - float(s.km.sum())) * self.runs, broken)
             moves += 1
             around = {int(x) for x in self.near[c]} | {x for r in touched for x in s.routes[r]}
@@ -226,14 +234,60 @@ def continue_month(
     The result always comes back; :func:`routeplan.check.check_plan` says which rules it
     keeps, and ``Plan.changes`` what changed for whom and why.
     """
-    warm_up()
     params = params or PlanParams()
     continuable(scenario, previous)
+    t0 = time.monotonic()
+    deadline = params.deadline(t0)
+    planned = params.time_limit_s * IMPROVE_SHARE
     scenario = continued_calendar(scenario, previous)
+    cycle = standing_cycle(scenario)
+    if cycle is None:
+        plan, why = lay_book(scenario, previous, params, seed=seed, travel=travel, progress=progress,
+                             planned_s=planned, deadline=deadline)  # fmt: skip
+    else:
+        # the month's changes go into the standing book first, then the book is laid onto the
+        # month: what the month's holidays and days off force stays out of next month's book
+        say = progress or (lambda stage, frac: None)
+        book, why = lay_book(cycle, previous, params, seed=seed, travel=travel, planned_s=planned,
+                             deadline=deadline, progress=lambda stage, frac: say(stage, 0.8 * frac))  # fmt: skip
+        if params.max_moves is not None:
+            params = dataclasses.replace(params, max_moves=max(0, params.max_moves - _moved(previous, book)))
+        plan, laid_why = lay_book(scenario, RouteBook.of(cycle, book), params, seed=seed, travel=travel,
+                                  progress=None, planned_s=params.time_limit_s * LAY_SHARE, deadline=deadline)  # fmt: skip
+        why.update(laid_why)
+        say("done", 1.0)
+    diff = changes(previous.routes, plan.routes, why, previous.frequency, scenario.frequencies())
+    return dataclasses.replace(plan, changes=tuple(diff), solve_seconds=time.monotonic() - t0)
+
+
+def _moved(previous: RouteBook, plan: Plan) -> int:
+    """Continuing shops of ``previous`` that ride other routes in ``plan``."""
+    a, b = memberships(previous.routes), memberships(plan.routes)
+    return sum(1 for shop in a.keys() & b.keys() if a[shop].routes != b[shop].routes)
+
+
+def lay_book(
+    scenario: Scenario,
+    previous: RouteBook,
+    params: PlanParams,
+    *,
+    seed: int,
+    travel: TravelModel | None,
+    progress: ProgressFn | None,
+    planned_s: float,
+    deadline: float,
+) -> tuple[Plan, dict[str, str]]:
+    """The book laid onto the scenario's month (whose calendar runs on the book's cycle), repaired
+    where the month's changes, holidays and days off force it; and why each shop or route
+    changed (by shop or route id).
+
+    ``planned_s`` sizes the rebuild of the managers the month touches; ``deadline`` stops
+    everything (a safety net: without the clock it is never reached).
+    """
+    warm_up()
     travel = travel or travel_for(scenario)
     say = progress or (lambda stage, frac: None)
     t0 = time.monotonic()
-    deadline = params.deadline(t0)
     rng = np.random.default_rng(seed)
     cal = scenario.calendar
 
@@ -285,7 +339,7 @@ def continue_month(
     was = {x.id: list(x.stops) for x in previous.routes}
     touched = {r // s for r, seq in enumerate(search.routes) if [ids[c] for c in seq] != was.get(names[r], [])}
     rebuilt = sorted({r // s for r in broken} | touched)
-    improve_each_manager(model, search, params, params.time_limit_s * IMPROVE_SHARE, seed, deadline, rebuilt)
+    improve_each_manager(model, search, params, planned_s, seed, deadline, rebuilt)
     _price_moves(search, kept, back, params.move_km / runs, base)
     if params.max_moves is not None and repair.moved() > params.max_moves:
         search.set_routes(*before)  # the rebuild moved more shops than the cap allows
@@ -307,14 +361,12 @@ def continue_month(
     why.update({names[r]: text for r, text in repair.route_why.items()})
     standing = _with_suspended(plan.routes, previous, scenario)
     notes = list(plan.notes)
-    dropped = {x.id for x in scenario.suspended} - {x for r in standing for x in r.order}
+    dropped = ({x.id for x in scenario.suspended} & book.keys()) - {x for r in standing for x in r.order}
     if dropped:
         notes.append(f"{len(dropped)} suspended shops had no route left to hold their place (their manager left)")
-    diff = changes(previous.routes, standing, why, previous.frequency, scenario.frequencies())
     say("done", 1.0)
-    return dataclasses.replace(
-        plan, routes=standing, changes=tuple(diff), notes=tuple(notes), solve_seconds=time.monotonic() - t0
-    )
+    plan = dataclasses.replace(plan, routes=standing, notes=tuple(notes), solve_seconds=time.monotonic() - t0)
+    return plan, why
 
 
 def _start_from_book(

@@ -84,6 +84,9 @@ TERRITORY_MODES = ("auto", "fixed", "free")
 #: With ``territories = "auto"``: the free search, tried when fixed territories break a rule,
 #: is sized for this share of the time limit.
 FALLBACK_SHARE = 0.5
+#: Share of the time limit for laying the standing cycle's routes onto the month (the
+#: rebuild of the managers whose lost runs break a route); the cycle gets the rest.
+LAY_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -250,51 +253,74 @@ class MonthModel:
         #: the part of ``pattern_cost`` that steers a fresh plan away from crowded make-up days
         self.makeup_cost: list[np.ndarray] = []
         self.min_slots = np.zeros(n, dtype=np.int64)
+        # shops of one owner, frequency and closed weekdays share their arrays (built once)
+        shared: dict[
+            tuple[int | None, int, frozenset[int]], tuple[tuple[np.ndarray, np.ndarray, np.ndarray], bool]
+        ] = {}
         for c, r in enumerate(sc.retailers):
             lock = sc.route_slot(r.route_id) if r.route_id else None
             owner = lock[0] if lock else r.manager_id
-            allowed = [manager_index[owner]] if owner else range(k)
-            rows: list[list[int]] = []
-            forced: list[int] = []
-            weak: list[bool] = []
-            for mi in allowed:
-                key = (mi, r.visits_per_month, r.closed_weekdays)
-                if key not in cache:
-                    fits = valid_patterns(self.mcals[mi], r.visits_per_month, r.closed_weekdays, sc.rules.min_gap_days)
-                    # fragile patterns only where the shop has no pattern that keeps its spacing ahead
-                    robust = [f for f in fits if not fragile(f.slots, key[1], key[2])]
-                    cache[key] = robust or fits
-                rows.extend([mi * s + x for x in fit.slots] for fit in cache[key])
-                forced.extend(fit.forced_makeups for fit in cache[key])
-                weak.extend(fragile(fit.slots, key[1], key[2]) for fit in cache[key])
-            if not rows:
+            key = (manager_index[owner] if owner else None, r.visits_per_month, r.closed_weekdays)
+            if lock or key not in shared:
+                allowed = [manager_index[owner]] if owner else range(k)
+                rows: list[list[int]] = []
+                forced: list[int] = []
+                weak: list[bool] = []
+                for mi in allowed:
+                    fit_key = (mi, r.visits_per_month, r.closed_weekdays)
+                    if fit_key not in cache:
+                        fits = valid_patterns(self.mcals[mi], fit_key[1], fit_key[2], sc.rules.min_gap_days)
+                        # fragile patterns only where the shop has no pattern that keeps its spacing ahead
+                        robust = [f for f in fits if not fragile(f.slots, fit_key[1], fit_key[2])]
+                        cache[fit_key] = robust or fits
+                    rows.extend([mi * s + x for x in fit.slots] for fit in cache[fit_key])
+                    forced.extend(fit.forced_makeups for fit in cache[fit_key])
+                    weak.extend(fragile(fit.slots, fit_key[1], fit_key[2]) for fit in cache[fit_key])
+                none_fit = not rows
+                if none_fit:  # one route each: the spacing cannot be kept
+                    rows = [
+                        [mi * s + x] for mi in allowed for x in range(s) if cal.slot_weekday(x) not in r.closed_weekdays
+                    ]
+                    forced = [0] * len(rows)
+                    weak = [False] * len(rows)
+                if lock:
+                    keep = self._locked(r.id, manager_index[lock[0]] * s + lock[1], rows)
+                    rows = [rows[i] for i in keep] if keep else [[manager_index[lock[0]] * s + lock[1]]]
+                    forced = [forced[i] for i in keep] if keep else [0]
+                    weak = [weak[i] for i in keep] if keep else [False]
+                built = (self._arrays(rows, forced, weak, rank[r.visits_per_month]), none_fit)
+                if not lock:
+                    shared[key] = built
+            else:
+                built = shared[key]
+            (arr, makeup, cost), none_fit = built
+            if none_fit:
                 self.notes.append(
                     f"shop {r.id}: no set of route slots gives {r.visits_per_month} well-spaced visits "
                     f"with a {cal.cycle_weeks}-week cycle; it rides on one route"
                 )
-                rows = [
-                    [mi * s + x] for mi in allowed for x in range(s) if cal.slot_weekday(x) not in r.closed_weekdays
-                ]
-                forced = [0] * len(rows)
-                weak = [False] * len(rows)
-            if lock:
-                keep = self._locked(r.id, manager_index[lock[0]] * s + lock[1], rows)
-                rows = [rows[i] for i in keep] if keep else [[manager_index[lock[0]] * s + lock[1]]]
-                forced = [forced[i] for i in keep] if keep else [0]
-                weak = [weak[i] for i in keep] if keep else [False]
-            width = max(len(row) for row in rows)
-            arr = np.full((len(rows), width), -1, dtype=np.int64)
-            for i, row in enumerate(rows):
-                arr[i, : len(row)] = row
-            lengths = (arr >= 0).sum(axis=1)
-            self.min_slots[c] = lengths.min()
+            self.min_slots[c] = int((arr >= 0).sum(axis=1).min())
             self.patterns.append(arr)
-            self.makeup_cost.append(FORCED_MAKEUP_KM * np.asarray(forced, dtype=float))
-            self.pattern_cost.append(
-                EXTRA_VISIT_KM * (lengths - lengths.min()) * (1 + rank[r.visits_per_month])
-                + self.makeup_cost[-1]
-                + FRAGILE_KM * np.asarray(weak, dtype=float)
-            )
+            self.makeup_cost.append(makeup)
+            self.pattern_cost.append(cost)
+
+    @staticmethod
+    def _arrays(
+        rows: list[list[int]], forced: list[int], weak: list[bool], rank: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A shop's patterns (-1 padded), the make-up part of their cost, and their whole cost."""
+        width = max(len(row) for row in rows)
+        arr = np.full((len(rows), width), -1, dtype=np.int64)
+        for i, row in enumerate(rows):
+            arr[i, : len(row)] = row
+        lengths = (arr >= 0).sum(axis=1)
+        makeup = FORCED_MAKEUP_KM * np.asarray(forced, dtype=float)
+        cost = (
+            EXTRA_VISIT_KM * (lengths - lengths.min()) * (1 + rank)
+            + makeup
+            + FRAGILE_KM * np.asarray(weak, dtype=float)
+        )
+        return arr, makeup, cost
 
     def _locked(self, shop: str, route: int, rows: list[list[int]]) -> list[int]:
         """The patterns that ride the route a shop is locked to (none: it will ride that route alone)."""
@@ -640,11 +666,70 @@ def plan_month(
 ) -> Plan:
     """Plan the scenario's month. Pure: reads no files, prints nothing.
 
+    The routes are planned for the standing cycle (every route runs in every cycle, as
+    in a month without holidays or days off) and then laid onto the month, whose lost
+    runs the layout repairs (``continuation.lay_book``): the routes stay right for the
+    months that follow, instead of being shaped around this month's holidays. Where the
+    laid month breaks a rule, the month is also planned with its holidays from the start
+    (sized for :data:`FALLBACK_SHARE` of the time limit) and the better plan is kept.
+
     The result always comes back, feasible or not; :func:`routeplan.check.check_plan`
-    says which rules it keeps (and, with ``territories = "auto"``, chooses between the
-    fixed and the free territories when the fixed ones break a rule).
+    says which rules it keeps.
     """
     params = params or PlanParams()
+    standing = standing_cycle(scenario)
+    if standing is None:
+        return _plan_territories(scenario, params, seed=seed, travel=travel, progress=progress)
+    from ..check import check_plan
+    from ..figures import total_km
+    from ..routebook import RouteBook
+    from .continuation import lay_book
+
+    say = progress or (lambda stage, frac: None)
+    t0 = time.monotonic()
+    budget = max(1.0, params.time_limit_s)
+    cycle_params = dataclasses.replace(params, time_limit_s=budget * (1 - LAY_SHARE))
+    cycle = _plan_territories(standing, cycle_params, seed=seed, travel=travel,
+                              progress=lambda stage, frac: say(stage, frac * (1 - LAY_SHARE)))  # fmt: skip
+    say("laying the routes onto the month", 1 - LAY_SHARE)
+    laid, _ = lay_book(
+        scenario, RouteBook.of(standing, cycle), params, seed=seed, travel=travel, progress=None,
+        planned_s=budget * LAY_SHARE, deadline=params.deadline(t0),
+    )  # fmt: skip
+    laid = dataclasses.replace(laid, changes=(), solve_seconds=time.monotonic() - t0)
+    broken = check_plan(scenario, laid)
+    if not broken:
+        say("done", 1.0)
+        return laid
+    shaped_params = dataclasses.replace(params, time_limit_s=budget * FALLBACK_SHARE)
+    shaped = _plan_territories(scenario, shaped_params, seed=seed, travel=travel, progress=progress)
+    seconds = time.monotonic() - t0
+    if (len(check_plan(scenario, shaped)), total_km(scenario, shaped)) < (len(broken), total_km(scenario, laid)):
+        return dataclasses.replace(shaped, solve_seconds=seconds)
+    return dataclasses.replace(laid, solve_seconds=seconds)
+
+
+def standing_cycle(scenario: Scenario) -> Scenario | None:
+    """The scenario without the month's holidays and days off (every route runs every cycle);
+    ``None`` when the month has none on a working day."""
+    cal = scenario.calendar
+    lost = any(d.weekday() in cal.workdays and (d.year, d.month) == (cal.year, cal.month) for d in cal.holidays)
+    if not lost and not any(cal.is_working(d) for m in scenario.managers for d in m.days_off):
+        return None
+    managers = tuple(dataclasses.replace(m, days_off=frozenset()) for m in scenario.managers)
+    return dataclasses.replace(scenario, calendar=dataclasses.replace(cal, holidays=frozenset()), managers=managers)
+
+
+def _plan_territories(
+    scenario: Scenario,
+    params: PlanParams,
+    *,
+    seed: int,
+    travel: TravelModel | None,
+    progress: ProgressFn | None,
+) -> Plan:
+    """The month planned with fixed territories and, with ``territories = "auto"`` where those
+    break a rule, with free ones too (sized for :data:`FALLBACK_SHARE`); the better is kept."""
     if params.territories != "auto" or len(scenario.managers) < 2:
         return _plan_month(scenario, params, seed=seed, travel=travel, progress=progress)
     from ..check import check_plan

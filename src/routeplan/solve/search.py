@@ -106,6 +106,7 @@ class PeriodicSearch:
         #: km per minute of field time below the minimum; a phase may lower it so that
         #: days are filled with visits rather than with driving
         self.under_weight = UNDER_KM_PER_MIN
+        #: by ``id`` of a customer's pattern array (the problem holds the arrays while the search lives)
         self._lookup: dict[int, dict[tuple[int, ...], int]] = {}
         self.cost_r = np.zeros(n_routes)
         self.extra = 0.0
@@ -444,10 +445,12 @@ class PeriodicSearch:
         return False
 
     def _pattern_lookup(self, c: int) -> dict[tuple[int, ...], int]:
+        """Pattern index by its sorted routes; customers sharing one pattern array share the table."""
+        arr = self.p.patterns[c]
         cache = self._lookup
-        if c not in cache:
-            cache[c] = {tuple(sorted(int(r) for r in row if r >= 0)): k for k, row in enumerate(self.p.patterns[c])}
-        return cache[c]
+        if id(arr) not in cache:
+            cache[id(arr)] = {tuple(sorted(int(r) for r in row if r >= 0)): k for k, row in enumerate(arr)}
+        return cache[id(arr)]
 
     def build_orders(self) -> None:
         """Nearest-neighbour then 2-opt/Or-opt order for every route (after a construction)."""
