@@ -1,7 +1,11 @@
 """Continuing a plan: next month's routes grown out of this month's route book.
 
 The route book (every standing route's shops, in order, on its cycle slot) is kept,
-and only what the month's changes force is changed:
+and only what the month's changes force is changed. The changes go into the book on the
+*standing cycle* first (the month without its holidays and days off, every route running
+every cycle), and that book is then laid onto the month (:func:`lay_book` again): what one
+month's holidays force stays out of the book the months after it continue from. A fresh
+plan is made the same way (``month.plan_month``: the cycle planned, then laid). In each step:
 
 - the cycle runs on across the month boundary (the same cycle anchor), so a route
   keeps its weekday and its week of the cycle;

@@ -4,7 +4,9 @@ Routes are (manager, cycle slot) pairs; a shop's patterns are the slot sets of o
 manager that give it its monthly visits, so "one manager per shop" and "fixed
 routes" hold by construction. The search then moves shops between routes, slots
 and managers; finally the cycle is laid onto the calendar (make-up visits for runs
-lost to holidays and days off, phone calls for weeks without a visit).
+lost to holidays and days off, phone calls for weeks without a visit). The routes are
+planned for the standing cycle (the month without its holidays and days off) and then
+laid onto the month (:func:`plan_month`), so that they stand in the months after it.
 """
 
 from __future__ import annotations
