@@ -683,7 +683,6 @@ def plan_month(
     if standing is None:
         return _plan_territories(scenario, params, seed=seed, travel=travel, progress=progress)
     from ..check import check_plan
-    from ..figures import total_km
     from ..routebook import RouteBook
     from .continuation import lay_book
 
@@ -705,10 +704,17 @@ def plan_month(
         return laid
     shaped_params = dataclasses.replace(params, time_limit_s=budget * FALLBACK_SHARE)
     shaped = _plan_territories(scenario, shaped_params, seed=seed, travel=travel, progress=progress)
-    seconds = time.monotonic() - t0
-    if (len(check_plan(scenario, shaped)), total_km(scenario, shaped)) < (len(broken), total_km(scenario, laid)):
-        return dataclasses.replace(shaped, solve_seconds=seconds)
-    return dataclasses.replace(laid, solve_seconds=seconds)
+    return _better(scenario, laid, len(broken), shaped, time.monotonic() - t0)
+
+
+def _better(scenario: Scenario, first: Plan, first_broken: int, second: Plan, seconds: float) -> Plan:
+    """The plan that breaks fewer rules, then drives fewer km (``first`` on a tie), timed ``seconds``."""
+    from ..check import check_plan
+    from ..figures import total_km
+
+    if (len(check_plan(scenario, second)), total_km(scenario, second)) < (first_broken, total_km(scenario, first)):
+        return dataclasses.replace(second, solve_seconds=seconds)
+    return dataclasses.replace(first, solve_seconds=seconds)
 
 
 def standing_cycle(scenario: Scenario) -> Scenario | None:
@@ -735,7 +741,6 @@ def _plan_territories(
     if params.territories != "auto" or len(scenario.managers) < 2:
         return _plan_month(scenario, params, seed=seed, travel=travel, progress=progress)
     from ..check import check_plan
-    from ..figures import total_km
 
     fixed = _plan_month(scenario, dataclasses.replace(params, territories="fixed"), seed=seed, travel=travel,
                         progress=progress)  # fmt: skip
@@ -744,9 +749,7 @@ def _plan_territories(
         return fixed
     free_params = dataclasses.replace(params, territories="free", time_limit_s=params.time_limit_s * FALLBACK_SHARE)
     free = _plan_month(scenario, free_params, seed=seed, travel=travel, progress=progress)
-    if (len(check_plan(scenario, free)), total_km(scenario, free)) < (len(broken), total_km(scenario, fixed)):
-        return dataclasses.replace(free, solve_seconds=fixed.solve_seconds + free.solve_seconds)
-    return dataclasses.replace(fixed, solve_seconds=fixed.solve_seconds + free.solve_seconds)
+    return _better(scenario, fixed, len(broken), free, fixed.solve_seconds + free.solve_seconds)
 
 
 def _plan_month(
