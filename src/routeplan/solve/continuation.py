@@ -15,15 +15,16 @@ plan is made the same way (``month.plan_month``: the cycle planned, then laid). 
 - when the team changes, the territory design (``design.py``) decides, changing as
   few shops as possible, who takes a leaving manager's shops and which shops make up a
   new manager's territory (his routes are built afresh from them);
-- then the routes are repaired. Managers whose routes the month changed (shops closed,
-  suspended, new or handed over), and those with a route the changes broke (short of its
-  stops or field time, or over its day), get their routes rebuilt by the fresh
-  plan's ruin-and-recreate (sized for a tenth of the time limit) with moves priced at
-  :data:`REPAIR_MOVE_KM`, so that a hole is filled by a chain of near shops rather than by
-  one far one; the other managers' routes stand. A steepest-descent repair across managers
-  follows. Outside those rebuilds a continuing shop's other patterns cost ``move_km`` km a
-  month more than its own, so it moves only where that repairs a broken rule or saves at
-  least that much; a route is re-ordered only where that saves :data:`REORDER_KM` km a month.
+- then the routes are repaired. A route the changes broke (short of its stops or field
+  time, or over its day) is rebuilt by the fresh plan's ruin-and-recreate together with the
+  routes of its manager next to it (:data:`REBUILD_NEIGHBOUR_ROUTES`, the routes holding most
+  of its shops' nearest shops), with moves priced at :data:`REPAIR_MOVE_KM`, so that a hole
+  is filled by a chain of near shops rather than by one far one; the rebuild is sized for
+  :data:`IMPROVE_SHARE` of the time limit times the share of managers it rebuilds, and the
+  other routes stand. A steepest-descent repair across managers follows. Outside those
+  rebuilds a continuing shop's other patterns cost ``move_km`` km a month more than its own,
+  so it moves only where that repairs a broken rule or saves at least that much; a route is
+  re-ordered only where that saves :data:`REORDER_KM` km a month.
 
 Why 5 km a month by default: a move costs a shop its known day and its manager a learnt
 order; at the demo's density 5 km is about a quarter of an hour of driving a month, roughly
@@ -69,9 +70,10 @@ from .tsp import path_length
 
 ProgressFn = Callable[[str, float], None]
 
-#: Share of the time limit the per-manager ruin-and-recreate is sized for (a fresh plan gives
-#: it half): a continued plan takes a fraction of a fresh plan's time.
-IMPROVE_SHARE = 0.1
+#: Share of the time limit the rebuild of broken routes is sized for when every manager has one
+#: (a fresh plan gives its per-manager phase half): a continued plan takes a fraction of a
+#: fresh plan's time.
+IMPROVE_SHARE = 0.2
 #: While the routes of a manager with a broken route are rebuilt, a move costs this many km a
 #: month (or ``move_km``, if lower): a low price lets a hole left by closed shops be filled by a
 #: chain of near shops rather than by one far one.
@@ -79,6 +81,8 @@ REPAIR_MOVE_KM = 1.0
 #: A standing route is re-ordered only where that saves at least this many km a month: a new
 #: order breaks what its manager learnt by heart, for every shop of the route.
 REORDER_KM = 5.0
+#: A broken route is rebuilt together with this many routes of its manager next to it.
+REBUILD_NEIGHBOUR_ROUTES = 3
 #: How much dearer a move is for a shop back from suspension (it returns to its old place).
 REOPENED_WEIGHT = 4.0
 #: A new shop goes onto a route of one of its this many nearest placed shops, where it can.
@@ -264,6 +268,32 @@ def continue_month(
     return dataclasses.replace(plan, changes=tuple(diff), solve_seconds=time.monotonic() - t0)
 
 
+def _around(
+    search: PeriodicSearch, broken: list[int], near: np.ndarray, per_manager: int, count: int
+) -> dict[int, list[int]]:
+    """Per manager: his broken routes and, for each, the ``count`` routes of his that hold most of
+    the nearest shops of its shops (where its holes are filled from)."""
+    out: dict[int, set[int]] = {}
+    for r in broken:
+        mi = r // per_manager
+        votes: dict[int, int] = {}
+        for c in search.routes[r]:
+            for x in near[c]:
+                for q in search.routes_of(int(x)):
+                    if q != r and q // per_manager == mi:
+                        votes[q] = votes.get(q, 0) + 1
+        best = sorted(votes, key=lambda q: (-votes[q], q))[:count]
+        out.setdefault(mi, set()).update([r, *best])
+    for routes in out.values():  # with every route of each shop on them (a part holds whole shops)
+        todo = list(routes)
+        while todo:
+            for c in search.routes[todo.pop()]:
+                extra = set(search.routes_of(c)) - routes
+                routes |= extra
+                todo.extend(extra)
+    return {mi: sorted(routes) for mi, routes in out.items()}
+
+
 def _moved(previous: RouteBook, plan: Plan) -> int:
     """Continuing shops of ``previous`` that ride other routes in ``plan``."""
     a, b = memberships(previous.routes), memberships(plan.routes)
@@ -285,8 +315,9 @@ def lay_book(
     where the month's changes, holidays and days off force it; and why each shop or route
     changed (by shop or route id).
 
-    ``planned_s`` sizes the rebuild of the managers the month touches; ``deadline`` stops
-    everything (a safety net: without the clock it is never reached).
+    ``planned_s`` sizes the rebuild of the whole team (a share of it for the managers the
+    month breaks a route of); ``deadline`` stops everything (a safety net: without the
+    clock it is never reached).
     """
     warm_up()
     travel = travel or travel_for(scenario)
@@ -335,15 +366,17 @@ def lay_book(
     say("improving each manager's routes", 0.3)
     warm_up_lns()
     before = ([list(r) for r in search.routes], search.choice.copy())
-    # managers with a broken route have their routes rebuilt, moves priced low so that a hole
-    # is filled by a chain of near shops rather than by one far one; the others stay as they are
+    # a broken route and the routes next to it are rebuilt, moves priced low so that a hole is
+    # filled by a chain of near shops rather than by one far one; the other routes stand
     broken = [r for r in range(len(search.routes)) if repair.is_broken(r)]
     _price_moves(search, kept, back, min(params.move_km, REPAIR_MOVE_KM) / runs, base)
-    # ... and so do managers whose territory changed (shops closed, suspended, new or handed over)
-    was = {x.id: list(x.stops) for x in previous.routes}
-    touched = {r // s for r, seq in enumerate(search.routes) if [ids[c] for c in seq] != was.get(names[r], [])}
-    rebuilt = sorted({r // s for r in broken} | touched)
-    improve_each_manager(model, search, params, planned_s, seed, deadline, rebuilt)
+    focus = _around(search, broken, repair.near, s, REBUILD_NEIGHBOUR_ROUTES)
+    for mi in {r // s for r in fresh}:  # a new manager's routes are rebuilt whole
+        focus[mi] = list(range(mi * s, (mi + 1) * s))
+    # sized for the managers rebuilt: one broken route does not get the whole team's time
+    improve_each_manager(
+        model, search, params, planned_s * len(focus) / max(1, model.k), seed, deadline, sorted(focus), focus
+    )
     _price_moves(search, kept, back, params.move_km / runs, base)
     if params.max_moves is not None and repair.moved() > params.max_moves:
         search.set_routes(*before)  # the rebuild moved more shops than the cap allows

@@ -16,7 +16,7 @@ import math
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -410,12 +410,23 @@ class MonthModel:
         )
 
     def part(
-        self, mi: int, search: PeriodicSearch, rounds: int, seed: int, stop_at: float, polish: bool
+        self,
+        mi: int,
+        search: PeriodicSearch,
+        rounds: int,
+        seed: int,
+        stop_at: float,
+        polish: bool,
+        routes: Sequence[int] | None = None,
     ) -> tuple[_Part, np.ndarray]:
-        """Manager ``mi``'s routes and shops as a stand-alone problem; returns it and its shop ids."""
-        lo, hi = mi * self.s, (mi + 1) * self.s
+        """Manager ``mi``'s routes (or only ``routes`` of them, the others standing) and the shops
+        that ride only those, as a stand-alone problem; returns it and its shop ids."""
+        chosen = np.arange(mi * self.s, (mi + 1) * self.s) if routes is None else np.asarray(routes, dtype=np.int64)
+        to_local = np.full(self.k * self.s, -1, dtype=np.int64)
+        to_local[chosen] = np.arange(len(chosen))
+        inside = set(chosen.tolist())
         customers = np.array(
-            [c for c in range(self.n) if search.choice[c] >= 0 and all(lo <= r < hi for r in search.routes_of(c))],
+            [c for c in range(self.n) if search.choice[c] >= 0 and all(r in inside for r in search.routes_of(c))],
             dtype=np.int64,
         )
         nodes = np.concatenate([customers, [self.n + mi, self.end_node]])
@@ -426,9 +437,8 @@ class MonthModel:
         pats, costs, choice = [], [], np.full(len(customers), -1, dtype=np.int64)
         for i, c in enumerate(customers):
             arr = self.patterns[c]
-            keep = np.flatnonzero(((arr < 0) | ((arr >= lo) & (arr < hi))).all(axis=1))
-            sub = arr[keep].copy()
-            sub[sub >= 0] -= lo
+            keep = np.flatnonzero(((arr < 0) | (to_local[np.maximum(arr, 0)] >= 0)).all(axis=1))
+            sub = np.where(arr[keep] >= 0, to_local[np.maximum(arr[keep], 0)], -1)
             pats.append(sub)
             costs.append(self.pattern_cost[c][keep])
             choice[i] = int(np.flatnonzero(keep == search.choice[c])[0])
@@ -441,15 +451,15 @@ class MonthModel:
                 min_stops=sp.min_stops,
                 target_minutes=sp.target_minutes,
             )
-            for sp in search.p.routes[lo:hi]
+            for sp in (search.p.routes[int(r)] for r in chosen)
         ]
         full_targets, full_runs = search.p.makeup_targets, search.p.makeup_runs
         assert full_targets is not None and full_runs is not None
-        sub_targets = full_targets[lo:hi].copy()
-        sub_targets[sub_targets >= 0] -= lo
-        problem = Problem(dist, tmin, self.service[nodes], specs, pats, costs, sub_targets, full_runs[lo:hi].copy())
-        routes = [[local[c] for c in search.routes[r]] for r in range(lo, hi)]
-        return _Part(problem, routes, choice, rounds, seed, stop_at, polish, search.under_weight), customers
+        # make-up targets outside the part are dropped (the part cannot see those routes)
+        sub_targets = np.where(full_targets[chosen] >= 0, to_local[np.maximum(full_targets[chosen], 0)], -1)
+        problem = Problem(dist, tmin, self.service[nodes], specs, pats, costs, sub_targets, full_runs[chosen].copy())
+        part_routes = [[local[c] for c in search.routes[int(r)]] for r in chosen]
+        return _Part(problem, part_routes, choice, rounds, seed, stop_at, polish, search.under_weight), customers
 
 
 def positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -613,11 +623,13 @@ def improve_each_manager(
     seed: int,
     stop_at: float,
     managers: Sequence[int] | None = None,
+    routes: Mapping[int, Sequence[int]] | None = None,
 ) -> None:
     """Each manager's routes improved on their own (in parallel processes), sized for ``planned`` seconds.
 
     The number of rounds depends on ``planned`` only, never on the clock, so a seed gives
-    one plan; ``stop_at`` is a safety net on a slower machine. ``managers``: only these.
+    one plan; ``stop_at`` is a safety net on a slower machine. ``managers``: only these;
+    ``routes``: of a manager listed there, only those routes (and the shops riding only them).
     """
     chosen = list(range(model.k)) if managers is None else list(managers)
     if not chosen:
@@ -635,7 +647,8 @@ def improve_each_manager(
     per_manager_s = planned / batches
     rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * per_manager_s * (1 - LNS_SHARE)))
     lns_iterations = int(LNS_ITERATIONS_PER_SECOND * per_manager_s * LNS_SHARE)
-    parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish) for mi in chosen]
+    subsets = {mi: (routes or {}).get(mi) for mi in chosen}
+    parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish, subsets[mi]) for mi in chosen]
     for part, _ in parts:
         part.lns_iterations = lns_iterations
     if workers > 1:
@@ -646,13 +659,13 @@ def improve_each_manager(
     new_routes = [list(r) for r in search.routes]
     new_choice = search.choice.copy()
     for mi, (part, customers), (sub_routes, sub_choice) in zip(chosen, parts, results, strict=True):
-        lo = mi * model.s
+        to_global = np.asarray(subsets[mi] if subsets[mi] is not None else range(mi * model.s, (mi + 1) * model.s))
         for j, seq in enumerate(sub_routes):
-            new_routes[lo + j] = [int(customers[x]) for x in seq]
+            new_routes[int(to_global[j])] = [int(customers[x]) for x in seq]
         for i, cust in enumerate(customers):
             arr = model.patterns[cust]
             sub_row = part.problem.patterns[i][sub_choice[i]]
-            want = np.where(sub_row >= 0, sub_row + lo, -1)
+            want = np.where(sub_row >= 0, to_global[np.maximum(sub_row, 0)], -1)
             match = np.flatnonzero((arr == want).all(axis=1))
             new_choice[cust] = int(match[0])
     search.set_routes(new_routes, new_choice)
