@@ -46,7 +46,7 @@ import numpy as np
 from ..errors import InputError
 from ..model import Scenario
 from ..plan import Plan, Route
-from ..routebook import RouteBook, changes, memberships
+from ..routebook import RouteBook, changes, memberships, stability
 from ..travel import TravelModel, travel_for
 from .design import design_territories
 from .kernels import UNDER_KM_PER_MIN, warm_up
@@ -259,7 +259,10 @@ def continue_month(
         book, why = lay_book(cycle, previous, params, seed=seed, travel=travel, planned_s=planned,
                              deadline=deadline, progress=lambda stage, frac: say(stage, 0.8 * frac))  # fmt: skip
         if params.max_moves is not None:
-            params = dataclasses.replace(params, max_moves=max(0, params.max_moves - _moved(previous, book)))
+            moved = stability(previous.routes, book.routes, frequency_before=previous.frequency,
+                              frequency_after=cycle.frequencies())["moved_shops"]  # fmt: skip
+            assert isinstance(moved, int)
+            params = dataclasses.replace(params, max_moves=max(0, params.max_moves - moved))
         plan, laid_why = lay_book(scenario, RouteBook.of(cycle, book), params, seed=seed, travel=travel,
                                   progress=None, planned_s=params.time_limit_s * LAY_SHARE, deadline=deadline)  # fmt: skip
         why.update(laid_why)
@@ -292,12 +295,6 @@ def _around(
                 routes |= extra
                 todo.extend(extra)
     return {mi: sorted(routes) for mi, routes in out.items()}
-
-
-def _moved(previous: RouteBook, plan: Plan) -> int:
-    """Continuing shops of ``previous`` that ride other routes in ``plan``."""
-    a, b = memberships(previous.routes), memberships(plan.routes)
-    return sum(1 for shop in a.keys() & b.keys() if a[shop].routes != b[shop].routes)
 
 
 def lay_book(

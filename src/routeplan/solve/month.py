@@ -25,7 +25,7 @@ import numpy as np
 
 from ..calendar import Calendar
 from ..geo import mean_nearest, nearest_in_rows
-from ..model import Scenario
+from ..model import Retailer, Scenario
 from ..plan import Plan
 from ..travel import TravelModel, travel_for
 from .design import design_territories, pins, positions_km
@@ -225,6 +225,10 @@ class _Fragility:
         return self.cache[key]
 
 
+#: a shop's patterns (-1 padded), the make-up part of their cost, and their whole cost
+_Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
 class MonthModel:
     """The scenario translated into a :class:`Problem` (node, route and pattern numbering)."""
 
@@ -234,7 +238,7 @@ class MonthModel:
         cal = sc.calendar
         self.n = n = len(sc.retailers)
         self.k = k = len(sc.managers)
-        self.s = s = cal.n_slots
+        self.s = cal.n_slots
         points = [r.location for r in sc.retailers] + [m.office for m in sc.managers] + [sc.managers[0].office]
         dist, tmin = travel.matrices(points)
         self.end_node = end = n + k
@@ -246,55 +250,25 @@ class MonthModel:
         self.mcals = [ManagerCalendar(cal, m.days_off) for m in sc.managers]
         self.notes: list[str] = []
         freqs = sorted({r.visits_per_month for r in sc.retailers}, reverse=True)
-        rank = {f: i for i, f in enumerate(freqs)}
-        manager_index = sc.manager_index
-        cache: dict[tuple[int, int, frozenset[int]], list[PatternFit]] = {}
-        fragile = _Fragility(cal, sc.rules.min_gap_days)
+        self._rank = {f: i for i, f in enumerate(freqs)}
+        self._fits: dict[tuple[int, int, frozenset[int]], list[PatternFit]] = {}
+        self._fragile = _Fragility(cal, sc.rules.min_gap_days)
         self.patterns: list[np.ndarray] = []
         self.pattern_cost: list[np.ndarray] = []
         #: the part of ``pattern_cost`` that steers a fresh plan away from crowded make-up days
         self.makeup_cost: list[np.ndarray] = []
         self.min_slots = np.zeros(n, dtype=np.int64)
         # shops of one owner, frequency and closed weekdays share their arrays (built once)
-        shared: dict[
-            tuple[int | None, int, frozenset[int]], tuple[tuple[np.ndarray, np.ndarray, np.ndarray], bool]
-        ] = {}
+        shared: dict[tuple[int | None, int, frozenset[int]], tuple[_Arrays, bool]] = {}
         for c, r in enumerate(sc.retailers):
             lock = sc.route_slot(r.route_id) if r.route_id else None
             owner = lock[0] if lock else r.manager_id
-            key = (manager_index[owner] if owner else None, r.visits_per_month, r.closed_weekdays)
-            if lock or key not in shared:
-                allowed = [manager_index[owner]] if owner else range(k)
-                rows: list[list[int]] = []
-                forced: list[int] = []
-                weak: list[bool] = []
-                for mi in allowed:
-                    fit_key = (mi, r.visits_per_month, r.closed_weekdays)
-                    if fit_key not in cache:
-                        fits = valid_patterns(self.mcals[mi], fit_key[1], fit_key[2], sc.rules.min_gap_days)
-                        # fragile patterns only where the shop has no pattern that keeps its spacing ahead
-                        robust = [f for f in fits if not fragile(f.slots, fit_key[1], fit_key[2])]
-                        cache[fit_key] = robust or fits
-                    rows.extend([mi * s + x for x in fit.slots] for fit in cache[fit_key])
-                    forced.extend(fit.forced_makeups for fit in cache[fit_key])
-                    weak.extend(fragile(fit.slots, fit_key[1], fit_key[2]) for fit in cache[fit_key])
-                none_fit = not rows
-                if none_fit:  # one route each: the spacing cannot be kept
-                    rows = [
-                        [mi * s + x] for mi in allowed for x in range(s) if cal.slot_weekday(x) not in r.closed_weekdays
-                    ]
-                    forced = [0] * len(rows)
-                    weak = [False] * len(rows)
-                if lock:
-                    keep = self._locked(r.id, manager_index[lock[0]] * s + lock[1], rows)
-                    rows = [rows[i] for i in keep] if keep else [[manager_index[lock[0]] * s + lock[1]]]
-                    forced = [forced[i] for i in keep] if keep else [0]
-                    weak = [weak[i] for i in keep] if keep else [False]
-                built = (self._arrays(rows, forced, weak, rank[r.visits_per_month]), none_fit)
+            key = (sc.manager_index[owner] if owner else None, r.visits_per_month, r.closed_weekdays)
+            built = shared.get(key) if not lock else None
+            if built is None:
+                built = self._shop_arrays(r, key[0], lock)
                 if not lock:
                     shared[key] = built
-            else:
-                built = shared[key]
             (arr, makeup, cost), none_fit = built
             if none_fit:
                 self.notes.append(
@@ -306,10 +280,40 @@ class MonthModel:
             self.makeup_cost.append(makeup)
             self.pattern_cost.append(cost)
 
+    def _shop_arrays(self, r: Retailer, owner: int | None, lock: tuple[str, int] | None) -> tuple[_Arrays, bool]:
+        """A shop's pattern arrays (of its owner's routes, or any manager's), and whether no pattern
+        spaces its visits (then it rides one route: every single slot on an open weekday)."""
+        sc, s = self.sc, self.s
+        allowed = [owner] if owner is not None else range(self.k)
+        rows: list[list[int]] = []
+        forced: list[int] = []
+        weak: list[bool] = []
+        for mi in allowed:
+            fit_key = (mi, r.visits_per_month, r.closed_weekdays)
+            if fit_key not in self._fits:
+                fits = valid_patterns(self.mcals[mi], fit_key[1], fit_key[2], sc.rules.min_gap_days)
+                # fragile patterns only where the shop has no pattern that keeps its spacing ahead
+                robust = [f for f in fits if not self._fragile(f.slots, fit_key[1], fit_key[2])]
+                self._fits[fit_key] = robust or fits
+            rows.extend([mi * s + x for x in fit.slots] for fit in self._fits[fit_key])
+            forced.extend(fit.forced_makeups for fit in self._fits[fit_key])
+            weak.extend(self._fragile(fit.slots, fit_key[1], fit_key[2]) for fit in self._fits[fit_key])
+        none_fit = not rows
+        if none_fit:
+            weekday = sc.calendar.slot_weekday
+            rows = [[mi * s + x] for mi in allowed for x in range(s) if weekday(x) not in r.closed_weekdays]
+            forced = [0] * len(rows)
+            weak = [False] * len(rows)
+        if lock:
+            route = sc.manager_index[lock[0]] * s + lock[1]
+            keep = self._locked(r.id, route, rows)
+            rows = [rows[i] for i in keep] if keep else [[route]]
+            forced = [forced[i] for i in keep] if keep else [0]
+            weak = [weak[i] for i in keep] if keep else [False]
+        return self._arrays(rows, forced, weak, self._rank[r.visits_per_month]), none_fit
+
     @staticmethod
-    def _arrays(
-        rows: list[list[int]], forced: list[int], weak: list[bool], rank: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _arrays(rows: list[list[int]], forced: list[int], weak: list[bool], rank: int) -> _Arrays:
         """A shop's patterns (-1 padded), the make-up part of their cost, and their whole cost."""
         width = max(len(row) for row in rows)
         arr = np.full((len(rows), width), -1, dtype=np.int64)
