@@ -61,6 +61,9 @@ class Calendar:
     cycle_weeks: int = 2
     cycle_start: date | None = None
     _days: tuple[date, ...] = field(init=False, repr=False, compare=False)
+    #: the month's dates of each slot (``None``: days off the workdays), asked for thousands of
+    #: times while patterns are built
+    _slot_days: dict[int | None, tuple[date, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12:
@@ -79,6 +82,10 @@ class Calendar:
             object.__setattr__(self, "cycle_start", monday_of(days[0]))
         else:
             object.__setattr__(self, "cycle_start", monday_of(self.cycle_start))
+        by_slot: dict[int | None, list[date]] = {}
+        for d in days:
+            by_slot.setdefault(self.slot_of(d), []).append(d)
+        object.__setattr__(self, "_slot_days", {slot: tuple(ds) for slot, ds in by_slot.items()})
 
     @property
     def days(self) -> tuple[date, ...]:
@@ -133,13 +140,7 @@ class Calendar:
 
     def slot_dates(self, slot: int) -> list[date]:
         """Every date of the month on which a route of this slot is due (working or not)."""
-        table: dict[int | None, list[date]] | None = self.__dict__.get("_slot_table")
-        if table is None:  # asked for thousands of times while patterns are built: made once
-            table = {}
-            for d in self._days:
-                table.setdefault(self.slot_of(d), []).append(d)
-            object.__setattr__(self, "_slot_table", table)
-        return list(table.get(slot, []))
+        return list(self._slot_days.get(slot, ()))
 
     def weeks(self) -> list[date]:
         """Mondays of the calendar weeks that overlap the month."""
