@@ -263,11 +263,14 @@ def test_staff_edited_on_the_scenario_page(desk_app, tmp_path: Path):
         form |= {f"staff:{i}:id": m.id, f"staff:{i}:name": m.name, f"staff:{i}:start_lat": str(m.office.lat),
                  f"staff:{i}:start_lon": str(m.office.lon), f"staff:{i}:min_stops_per_day": "8"}  # fmt: skip
     form |= {"staff:0:days_off": "2026-12-16", "remove:1": "on", "new:id": "M09", "new:name": "新人 <i>",
-             "new:start_lat": "30.66", "new:start_lon": "104.06"}  # fmt: skip
+             "new:start_lat": "30.66", "new:start_lon": "104.06", "staff:0:office": "东区",
+             "new:office": "东区"}  # fmt: skip
     assert client.post("/scenarios/tiny/staff", data=form).status_code == 302
     team = read_scenario(folder).managers
     assert [m.id for m in team] == ["M01", "M09"] and team[1].name == "新人 <i>"
     assert team[0].days_off == frozenset({date(2026, 12, 16)})
+    assert [m.office_id for m in team] == ["东区", "东区"], "the editor keeps each manager's office"
+    assert 'name="staff:0:office" value="东区"' in client.get("/scenarios/tiny").get_data(as_text=True)
     before = (folder / "staff.csv").read_text(encoding="utf-8")
     resp = client.post("/scenarios/tiny/staff", data={**form, "remove:1": "", "staff:1:start_lat": "north"})
     assert resp.status_code == 400 and "start_lat" in resp.get_data(as_text=True)

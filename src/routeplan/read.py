@@ -56,6 +56,8 @@ STAFF_REQUIRED = ("id", "name", "start_lat", "start_lon")
 STAFF_OPTIONAL = ("min_stops_per_day", "days_off", "return_to_office", "office")
 #: Each input list's required and optional columns, by the list's kind.
 LIST_COLUMNS = {"retailers": (RETAILER_REQUIRED, RETAILER_OPTIONAL), "staff": (STAFF_REQUIRED, STAFF_OPTIONAL)}
+#: Every column each input list may have.
+LIST_ALL_COLUMNS = {kind: required + optional for kind, (required, optional) in LIST_COLUMNS.items()}
 SCENARIO_KEYS = {
     "name",
     "month",
@@ -362,20 +364,19 @@ def _default_file(folder: Path, stem: str) -> str:
 def _read_columns(table: dict[str, Any], tname: str) -> dict[str, dict[str, str]]:
     """``[columns]``: the header a file uses for a routeplan column. Plain keys are the shop
     list's; ``[columns.staff]`` (and ``[columns.retailers]``) name one file's."""
-    known = {kind: required + optional for kind, (required, optional) in LIST_COLUMNS.items()}
     out: dict[str, dict[str, str]] = {"retailers": {}, "staff": {}}
     for key, value in table.items():
         kind, pairs = (key, value) if isinstance(value, dict) else ("retailers", {key: value})
         prefix = f"columns.{key}." if isinstance(value, dict) else "columns."
-        if kind not in known:
+        if kind not in LIST_ALL_COLUMNS:
             raise InputError("a column table is [columns.retailers] or [columns.staff]", file=tname,
                              field=f"columns.{key}")  # fmt: skip
         for field, header in pairs.items():
             where = prefix + field if isinstance(value, dict) else f"columns.{field}"
-            if field not in known[kind]:
-                near = difflib.get_close_matches(field, known[kind], n=1)
+            if field not in LIST_ALL_COLUMNS[kind]:
+                near = difflib.get_close_matches(field, LIST_ALL_COLUMNS[kind], n=1)
                 hint = f"did you mean '{near[0]}'? " if near else ""
-                raise InputError(f"not a column of {kind} ({hint}known: {', '.join(known[kind])})", file=tname,
+                raise InputError(f"not a column of {kind} ({hint}known: {', '.join(LIST_ALL_COLUMNS[kind])})", file=tname,
                                  field=where)  # fmt: skip
             if not isinstance(header, str) or not header.strip():
                 raise InputError(f"expected the header text, got {_echo(header)}", file=tname, field=where)

@@ -38,10 +38,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import InputError
-from ..read import parse_date, read_scenario
+from ..read import LIST_ALL_COLUMNS, parse_date, read_scenario
 from .i18n import LANGS, word
 from .intake import (
-    COLUMNS,
     MAX_UPLOAD_BYTES,
     SAFE_NAME,
     Choices,
@@ -57,7 +56,8 @@ from .runs import Desk
 
 #: Content-Security-Policy of the desk's own pages: scripts and styles from the desk only.
 DESK_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'self'"
-STAFF_COLUMNS = ("id", "name", "start_lat", "start_lon", "min_stops_per_day", "days_off", "return_to_office")
+#: the staff editor's columns: every column the reader knows (an edit keeps each manager's office)
+STAFF_COLUMNS = LIST_ALL_COLUMNS["staff"]
 RULE_FIELDS = ("min_stops_per_day", "min_visits_per_month", "min_field_minutes", "max_day_minutes",
                "service_minutes", "speed_kmh", "cycle_weeks")  # fmt: skip
 
@@ -220,7 +220,7 @@ def review_upload(upload_id: str) -> ResponseReturnValue:
     sheets = sheet_names(upload.shops)
     staff_sheets = sheet_names(upload.staff) if upload.staff else sheets
     return render_template("upload.html.j2", upload=upload, p=result, choices=choices, sheets=sheets,
-                           staff_sheets=staff_sheets, error=error, next_month=_next_month(), columns=COLUMNS)  # fmt: skip
+                           staff_sheets=staff_sheets, error=error, next_month=_next_month(), columns=LIST_ALL_COLUMNS)  # fmt: skip
 
 
 def scenario_page(slug: str) -> ResponseReturnValue:

@@ -104,6 +104,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "start_lon": ("Office longitude", "出发点经度"),
     "days_off": ("Days off (;)", "休假日期（;分隔）"),
     "return_to_office": ("Returns to the office", "返回办公点"),
+    "office": ("Market office", "市场部"),
     "compare_pick": ("Compare", "对比"),
     "compare": ("Compare the chosen plans", "对比所选计划"),
     "add": ("Add", "新增"),

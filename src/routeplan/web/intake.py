@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from ..errors import InputError
-from ..read import LIST_COLUMNS, read_scenario, review_lists
+from ..read import LIST_ALL_COLUMNS, LIST_COLUMNS, read_scenario, review_lists
 from ..table import WORKBOOK_SUFFIXES, Table
 from ..write import atomic_output
 
@@ -29,7 +29,6 @@ MAX_UPLOAD_BYTES = 20 * 2**20
 PREVIEW_ROWS = 8
 #: Upload ids and scenario folder names: nothing a path could be made of.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-COLUMNS = {kind: required + optional for kind, (required, optional) in LIST_COLUMNS.items()}
 
 
 @dataclass(frozen=True)
@@ -257,7 +256,7 @@ def _normalised(path: Path, kind: str, sheet: str | None, choices: Choices) -> s
         warnings.simplefilter("ignore")
         table = Table(path, kind, required, optional, sheet=sheet, columns=choices.columns[kind],
                       fixes=choices.fixes[kind])  # fmt: skip
-    fields = [f for f in COLUMNS[kind] if f in table.letters]
+    fields = [f for f in LIST_ALL_COLUMNS[kind] if f in table.letters]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(fields)
@@ -303,7 +302,7 @@ def parse_fixes(form: Mapping[str, str]) -> dict[str, dict[tuple[int, str], str]
             and parts[0] == "fix"
             and parts[1] in out
             and parts[2].isdigit()
-            and parts[3] in COLUMNS[parts[1]]
+            and parts[3] in LIST_ALL_COLUMNS[parts[1]]
         ):
             out[parts[1]][(int(parts[2]), parts[3])] = value
     return out
