@@ -3,6 +3,7 @@
     python benchmarks/scale.py [--sizes 1500,3000,6000,12000,30000] [--time-limits 60,60,90,240,540]
                                [--workers 2] [--seed 0]
     python benchmarks/scale.py --province 6x2500 [--task-seconds 20]
+    python benchmarks/scale.py --continued [--sizes 6000,30000 --time-limits 90,540]
 
 For each size, a synthetic company (``routeplan.synth.company_scenario``: a manager per ~340
 shops, a named market office per ~5,000) is planned in a child process, and the naive sweep
@@ -14,6 +15,10 @@ together, sampled every 0.2 s), rules broken, km, km per visit, and the km saved
 Dask LocalCluster with 1 and then 2 workers, reproducibly: per-task seconds, total seconds,
 parallel efficiency (1-worker seconds / (2 x 2-worker seconds)), whether the two plans are
 identical, and the projection for 300,000 shops on 32 workers from the measured task times.
+
+``--continued`` plans each size fresh, then the next month with a month's churn (as
+``months.py`` makes it) continued from that plan's route book (``plan --previous``), each in its
+own child: seconds and peak memory of both, rules broken and the stability figures.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ import argparse
 import json
 import math
 import os
+import pickle
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -77,26 +84,73 @@ def _measured(args: list[str]) -> tuple[dict, float]:
     return json.loads(out.strip().splitlines()[-1]), peak[0]
 
 
-def _child(n: int, planner: str, time_limit: float, workers: int, seed: int) -> None:
+def _child(n: int, planner: str, time_limit: float, workers: int, seed: int, book: Path | None) -> None:
     from routeplan.check import check_plan
     from routeplan.figures import plan_kpis
-    from routeplan.solve.company import merge_plans, office_scenarios, plan_company, share_among_offices
+    from routeplan.routebook import RouteBook, stability
+    from routeplan.solve.company import (
+        continue_company,
+        merge_plans,
+        office_scenarios,
+        plan_company,
+        share_among_offices,
+    )
+    from routeplan.solve.continuation import continued_calendar
     from routeplan.solve.month import PlanParams
     from routeplan.solve.naive import plan_month_naive
     from routeplan.synth import company_scenario
 
     sc = company_scenario(n, seed=seed)
+    params = PlanParams(time_limit_s=time_limit, workers=workers)
+    extra = {}
     t0 = time.monotonic()
     if planner == "routeplan":
-        plan = plan_company(sc, PlanParams(time_limit_s=time_limit, workers=workers), seed=seed)
+        plan = plan_company(sc, params, seed=seed)
+        if book is not None:  # kept for the continued month
+            book.write_bytes(pickle.dumps(RouteBook.of(sc, plan)))
+    elif planner == "continued":  # the next month, with a month's churn, continued from the saved book
+        from months import Churn
+
+        previous = pickle.loads(book.read_bytes()) if book is not None else None
+        assert previous is not None
+        sc = Churn(sc, seed + 1).month(sc, 2027, 1, 1)
+        t0 = time.monotonic()
+        plan = continue_company(sc, previous, params, seed=seed)
+        sc = continued_calendar(sc, previous)
+        st = stability(previous.routes, plan.routes, frequency_before=previous.frequency,
+                       frequency_after=sc.frequencies())  # fmt: skip
+        extra = {key: st[key] for key in ("keep_manager", "keep_route", "stop_pairs_kept", "moved_shops",
+                                          "changed_shops")}  # fmt: skip
     else:  # the naive planner office by office (one problem over a whole city would not fit)
         parts = office_scenarios(sc, share_among_offices(sc, seed))
         plan = merge_plans(sc.name, [plan_month_naive(sub) for _, sub in parts], seed)
     seconds = time.monotonic() - t0
     k = plan_kpis(sc, plan)["total"]
     doc = {"seconds": seconds, "km": k["km"], "visits": k["visits"], "broken": len(check_plan(sc, plan)),
-           "managers": len(sc.managers), "offices": len(sc.offices())}  # fmt: skip
+           "managers": len(sc.managers), "offices": len(sc.offices()), **extra}  # fmt: skip
     print(json.dumps(doc))
+
+
+def _continued(sizes: list[int], limits: list[float], workers: int, seed: int) -> Table:
+    """A month of churn continued from each size's fresh plan (each step in its own child)."""
+    table = Table(title=f"A continued month of a city company ({workers} workers)")
+    for col in ("shops", "time limit s", "fresh s", "fresh peak MB", "continued s", "continued peak MB",
+                "rules broken", "keep manager", "keep route", "stop pairs kept", "moved/changed", "km vs December"):  # fmt: skip
+        table.add_column(col, justify="right")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, limit in zip(sizes, limits, strict=True):
+            book = str(Path(tmp) / f"book-{n}.pickle")
+            common = ["--workers", str(workers), "--seed", str(seed), "--time-limit", str(limit), "--book", book]
+            fresh, fresh_peak = _measured(["--child", str(n), "routeplan", *common])
+            cont, peak = _measured(["--child", str(n), "continued", *common])
+            table.add_row(
+                f"{n:,}", f"{limit:g}", f"{fresh['seconds']:.0f}", f"{fresh_peak:.0f}", f"{cont['seconds']:.0f}",
+                f"{peak:.0f}", str(cont["broken"]), f"{cont['keep_manager']:.1%}", f"{cont['keep_route']:.1%}",
+                f"{cont['stop_pairs_kept']:.1%}", f"{cont['moved_shops']}/{cont['changed_shops']}",
+                f"{cont['km'] / fresh['km'] - 1:+.1%}",
+            )  # fmt: skip
+            Console(stderr=True).print(f"{n} shops continued", style="dim")
+    return table
 
 
 def _province(spec: str, task_seconds: float, seed: int) -> None:
@@ -151,9 +205,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--task-seconds", type=float, default=20.0)
     ap.add_argument("--child", nargs=2, metavar=("SHOPS", "PLANNER"), help=argparse.SUPPRESS)
     ap.add_argument("--time-limit", type=float, default=60.0, help=argparse.SUPPRESS)
+    ap.add_argument("--book", type=Path, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--continued", action="store_true",
+                    help="instead: a month of churn continued from each size's fresh plan (plan --previous)")  # fmt: skip
     args = ap.parse_args(argv)
     if args.child:
-        _child(int(args.child[0]), args.child[1], args.time_limit, args.workers, args.seed)
+        _child(int(args.child[0]), args.child[1], args.time_limit, args.workers, args.seed, args.book)
         return 0
     if args.province:
         _province(args.province, args.task_seconds, args.seed)
@@ -161,6 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(x) for x in args.sizes.split(",")]
     limits = [float(x) for x in args.time_limits.split(",")]
     limits += [limits[-1]] * (len(sizes) - len(limits))
+    if args.continued:
+        Console(width=200).print(_continued(sizes, limits, args.workers, args.seed))
+        return 0
     table = Table(title=f"A city company on one machine ({args.workers} workers)")
     for col in ("shops", "managers", "offices", "time limit s", "seconds", "peak MB", "rules broken", "km",
                 "km/visit", "naive km", "naive peak MB", "km saved"):  # fmt: skip

@@ -10,13 +10,16 @@ import numpy as np
 import pytest
 
 from conftest import rewrite_csv
+from routeplan.calendar import Calendar
 from routeplan.check import check_plan
 from routeplan.cli import main
 from routeplan.errors import InputError
-from routeplan.geo import haversine_km, neighbour_share
+from routeplan.geo import LatLon, haversine_km, neighbour_share
 from routeplan.model import Rules, Scenario
 from routeplan.read import read_scenario
-from routeplan.solve.company import office_scenarios, plan_company, share_among_offices
+from routeplan.routebook import RouteBook, stability
+from routeplan.solve.company import continue_company, office_scenarios, plan_company, share_among_offices
+from routeplan.solve.continuation import continued_calendar
 from routeplan.solve.month import PlanParams, plan_month
 from routeplan.synth import shape, synthetic_scenario
 from routeplan.write import write_scenario
@@ -167,3 +170,65 @@ def test_a_large_office_is_planned_as_territory_groups(monkeypatch):
     monkeypatch.setattr(company, "ONE_PROBLEM_SHOPS", 70)
     plan = plan_company(sc, PlanParams(time_limit_s=3, workers=1, clock=False), seed=0)
     assert check_plan(sc, plan) == []
+
+
+def _next_month(sc: Scenario, **fields: object) -> Scenario:
+    """The scenario in January 2027 (no holidays), with the given fields replaced."""
+    cal = Calendar(2027, 1, sc.calendar.workdays, frozenset(), sc.calendar.cycle_weeks)
+    return dataclasses.replace(sc, **{"calendar": cal, **fields})
+
+
+def test_a_company_continues_office_by_office():
+    """A continued company month: each office continues its own routes; a leaving manager's shops
+    stay in his office, a new shop goes to the office around it, a closed one leaves; the same
+    plan with one process or two."""
+    sc = _company(240, 6)
+    params = PlanParams(time_limit_s=4, workers=1, clock=False)
+    december = plan_company(sc, params, seed=0)
+    book = RouteBook.of(sc, december)
+    of = sc.office_of_manager()
+    before = december.manager_of()
+    leaver = [m for m in sc.managers if of[m.id] == "East"][-1]
+    closed = sc.retailers[0]
+    host = next(r for r in sc.retailers if of[before[r.id]] == "West" and r.id != closed.id)
+    new = dataclasses.replace(host, id="NEW1", location=LatLon(host.location.lat + 0.0004, host.location.lon))
+    jan = _next_month(
+        sc, managers=tuple(m for m in sc.managers if m.id != leaver.id), retailers=(*sc.retailers[1:], new)
+    )  # fmt: skip
+    plan = continue_company(jan, book, params, seed=0)
+    assert check_plan(continued_calendar(jan, book), plan) == []
+    after = plan.manager_of()
+    assert of[after["NEW1"]] == "West"
+    why = {c.retailer_id: c.why for c in plan.changes if c.kind == "manager"}
+    for shop, manager in before.items():
+        if shop == closed.id:
+            assert shop not in after
+        elif manager == leaver.id:
+            assert of[after[shop]] == "East" and why[shop] == f"{leaver.id} left the team"
+        elif of[manager] == "West":  # the West office's team did not change
+            assert after[shop] == manager
+        elif after[shop] != manager:  # the East office's routes are redrawn for its smaller team: with a reason
+            assert why[shop]
+    kinds = {(c.retailer_id, c.kind) for c in plan.changes}
+    assert (closed.id, "closed") in kinds and ("NEW1", "new") in kinds
+    again = continue_company(jan, book, dataclasses.replace(params, workers=2), seed=0)
+    assert again.visits == plan.visits and again.routes == plan.routes
+
+
+def test_a_large_office_continues_group_by_group(monkeypatch):
+    """A continued month of a large office keeps its groups as the book has them: with nothing
+    changed, every shop keeps its manager and what moves is only what the calendar forces."""
+    from routeplan.solve import company
+
+    monkeypatch.setattr(company, "GROUP_SHOPS", 70)
+    monkeypatch.setattr(company, "ONE_PROBLEM_SHOPS", 70)
+    sc = synthetic_scenario(shape("city", 200, 4), seed=8, rules=RULES)
+    params = PlanParams(time_limit_s=3, workers=1, clock=False)
+    december = plan_company(sc, params, seed=0)
+    book = RouteBook.of(sc, december)
+    jan = _next_month(sc)
+    plan = continue_company(jan, book, params, seed=0)
+    assert check_plan(continued_calendar(jan, book), plan) == []
+    st = stability(december.routes, plan.routes)
+    assert st["keep_manager"] == 1.0 and st["keep_route"] >= 0.9
+    assert all(c.why.startswith(("its routes give no", "repairs")) for c in plan.changes if c.kind != "order")

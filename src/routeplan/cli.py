@@ -213,7 +213,7 @@ def plan(
     if previous_dir is not None:
         if current_dir is not None:
             raise InputError("--previous keeps the previous plan's territories: drop --current")
-        _continue(scenario_dir, scenario, previous_dir, out_dir, params, seed, quiet, draw, options)
+        _continue(scenario_dir, scenario, previous_dir, out_dir, params, seed, quiet, draw, options, cluster)
         return
     planned = scenario
     if current_dir is not None:
@@ -244,10 +244,11 @@ def plan(
 
 def _continue(
     scenario_dir: Path, scenario: Scenario, previous_dir: Path, out_dir: Path, params: PlanParams, seed: int,
-    quiet: bool, draw: bool, options: RenderOptions,
+    quiet: bool, draw: bool, options: RenderOptions, cluster: str | None,
 ) -> None:  # fmt: skip
     """``plan --previous``: the month as the continuation of a plan folder's route book."""
-    from .solve.continuation import continuable, continue_month, continued_calendar
+    from .solve.company import continue_company
+    from .solve.continuation import continuable, continued_calendar
 
     book = read_route_book(previous_dir)
     try:
@@ -257,10 +258,9 @@ def _continue(
         raise InputError(exc.detail, file=str(where), field=exc.field) from None
     with _progress(quiet) as bar:
         task = bar.add_task("reading", total=1.0)
-        result = continue_month(
-            scenario, book, params, seed=seed,
-            progress=_ticker(bar, task),
-        )  # fmt: skip
+        with executor_for(cluster) as (executor, parallel):
+            result = continue_company(scenario, book, params, seed=seed, progress=_ticker(bar, task),
+                                      executor=executor, parallel=parallel)  # fmt: skip
     scenario = continued_calendar(scenario, book)
     violations = check_plan(scenario, result)
     write_plan(out_dir, scenario, result, violations, previous=book)

@@ -145,6 +145,15 @@ def nearest_neighbours(xy: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def nearest_among(query: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The index in ``points`` nearest to each point of ``query`` (planar km), block by block."""
+    out = np.zeros(len(query), dtype=np.int64)
+    for lo in range(0, len(query), NEIGHBOUR_BLOCK):
+        block = query[lo : lo + NEIGHBOUR_BLOCK]
+        out[lo : lo + len(block)] = ((block[:, None, :] - points[None, :, :]) ** 2).sum(-1).argmin(axis=1)
+    return out
+
+
 def neighbour_share(lats: np.ndarray, lons: np.ndarray, labels: np.ndarray, k: int = 8) -> float | None:
     """Compactness of a split: the mean share of each point's ``k`` nearest points with its label.
 

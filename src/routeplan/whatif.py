@@ -23,8 +23,9 @@ from .figures import plan_kpis
 from .geo import haversine_km
 from .model import Manager, Scenario
 from .plan import Plan
+from .solve.company import plan_company
 from .solve.design import Territories, design_territories, shop_work
-from .solve.month import PlanParams, plan_month
+from .solve.month import PlanParams
 
 #: Share of a working day's field window a manager can really fill, for the first guess of a team size.
 USABLE_SHARE = 0.85
@@ -126,7 +127,7 @@ def plan_variant(
     started = time.monotonic()
     territories = design_territories(scenario, current=current, seed=seed)
     params = dataclasses.replace(params, territories="free")  # designed here: every shop is pinned
-    plan = plan_month(territories.apply(scenario), params, seed=seed)
+    plan = plan_company(territories.apply(scenario), params, seed=seed)
     violations = tuple(check_plan(scenario, plan))
     best = (len(violations), _balance(scenario, plan))
     shares = {m.id: float(len(scenario.working_days(m))) for m in scenario.managers}
@@ -139,7 +140,7 @@ def plan_variant(
         shares = {mid: shares[mid] * (mean / per_day[mid]) ** SHARE_CORRECTION for mid in shares}
         again = design_territories(scenario, current=current, shares=shares, seed=seed)
         retry = dataclasses.replace(params, time_limit_s=params.time_limit_s * RETRY_SHARE)
-        latest = plan_month(again.apply(scenario), retry, seed=seed)
+        latest = plan_company(again.apply(scenario), retry, seed=seed)
         found = tuple(check_plan(scenario, latest))
         score = (len(found), _balance(scenario, latest))
         if score < best:

@@ -18,13 +18,17 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
 
 import numpy as np
 
+from ..geo import nearest_among
 from ..model import Manager, Retailer, Scenario
-from ..plan import Plan
+from ..plan import Plan, Route
+from ..routebook import RouteBook, changes, memberships
+from .continuation import continuable, continue_month, continued_calendar
 from .design import design_territories, positions_km, shop_work
 from .month import PlanParams, ProgressFn, plan_month
 from .territory import split_among_offices
@@ -37,6 +41,9 @@ ONE_PROBLEM_SHOPS = 2500
 #: An office with more shops than this is planned as groups of its managers of about this many
 #: shops each (see :func:`territory_groups`).
 GROUP_SHOPS = 2500
+
+#: a task of :func:`_run`: an office's (or group's) scenario, then what its task function needs
+_Job = tuple[Any, ...]
 
 
 def share_among_offices(scenario: Scenario, seed: int = 0) -> dict[str, str]:
@@ -104,20 +111,31 @@ def territory_groups(office: Scenario, seed: int = 0) -> list[tuple[str, Scenari
     load is the office design's, not a guess. The search then works on problems of the size it
     plans best, with the memory of one group.
     """
-    count = min(len(office.managers), math.ceil(len(office.retailers) / GROUP_SHOPS))
-    if count <= 1:
+    if _group_count(office) <= 1:
         return [("", office)]
-    split = design_territories(office, seed=seed)
-    n = len(office.retailers)
-    plane, starts = positions_km(dataclasses.replace(office, retailers=(*office.retailers, *office.suspended)))
-    xy, spots = plane[:n], plane[n:]
+    return _sector_groups(office, design_territories(office, seed=seed).manager_of)
+
+
+def _group_count(office: Scenario) -> int:
+    return min(len(office.managers), math.ceil(len(office.retailers) / GROUP_SHOPS))
+
+
+def _sector_groups(office: Scenario, manager_of: Mapping[str, str]) -> list[tuple[str, Scenario]]:
+    """The office's managers joined into :func:`_group_count` sectors of neighbouring territories
+    (``manager_of``: the shops' managers, where known), each group with its managers' shops; a
+    shop without a manager of the office (new, or its manager left) goes with its nearest shop
+    that has one."""
+    count = _group_count(office)
+    shops = (*office.retailers, *office.suspended)
+    plane, starts = positions_km(dataclasses.replace(office, retailers=shops, suspended=()))
     centre = starts.mean(axis=0)
-    position = {r.id: i for i, r in enumerate(office.retailers)}
+    index = office.manager_index
     mine: dict[str, list[int]] = {m.id: [] for m in office.managers}
-    for shop, manager in split.manager_of.items():
-        mine[manager].append(position[shop])
+    for i, r in enumerate(office.retailers):
+        if manager_of.get(r.id) in index:
+            mine[manager_of[r.id]].append(i)
     angle = {
-        mid: math.atan2(*(xy[rows].mean(axis=0) - centre)[::-1]) if rows else 0.0 for mid, rows in mine.items()
+        mid: math.atan2(*(plane[rows].mean(axis=0) - centre)[::-1]) if rows else 0.0 for mid, rows in mine.items()
     }  # fmt: skip
     order = sorted(office.managers, key=lambda m: (angle[m.id], m.id))
     sizes = np.cumsum([len(mine[m.id]) for m in order])
@@ -128,12 +146,20 @@ def territory_groups(office: Scenario, seed: int = 0) -> list[tuple[str, Scenari
         if chosen:
             teams[f"group {len(teams) + 1}"] = tuple(m for m in office.managers if m.id in chosen)
     group_of = {m.id: name for name, team in teams.items() for m in team}
-    share = {shop: group_of[manager] for shop, manager in split.manager_of.items()}
-    if office.suspended:  # not planned this month: with the group whose shops lie nearest
-        centres = {name: xy[[position[s] for s, g in share.items() if g == name]].mean(axis=0) for name in teams}
-        for r, spot in zip(office.suspended, spots, strict=True):
-            share[r.id] = min(centres, key=lambda name: float(np.hypot(*(centres[name] - spot))))
-    return _team_scenarios(office, teams, share)
+    share = {r.id: group_of[manager_of[r.id]] for r in shops if manager_of.get(r.id) in group_of}
+    return _team_scenarios(office, teams, _with_nearest(shops, plane, share))
+
+
+def _with_nearest(shops: tuple[Retailer, ...], plane: np.ndarray, share: dict[str, str]) -> dict[str, str]:
+    """``share`` completed: a shop it does not name goes where its nearest named shop goes."""
+    known = [i for i, r in enumerate(shops) if r.id in share]
+    rest = [i for i, r in enumerate(shops) if r.id not in share]
+    if not rest:
+        return share
+    if not known:
+        raise ValueError("no shop to take the others' team from")
+    near = nearest_among(plane[rest], plane[known])
+    return {**share, **{shops[i].id: share[shops[known[j]].id] for i, j in zip(rest, near, strict=True)}}
 
 
 def plan_task(job: tuple[Scenario, PlanParams, int]) -> Plan:
@@ -161,8 +187,7 @@ def plan_company(
     ``params.workers`` processes of this machine do.
     """
     params = params or PlanParams()
-    named = any(m.office_id for m in scenario.managers)
-    if len(scenario.retailers) <= ONE_PROBLEM_SHOPS and (len(scenario.offices()) < 2 or not named):
+    if _one_problem(scenario):
         return plan_month(scenario, params, seed=seed, progress=progress)
     say = progress or (lambda stage, frac: None)
     t0 = time.monotonic()
@@ -184,24 +209,154 @@ def plan_company(
     return dataclasses.replace(merged, solve_seconds=time.monotonic() - t0)
 
 
+def continue_company(
+    scenario: Scenario,
+    previous: RouteBook,
+    params: PlanParams | None = None,
+    *,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    executor: Executor | None = None,
+    parallel: int | None = None,
+) -> Plan:
+    """Continue every office's (and territory group's) part of the previous route book apart
+    (where :func:`plan_company` plans one problem: exactly :func:`continue_month`).
+
+    A shop stays in the office and group of its manager in the book (a pin says otherwise);
+    new shops and those of managers who left go with their nearest shop that stays, and an
+    office the book has no shops for takes what the company split gives it. Each part is then
+    continued from its managers' routes as a market office's month is, with the memory of one
+    part; the changes are reported against the whole book.
+    """
+    params = params or PlanParams()
+    if _one_problem(scenario):
+        return continue_month(scenario, previous, params, seed=seed, progress=progress)
+    continuable(scenario, previous)
+    scenario = continued_calendar(scenario, previous)
+    say = progress or (lambda stage, frac: None)
+    t0 = time.monotonic()
+    say("sharing the city among offices", 0.02)
+    kept = _book_managers(scenario, previous)
+    share = _book_offices(scenario, kept, seed)
+    of = scenario.office_of_manager()
+    moved = {shop: f"to office {share[shop]}" for shop, manager in kept.items() if of[manager] != share[shop]}
+    parts = [
+        (f"{office} {group}".strip(), part)
+        for office, sub in office_scenarios(scenario, share)
+        for group, part in _continued_groups(sub, kept, seed)
+    ]
+    total = sum(len(sub.retailers) for _, sub in parts)
+    at_once = min(len(parts), parallel or params.n_workers())
+    stretch = at_once if params.clock else 1
+    staff = {m.id for m in scenario.managers}
+    jobs = [
+        (sub, _book_part(previous, sub, staff), _office_params(params, stretch * len(sub.retailers) / total), seed)
+        for _, sub in parts
+    ]  # fmt: skip
+    names = [name for name, _ in parts]
+    plans: dict[str, Plan] = {}
+    for i, (name, plan) in enumerate(_run(jobs, names, executor, at_once, continue_task)):
+        plans[name] = plan
+        say(f"planned {name}", 0.05 + 0.95 * (i + 1) / len(jobs))
+    merged = merge_plans(scenario.name, [plans[name] for name in names], seed)
+    why = moved | {c.retailer_id: c.why for name in names for c in plans[name].changes if c.why}
+    diff = changes(previous.routes, merged.routes, why, previous.frequency, scenario.frequencies())
+    return dataclasses.replace(merged, changes=tuple(diff), solve_seconds=time.monotonic() - t0)
+
+
+def continue_task(job: tuple[Scenario, RouteBook, PlanParams, int]) -> Plan:
+    """One office's (or group's) continued month: the task a worker runs (a part with no shop of
+    the book, a new office, is planned fresh)."""
+    sub, book, params, seed = job
+    ids = {r.id for r in (*sub.retailers, *sub.suspended)}
+    if not ids & memberships(book.routes).keys():
+        return plan_month(sub, params, seed=seed)
+    return continue_month(sub, book, params, seed=seed)
+
+
+def _one_problem(scenario: Scenario) -> bool:
+    named = any(m.office_id for m in scenario.managers)
+    return len(scenario.retailers) <= ONE_PROBLEM_SHOPS and (len(scenario.offices()) < 2 or not named)
+
+
+def _book_managers(scenario: Scenario, previous: RouteBook) -> dict[str, str]:
+    """Each shop's manager where it has one now: its pin, else its manager in the book if he stays."""
+    book = memberships(previous.routes)
+    staff = scenario.manager_index
+    out: dict[str, str] = {}
+    for r in (*scenario.retailers, *scenario.suspended):
+        owner = scenario.owner(r) or (book[r.id].manager_id if r.id in book else None)
+        if owner in staff:
+            out[r.id] = owner
+    return out
+
+
+def _continued_groups(office: Scenario, manager_of: Mapping[str, str], seed: int) -> list[tuple[str, Scenario]]:
+    """A large office's groups for a continued month: its managers' sectors as the book has them
+    (a new office: as a fresh plan makes them)."""
+    if _group_count(office) <= 1:
+        return [("", office)]
+    team = office.manager_index
+    if not any(manager_of.get(r.id) in team for r in office.retailers):
+        return territory_groups(office, seed)
+    return _sector_groups(office, manager_of)
+
+
+def _book_offices(scenario: Scenario, manager_of: Mapping[str, str], seed: int) -> dict[str, str]:
+    """Each shop's office for a continued month: its office pin, else its manager's office, else
+    (new shops, shops whose manager left) its nearest placed shop's; an office with no shop so
+    far (new) takes the shops the company split would give it."""
+    of = scenario.office_of_manager()
+    shops = (*scenario.retailers, *scenario.suspended)
+    share: dict[str, str] = {}
+    for r in shops:
+        if r.office_id is not None:
+            share[r.id] = r.office_id
+        elif r.id in manager_of:
+            share[r.id] = of[manager_of[r.id]]
+    empty = set(scenario.offices()) - set(share.values())
+    if empty or not share:
+        fresh = share_among_offices(scenario, seed)
+        free = {r.id for r in shops if r.office_id is None and scenario.owner(r) is None}
+        share.update({s: o for s, o in fresh.items() if o in empty and s in free})
+    plane, _ = positions_km(dataclasses.replace(scenario, retailers=shops, suspended=()))
+    return _with_nearest(shops, plane, share)
+
+
+def _book_part(previous: RouteBook, sub: Scenario, staff: set[str]) -> RouteBook:
+    """The routes of the book that belong to ``sub``: its managers', and those of managers who
+    left (``staff``: who stays) that hold some of its shops (their hand-over is the part's)."""
+    team = {m.id for m in sub.managers}
+    ids = {r.id for r in (*sub.retailers, *sub.suspended)}
+
+    def mine(route: Route) -> bool:
+        return route.manager_id in team or (route.manager_id not in staff and not ids.isdisjoint(route.order))
+
+    return dataclasses.replace(previous, routes=tuple(r for r in previous.routes if mine(r)), km=None)
+
+
 def _office_params(params: PlanParams, share: float) -> PlanParams:
     """An office's search: its share of the time limit, one process (the offices are the parallel tasks)."""
     return dataclasses.replace(params, time_limit_s=max(1.0, params.time_limit_s * share), workers=1)
 
 
 def _run(
-    jobs: list[tuple[Scenario, PlanParams, int]], names: list[str], executor: Executor | None, at_once: int
+    jobs: Sequence[_Job],
+    names: list[str],
+    executor: Executor | None,
+    at_once: int,
+    task: Callable[[Any], Plan] = plan_task,
 ) -> Iterable[tuple[str, Plan]]:
     """The offices' plans: in this process, in worker processes, or on ``executor``. The largest
     tasks go first, so the workers are not left waiting for one big office at the end."""
     order = sorted(range(len(jobs)), key=lambda i: (-len(jobs[i][0].retailers), i))
     if (at_once <= 1 and executor is None) or len(jobs) <= 1:
         for i in order:
-            yield names[i], plan_task(jobs[i])
+            yield names[i], task(jobs[i])
         return
     with contextlib.ExitStack() as stack:
         pool = executor or stack.enter_context(ProcessPoolExecutor(max_workers=at_once))
-        futures = [(names[i], pool.submit(plan_task, jobs[i])) for i in order]
+        futures = [(names[i], pool.submit(task, jobs[i])) for i in order]
         for name, fut in futures:
             yield name, fut.result()
 
