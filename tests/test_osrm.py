@@ -13,8 +13,6 @@ pytestmark = pytest.mark.skipif(
     find_programs() is None, reason="no OSRM programs (ROUTEPLAN_OSRM_BIN; .ci/run unpacks them from osrm-bindings)"
 )
 
-pytest.importorskip("scipy", reason="compared with the graph engine of the roads extra")
-
 from routeplan.geo import LatLon  # noqa: E402
 from routeplan.roads import RoadGraph, RoadTravel  # noqa: E402
 from test_roads import _tiny_on_roads, grid_osm  # noqa: E402

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-pytest.importorskip("scipy", reason="the road model needs the roads extra: pip install -e '.[roads]'")
-
-import itertools
 
 from conftest import SHARED, TINY
 from routeplan.check import check_plan

@@ -556,11 +556,8 @@ def pvrp_solve(
 def calibrate(scenario_dir: Path, osm: Path, sample: int, seed: int) -> None:
     """Fit the great-circle model's detour factor and speed to the roads of OSM for SCENARIO_DIR's shops."""
     from .calibrate import calibrate as fit
+    from .roads import RoadTravel, road_graph
 
-    try:
-        from .roads import RoadTravel, road_graph
-    except ImportError:
-        raise InputError("calibrate needs the roads extra: pip install 'routeplan[roads]'") from None
     scenario = read_scenario(scenario_dir)
     with _progress(False) as bar:
         bar.add_task("road matrix", total=None)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 #: Mean earth radius in km (IUGG, as used by geopy.distance.EARTH_RADIUS).
 EARTH_RADIUS_KM = 6371.009
@@ -91,10 +92,6 @@ def convex_hull(xy: np.ndarray) -> list[int]:
     return lower[:-1] + upper[:-1]
 
 
-#: Rows of the distance block :func:`nearest_neighbours` holds at once (memory ~ rows x shops).
-NEIGHBOUR_BLOCK = 1024
-
-
 def nearest_in_rows(cost: np.ndarray, count: int, n: int | None = None, *, with_self: bool = False) -> np.ndarray:
     """Each of the first ``n`` rows' ``count`` cheapest columns among the first ``n`` (the row's
     own column left out unless ``with_self``), cheapest first, ties by column: what a stable
@@ -126,32 +123,28 @@ def mean_nearest(cost: np.ndarray, count: int, n: int | None = None) -> np.ndarr
 
 
 def nearest_neighbours(xy: np.ndarray, k: int) -> np.ndarray:
-    """The ``k`` nearest other points of each point (planar km), computed block by block.
+    """The ``k`` nearest other points of each point (planar km), nearest first.
 
-    Memory grows with the number of points, not its square.
+    A KD-tree (scipy): time n log n and memory linear in the points (30,000 shops: 0.1 s).
     """
     n = len(xy)
     k = min(k, n - 1)
-    out = np.zeros((n, max(k, 0)), dtype=np.int64)
     if k <= 0:
-        return out
-    for lo in range(0, n, NEIGHBOUR_BLOCK):
-        block = xy[lo : lo + NEIGHBOUR_BLOCK]
-        d = ((block[:, None, :] - xy[None, :, :]) ** 2).sum(-1)
-        d[np.arange(len(block)), np.arange(lo, lo + len(block))] = np.inf
-        part = np.argpartition(d, k - 1, axis=1)[:, :k]
-        order = np.take_along_axis(d, part, axis=1).argsort(axis=1, kind="stable")
-        out[lo : lo + len(block)] = np.take_along_axis(part, order, axis=1)
-    return out
+        return np.zeros((n, max(k, 0)), dtype=np.int64)
+    _, idx = cKDTree(xy).query(xy, k=k + 1)
+    # each point's own row lists it among its k + 1 nearest, usually first (not always: points at
+    # one spot): drop it, or the farthest where a twin pushed it out
+    drop = idx == np.arange(n)[:, None]
+    drop[~drop.any(axis=1), -1] = True
+    return np.asarray(idx[~drop].reshape(n, k), dtype=np.int64)
 
 
 def nearest_among(query: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """The index in ``points`` nearest to each point of ``query`` (planar km), block by block."""
-    out = np.zeros(len(query), dtype=np.int64)
-    for lo in range(0, len(query), NEIGHBOUR_BLOCK):
-        block = query[lo : lo + NEIGHBOUR_BLOCK]
-        out[lo : lo + len(block)] = ((block[:, None, :] - points[None, :, :]) ** 2).sum(-1).argmin(axis=1)
-    return out
+    """The index in ``points`` nearest to each point of ``query`` (planar km)."""
+    if len(query) == 0:
+        return np.zeros(0, dtype=np.int64)
+    _, idx = cKDTree(points).query(query, k=1)
+    return np.asarray(idx, dtype=np.int64)
 
 
 def neighbour_share(lats: np.ndarray, lons: np.ndarray, labels: np.ndarray, k: int = 8) -> float | None:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 from geopy.distance import great_circle
 
-from .errors import InputError
 from .geo import LatLon, distance_matrix_km, haversine_km
 from .model import Rules
 
@@ -118,12 +117,8 @@ def _road_model(scenario: Scenario) -> TravelModel:
     assert scenario.osm is not None  # the scenario checks it when built
     if scenario.engine == "osrm" or (scenario.engine == "auto" and find_programs() is not None):
         return OsrmTravel.for_extract(scenario.osm)
-    try:
-        from .roads import RoadTravel, road_graph
-    except ImportError:
-        raise InputError(
-            "the road model needs OSRM or the roads extra: pip install 'routeplan[roads]'", field="travel.engine"
-        ) from None
+    from .roads import RoadTravel, road_graph
+
     return RoadTravel(road_graph(scenario.osm))
 
 
