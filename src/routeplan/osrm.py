@@ -32,8 +32,16 @@ from .geo import LatLon, haversine_km
 from .roads import cache_dir
 from .travel import MatrixLegs
 
-#: Locations per table request (the server started here allows more; public servers 100).
+#: Sources and destinations per table request to a server the user runs (OSRM's default
+#: ``--max-table-size`` allows 100 x 100).
 TABLE_BLOCK = 100
+#: The server started here takes every place in each request, with this many sources at a time:
+#: OSRM's multi-level Dijkstra pays per source and per request, so few large requests are
+#: cheaper than many square blocks (300 shops on a city-sized grid: 23 s in 100-place blocks,
+#: 10 s in one request).
+SOURCE_BLOCK = 250
+#: ``--max-table-size`` of the server started here.
+OWN_TABLE_SIZE = 100000
 #: Seconds to wait for a started server to answer.
 START_TIMEOUT_S = 60.0
 
@@ -94,7 +102,7 @@ class OsrmServer:
             self.port = s.getsockname()[1]
         self.process = subprocess.Popen(
             [str(programs / "osrm-routed"), "--ip", "127.0.0.1", "--port", str(self.port), "--algorithm", "mld",
-             "--max-table-size", "100000", "--max-viaroute-size", "100000", str(data)],
+             "--max-table-size", str(OWN_TABLE_SIZE), "--max-viaroute-size", "100000", str(data)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         atexit.register(self.stop)
@@ -154,21 +162,19 @@ class OsrmTravel(MatrixLegs):
         km = np.zeros((n, n))
         minutes = np.zeros((n, n))
         coords = [f"{p.lon:.6f},{p.lat:.6f}" for p in points]
-        for lo in range(0, n, TABLE_BLOCK):
-            for co in range(0, n, TABLE_BLOCK):
-                rows, cols = range(lo, min(n, lo + TABLE_BLOCK)), range(co, min(n, co + TABLE_BLOCK))
-                both = list(dict.fromkeys([*rows, *cols]))
-                at = {i: k for k, i in enumerate(both)}
-                doc = self._get(
-                    "/table/v1/driving/" + ";".join(coords[i] for i in both)
-                    + "?annotations=duration,distance"
-                    + "&sources=" + ";".join(str(at[i]) for i in rows)
-                    + "&destinations=" + ";".join(str(at[j]) for j in cols)
-                )  # fmt: skip
-                dur = np.array(doc["durations"], dtype=float)
-                dist = np.array(doc["distances"], dtype=float)
-                minutes[rows.start : rows.stop, cols.start : cols.stop] = dur / 60.0
-                km[rows.start : rows.stop, cols.start : cols.stop] = dist / 1000.0
+        for rows, cols in self._blocks(n):
+            both = list(dict.fromkeys([*rows, *cols]))
+            at = {i: k for k, i in enumerate(both)}
+            doc = self._get(
+                "/table/v1/driving/" + ";".join(coords[i] for i in both)
+                + "?annotations=duration,distance"
+                + "&sources=" + ";".join(str(at[i]) for i in rows)
+                + "&destinations=" + ";".join(str(at[j]) for j in cols)
+            )  # fmt: skip
+            dur = np.array(doc["durations"], dtype=float)
+            dist = np.array(doc["distances"], dtype=float)
+            minutes[rows.start : rows.stop, cols.start : cols.stop] = dur / 60.0
+            km[rows.start : rows.stop, cols.start : cols.stop] = dist / 1000.0
         # unroutable pairs (null in OSRM's answer): a straight line, slowly
         lats = np.array([p.lat for p in points])
         lons = np.array([p.lon for p in points])
@@ -179,6 +185,17 @@ class OsrmTravel(MatrixLegs):
         np.fill_diagonal(minutes, 0.0)
         self._remember(points, km, minutes)
         return km, minutes
+
+    def _blocks(self, n: int) -> list[tuple[range, range]]:
+        """The (sources, destinations) of each table request: every place at once for the
+        server started here, square blocks within OSRM's default table size for another."""
+        if self.server is not None:
+            return [(range(lo, min(n, lo + SOURCE_BLOCK)), range(n)) for lo in range(0, n, SOURCE_BLOCK)]
+        return [
+            (range(lo, min(n, lo + TABLE_BLOCK)), range(co, min(n, co + TABLE_BLOCK)))
+            for lo in range(0, n, TABLE_BLOCK)
+            for co in range(0, n, TABLE_BLOCK)
+        ]
 
     def paths(self, legs: Sequence[tuple[LatLon, LatLon]]) -> list[list[LatLon]]:
         """Each leg's route as a line along the streets (OSRM's full geometry)."""
