@@ -205,3 +205,26 @@ def test_maps_and_sheets_draw_routes_along_the_streets(tmp_path, cache):
     html = (tmp_path / "out" / "maps" / "plan.html").read_text(encoding="utf-8")
     data = json.loads(re.search(r'id="routeplan-data">(.*?)</script>', html, re.S).group(1))
     assert len(data["managers"][0]["routes"][0]["track"]) == len(route.track)
+
+
+def test_workload_estimate_on_the_roads_makes_no_matrix_over_every_shop(tmp_path, cache, monkeypatch):
+    """The territory design's workload estimate asks the road model for one matrix per area of
+    shops (never one over every shop), and gets the same minutes as one whole matrix would give."""
+    from routeplan.solve import design
+
+    sc = read_scenario(_tiny_on_roads(tmp_path))
+    travel = travel_for(sc)
+    monkeypatch.setattr(design, "AREA_SHOPS", 8)
+    sizes: list[int] = []
+    asked = travel.matrices
+    monkeypatch.setattr(travel, "matrices", lambda points: (sizes.append(len(points)), asked(points))[1])
+    work = design.shop_work(sc, travel)
+    n = len(sc.retailers)
+    assert len(sizes) > 2 and max(sizes) < n
+    xy, _ = design.positions_km(sc)
+    nb = design.nearest_neighbours(xy, design.NEAR)
+    _, minutes = asked([r.location for r in sc.retailers])
+    near = minutes[np.arange(n)[:, None], nb].mean(axis=1)
+    visits = np.array([r.visits_per_month for r in sc.retailers], dtype=float)
+    service = np.array([r.service_minutes for r in sc.retailers], dtype=float)
+    assert np.allclose(work, visits * (service + near))

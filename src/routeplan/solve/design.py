@@ -9,13 +9,14 @@ as possible change hands.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 
-from ..geo import local_xy_km, mean_nearest, nearest_neighbours
+from ..geo import LatLon, local_xy_km, nearest_neighbours
 from ..model import Scenario
 from ..travel import GreatCircleTravel, TravelModel, travel_for
 from .territory import balanced_clusters, group_centers, office_pull, rebalance, smooth, split_among_offices
@@ -25,6 +26,8 @@ from .territory import balanced_clusters, group_centers, office_pull, rebalance,
 STAY_KM = 6.0
 #: Nearest neighbours whose distance estimates the travel a visit costs.
 NEAR = 3
+#: Shops per travel matrix when a road model estimates the travel (memory ~ its square).
+AREA_SHOPS = 500
 
 
 @dataclass(frozen=True)
@@ -67,23 +70,44 @@ def pins(scenario: Scenario) -> np.ndarray:
 
 
 def shop_work(scenario: Scenario, travel: TravelModel | None = None) -> np.ndarray:
-    """Estimated monthly minutes each shop costs: visits x (service + travel from a near neighbour)."""
+    """Estimated monthly minutes each shop costs: visits x (service + travel from a near neighbour).
+
+    The near neighbours are the nearest shops on the plane, their minutes by the travel model:
+    memory grows with the shops, for a road model too (its matrices are made area by area).
+    """
     travel = travel or travel_for(scenario)
     points = [r.location for r in scenario.retailers]
     n = len(points)
     near = np.zeros(n)
-    if n > 1 and isinstance(travel, GreatCircleTravel):
-        # the nearest shops on the plane, their minutes by the model: memory grows with the shops
+    if n > 1:
         xy, _ = positions_km(scenario)
         nb = nearest_neighbours(xy, min(NEAR, n - 1))
-        a = [points[i] for i in np.repeat(np.arange(n), nb.shape[1])]
-        b = [points[j] for j in nb.ravel()]
-        near = travel.pair_minutes(a, b).reshape(n, -1).mean(axis=1)
-    elif n > 1:  # a road model's minutes are not the plane's: from its matrix
-        near = mean_nearest(travel.matrices(points)[1], NEAR)
+        if isinstance(travel, GreatCircleTravel):
+            a = [points[i] for i in np.repeat(np.arange(n), nb.shape[1])]
+            b = [points[j] for j in nb.ravel()]
+            near = travel.pair_minutes(a, b).reshape(n, -1).mean(axis=1)
+        else:
+            near = _near_minutes(travel, points, xy, nb)
     visits = np.array([r.visits_per_month for r in scenario.retailers], dtype=float)
     service = np.array([r.service_minutes for r in scenario.retailers], dtype=float)
     return visits * (service + near)
+
+
+def _near_minutes(travel: TravelModel, points: list[LatLon], xy: np.ndarray, nb: np.ndarray) -> np.ndarray:
+    """Each shop's mean minutes to its shops ``nb`` by a matrix model: one matrix per area of
+    about :data:`AREA_SHOPS` shops (strips of the plane cut into pieces) with their neighbours."""
+    n = len(points)
+    strips = max(1, round(math.sqrt(n / AREA_SHOPS)))
+    by_x = np.argsort(xy[:, 0], kind="stable")
+    near = np.zeros(n)
+    for strip in np.array_split(by_x, strips):
+        by_y = strip[np.argsort(xy[strip, 1], kind="stable")]
+        for rows in np.array_split(by_y, max(1, round(len(by_y) / AREA_SHOPS))):
+            members = np.unique(np.concatenate([rows, nb[rows].ravel()]))
+            _, minutes = travel.matrices([points[i] for i in members])
+            r, c = np.searchsorted(members, rows), np.searchsorted(members, nb[rows])
+            near[rows] = minutes[r[:, None], c].mean(axis=1)
+    return near
 
 
 def design_territories(
