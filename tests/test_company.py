@@ -232,3 +232,24 @@ def test_a_large_office_continues_group_by_group(monkeypatch):
     st = stability(december.routes, plan.routes)
     assert st["keep_manager"] == 1.0 and st["keep_route"] >= 0.9
     assert all(c.why.startswith(("its routes give no", "repairs")) for c in plan.changes if c.kind != "order")
+
+
+def test_cli_continues_a_company(tmp_path: Path):
+    """`plan --previous` of a company with named offices: each office continues its routes, the
+    summary reports the stability and each office, and `check --previous` passes."""
+    folder = tmp_path / "company"
+    write_scenario(folder, _company())
+    december = tmp_path / "dec"
+    common = ["--time-limit", "4", "--reproducible", "--quiet", "--no-render"]
+    assert main(["plan", str(folder), "-o", str(december), *common]) == 0
+    toml = folder / "scenario.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert 'month = "2026-12"' in text
+    toml.write_text(text.replace('month = "2026-12"', 'month = "2027-01"'), "utf-8")
+    january = tmp_path / "jan"
+    assert main(["plan", str(folder), "-o", str(january), "--previous", str(december), *common]) == 0
+    doc = json.loads((january / "summary.json").read_text(encoding="utf-8"))
+    assert set(doc["offices"]) == {"West", "East"}
+    assert doc["stability"]["keep_manager"] == 1.0 and doc["stability"]["keep_route"] >= 0.9
+    assert (january / "changes.csv").is_file()
+    assert main(["check", str(folder), str(january), "--previous", str(december)]) == 0
