@@ -16,6 +16,7 @@ from routeplan.cli import main
 from routeplan.errors import InputError
 from routeplan.geo import LatLon, haversine_km, neighbour_share
 from routeplan.model import Rules, Scenario
+from routeplan.plan import Plan
 from routeplan.read import read_scenario
 from routeplan.routebook import RouteBook, stability
 from routeplan.solve.company import continue_company, office_scenarios, plan_company, share_among_offices
@@ -253,3 +254,59 @@ def test_cli_continues_a_company(tmp_path: Path):
     assert doc["stability"]["keep_manager"] == 1.0 and doc["stability"]["keep_route"] >= 0.9
     assert (january / "changes.csv").is_file()
     assert main(["check", str(folder), str(january), "--previous", str(december)]) == 0
+
+
+def test_hand_over_gives_the_border_shops_and_keeps_pins():
+    """An office with long days hands its free shops nearest to its neighbour, about
+    HANDOVER_SHARE of its estimated work; pinned shops stay."""
+    from routeplan.solve import company
+    from routeplan.solve.design import positions_km, shop_work
+
+    sc = _company()
+    parts = dict(office_scenarios(sc, share_among_offices(sc, seed=0)))
+    west, east = parts["West"], parts["East"]
+    east_lon = np.mean([r.location.lon for r in east.retailers])
+    nearest = min(west.retailers, key=lambda r: abs(r.location.lon - east_lon))
+    pinned = dataclasses.replace(nearest, manager_id=west.managers[0].id)
+    west = dataclasses.replace(west, retailers=tuple(pinned if r.id == pinned.id else r for r in west.retailers))
+    giver, taker, moved = company._hand_over(west, east)
+    assert moved and pinned.id not in moved
+    assert {r.id for r in giver.retailers} == {r.id for r in west.retailers} - set(moved)
+    assert {r.id for r in taker.retailers} == {r.id for r in east.retailers} | set(moved)
+    work = dict(zip([r.id for r in west.retailers], shop_work(west), strict=True))
+    share = sum(work[s] for s in moved) / sum(work.values())
+    assert company.HANDOVER_SHARE <= share < company.HANDOVER_SHARE + max(work.values()) / sum(work.values())
+    # the shops handed over are the free ones nearest to the taker
+    both = dataclasses.replace(sc, retailers=(*west.retailers, *east.retailers))
+    xy, _ = positions_km(both)
+    n = len(west.retailers)
+    gap = {r.id: float(np.min(np.hypot(*(xy[n:] - xy[i]).T))) for i, r in enumerate(west.retailers)}
+    kept_free = [r.id for r in giver.retailers if r.id != pinned.id]
+    assert max(gap[s] for s in moved) <= min(gap[s] for s in kept_free)
+
+
+def test_relieve_hands_work_over_until_the_days_fit(monkeypatch):
+    """Parts with long days hand shops to the neighbour that keeps the limit, and only the parts
+    that changed are planned again, until no day is long or the rounds are spent."""
+    from routeplan.solve import company
+
+    sc = _company()
+    parts = office_scenarios(sc, share_among_offices(sc, seed=0))
+    size = {name: len(sub.retailers) for name, sub in parts}
+    limit = size["West"] - 5  # "long days" while West holds more than this many shops
+    monkeypatch.setattr(company, "_long_days", lambda sub, plan: max(0, len(sub.retailers) - limit) if
+                        sub.name.endswith("West") else 0)  # fmt: skip
+    asked: list[list[str]] = []
+
+    def replan(some):
+        asked.append(sorted(name for name, _ in some))
+        return {name: Plan(sub.name, (), ()) for name, sub in some}
+
+    plans = {name: Plan(sub.name, (), ()) for name, sub in parts}
+    after, handed = company._relieve(parts, plans, replan, deadline=float("inf"))
+    final = dict(after)
+    assert len(final["West"].retailers) <= limit
+    assert len(final["West"].retailers) + len(final["East"].retailers) == sum(size.values())
+    assert set(handed) == {r.id for r in final["East"].retailers} - {r.id for r in dict(parts)["East"].retailers}
+    assert all(text == "to East: relieves the long days of West" for text in handed.values())
+    assert asked and all(names == ["East", "West"] for names in asked)

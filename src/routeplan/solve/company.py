@@ -18,13 +18,15 @@ import contextlib
 import dataclasses
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from ..geo import nearest_among
+from ..check import check_plan
+from ..geo import local_xy_km, nearest_among
 from ..model import Manager, Retailer, Scenario
 from ..plan import Plan, Route
 from ..routebook import RouteBook, changes, memberships
@@ -41,6 +43,11 @@ ONE_PROBLEM_SHOPS = 2500
 #: An office with more shops than this is planned as groups of its managers of about this many
 #: shops each (see :func:`territory_groups`).
 GROUP_SHOPS = 2500
+#: An office or group whose days run past the day limit hands this share of its estimated work
+#: (its shops nearest to a neighbouring part that keeps the limit) to that part, and both are
+#: planned again; at most :data:`HANDOVER_ROUNDS` times.
+HANDOVER_SHARE = 0.02
+HANDOVER_ROUNDS = 3
 
 #: a task of :func:`_run`: an office's (or group's) scenario, then what its task function needs
 _Job = tuple[Any, ...]
@@ -199,13 +206,16 @@ def plan_company(
     total = sum(len(sub.retailers) for _, sub in parts)
     at_once = min(len(parts), parallel or params.n_workers())
     stretch = at_once if params.clock else 1  # the reproducible share does not depend on the machine
-    jobs = [(sub, _office_params(params, stretch * len(sub.retailers) / total), seed) for _, sub in parts]
-    names = [office for office, _ in parts]
-    plans: dict[str, Plan] = {}
-    for i, (office, plan) in enumerate(_run(jobs, names, executor, at_once)):
-        plans[office] = plan
-        say(f"planned {office}", 0.05 + 0.95 * (i + 1) / len(jobs))
-    merged = merge_plans(scenario.name, [plans[o] for o in names], seed)
+
+    def job(sub: Scenario) -> _Job:
+        return (sub, _office_params(params, stretch * len(sub.retailers) / total), seed)
+
+    def plan_parts(some: list[tuple[str, Scenario]], report: ProgressFn | None) -> dict[str, Plan]:
+        return _plan_parts(some, job, plan_task, executor, at_once, report)
+
+    plans = plan_parts(parts, say)
+    parts, _ = _relieve(parts, plans, lambda some: plan_parts(some, None), params.deadline(t0))
+    merged = merge_plans(scenario.name, [plans[name] for name, _ in parts], seed)
     return dataclasses.replace(merged, solve_seconds=time.monotonic() - t0)
 
 
@@ -249,17 +259,19 @@ def continue_company(
     at_once = min(len(parts), parallel or params.n_workers())
     stretch = at_once if params.clock else 1
     staff = {m.id for m in scenario.managers}
-    jobs = [
-        (sub, _book_part(previous, sub, staff), _office_params(params, stretch * len(sub.retailers) / total), seed)
-        for _, sub in parts
-    ]  # fmt: skip
+
+    def job(sub: Scenario) -> _Job:
+        return (sub, _book_part(previous, sub, staff), _office_params(params, stretch * len(sub.retailers) / total),
+                seed)  # fmt: skip
+
+    def plan_parts(some: list[tuple[str, Scenario]], report: ProgressFn | None) -> dict[str, Plan]:
+        return _plan_parts(some, job, continue_task, executor, at_once, report)
+
+    plans = plan_parts(parts, say)
+    parts, handed = _relieve(parts, plans, lambda some: plan_parts(some, None), params.deadline(t0))
     names = [name for name, _ in parts]
-    plans: dict[str, Plan] = {}
-    for i, (name, plan) in enumerate(_run(jobs, names, executor, at_once, continue_task)):
-        plans[name] = plan
-        say(f"planned {name}", 0.05 + 0.95 * (i + 1) / len(jobs))
     merged = merge_plans(scenario.name, [plans[name] for name in names], seed)
-    why = moved | {c.retailer_id: c.why for name in names for c in plans[name].changes if c.why}
+    why = {c.retailer_id: c.why for name in names for c in plans[name].changes if c.why} | moved | handed
     diff = changes(previous.routes, merged.routes, why, previous.frequency, scenario.frequencies())
     return dataclasses.replace(merged, changes=tuple(diff), solve_seconds=time.monotonic() - t0)
 
@@ -333,6 +345,103 @@ def _book_part(previous: RouteBook, sub: Scenario, staff: set[str]) -> RouteBook
         return route.manager_id in team or (route.manager_id not in staff and not ids.isdisjoint(route.order))
 
     return dataclasses.replace(previous, routes=tuple(r for r in previous.routes if mine(r)), km=None)
+
+
+def _plan_parts(
+    parts: list[tuple[str, Scenario]],
+    job: Callable[[Scenario], _Job],
+    task: Callable[[Any], Plan],
+    executor: Executor | None,
+    at_once: int,
+    say: ProgressFn | None,
+) -> dict[str, Plan]:
+    """Each part's plan by name (``job`` makes a part's task for ``task``)."""
+    plans: dict[str, Plan] = {}
+    names = [name for name, _ in parts]
+    for i, (name, plan) in enumerate(_run([job(sub) for _, sub in parts], names, executor, at_once, task)):
+        plans[name] = plan
+        if say is not None:
+            say(f"planned {name}", 0.05 + 0.9 * (i + 1) / len(parts))
+    return plans
+
+
+def _relieve(
+    parts: list[tuple[str, Scenario]],
+    plans: dict[str, Plan],
+    replan: Callable[[list[tuple[str, Scenario]]], dict[str, Plan]],
+    deadline: float,
+) -> tuple[list[tuple[str, Scenario]], dict[str, str]]:
+    """Parts whose days run past the day limit hand some border shops to a neighbouring part
+    that keeps it, and both are planned again (``plans`` updated), up to :data:`HANDOVER_ROUNDS`
+    times: a full office or group can otherwise not pass work across its line. Returns the
+    parts as they end and why each handed shop moved."""
+    parts = list(parts)
+    handed: dict[str, str] = {}
+    for _ in range(HANDOVER_ROUNDS):
+        long_days = {name for name, sub in parts if _long_days(sub, plans[name])}
+        if not long_days or time.monotonic() > deadline:
+            break
+        at = {name: k for k, (name, _) in enumerate(parts)}
+        touched: set[str] = set()
+        for name in sorted(long_days):
+            if name in touched:
+                continue
+            to = _receiver(parts, name, long_days | touched)
+            if to is None:
+                continue
+            giver, taker, shops = _hand_over(parts[at[name]][1], parts[at[to]][1])
+            if shops:
+                parts[at[name]], parts[at[to]] = (name, giver), (to, taker)
+                handed.update({shop: f"to {to}: relieves the long days of {name}" for shop in shops})
+                touched |= {name, to}
+        if not touched:
+            break
+        plans.update(replan([(name, sub) for name, sub in parts if name in touched]))
+    return parts, handed
+
+
+def _long_days(sub: Scenario, plan: Plan) -> int:
+    """Days of the part's plan that run past the day limit (as the checker finds them)."""
+    return sum(1 for v in check_plan(sub, plan) if v.code == "max-day")
+
+
+def _receiver(parts: list[tuple[str, Scenario]], name: str, busy: set[str]) -> str | None:
+    """The part outside ``busy`` that borders part ``name`` most (holds the nearest other shop
+    of most of its shops)."""
+    mine = next(sub for n, sub in parts if n == name).retailers
+    others = [(n, r) for n, sub in parts if n not in busy and n != name for r in sub.retailers]
+    if not mine or not others:
+        return None
+    plane = _plane([*mine, *(r for _, r in others)])
+    near = nearest_among(plane[: len(mine)], plane[len(mine) :])
+    votes = Counter(others[int(j)][0] for j in near)
+    return min(votes, key=lambda n: (-votes[n], n))
+
+
+def _hand_over(giver: Scenario, taker: Scenario) -> tuple[Scenario, Scenario, list[str]]:
+    """``giver`` less its free shops nearest to ``taker`` (about :data:`HANDOVER_SHARE` of its
+    work), ``taker`` with them, and their ids. Pinned and locked shops stay."""
+    shops, theirs = giver.retailers, taker.retailers
+    free = [i for i, r in enumerate(shops) if r.office_id is None and giver.owner(r) is None]
+    if not free or not theirs:
+        return giver, taker, []
+    plane = _plane([*shops, *theirs])
+    mine, other = plane[: len(shops)], plane[len(shops) :]
+    gap = np.hypot(*(mine[free] - other[nearest_among(mine[free], other)]).T)
+    work = shop_work(giver)
+    chosen: list[int] = []
+    for k in np.argsort(gap, kind="stable"):
+        if work[chosen].sum() >= HANDOVER_SHARE * work.sum():
+            break
+        chosen.append(free[int(k)])
+    moved = {shops[i].id for i in chosen}
+    giver = dataclasses.replace(giver, retailers=tuple(r for r in shops if r.id not in moved))
+    taker = dataclasses.replace(taker, retailers=(*theirs, *(shops[i] for i in chosen)))
+    return giver, taker, [shops[i].id for i in chosen]
+
+
+def _plane(shops: Sequence[Retailer]) -> np.ndarray:
+    return local_xy_km(np.array([r.location.lat for r in shops]), np.array([r.location.lon for r in shops]))
 
 
 def _office_params(params: PlanParams, share: float) -> PlanParams:
