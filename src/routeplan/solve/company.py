@@ -203,18 +203,9 @@ def plan_company(
     parts = [
         (f"{office} {group}".strip(), part) for office, sub in offices for group, part in territory_groups(sub, seed)
     ]
-    total = sum(len(sub.retailers) for _, sub in parts)
-    at_once = min(len(parts), parallel or params.n_workers())
-    stretch = at_once if params.clock else 1  # the reproducible share does not depend on the machine
-
-    def job(sub: Scenario) -> _Job:
-        return (sub, _office_params(params, stretch * len(sub.retailers) / total), seed)
-
-    def plan_parts(some: list[tuple[str, Scenario]], report: ProgressFn | None) -> dict[str, Plan]:
-        return _plan_parts(some, job, plan_task, executor, at_once, report)
-
-    plans = plan_parts(parts, say)
-    parts, _ = _relieve(parts, plans, lambda some: plan_parts(some, None), params.deadline(t0))
+    parts, plans, _ = _plan_parts(
+        parts, params, lambda sub, own: (sub, own, seed), plan_task, executor, parallel, say, params.deadline(t0)
+    )
     merged = merge_plans(scenario.name, [plans[name] for name, _ in parts], seed)
     return dataclasses.replace(merged, solve_seconds=time.monotonic() - t0)
 
@@ -255,20 +246,11 @@ def continue_company(
         for office, sub in office_scenarios(scenario, share)
         for group, part in _continued_groups(sub, kept, seed)
     ]
-    total = sum(len(sub.retailers) for _, sub in parts)
-    at_once = min(len(parts), parallel or params.n_workers())
-    stretch = at_once if params.clock else 1
     staff = {m.id for m in scenario.managers}
-
-    def job(sub: Scenario) -> _Job:
-        return (sub, _book_part(previous, sub, staff), _office_params(params, stretch * len(sub.retailers) / total),
-                seed)  # fmt: skip
-
-    def plan_parts(some: list[tuple[str, Scenario]], report: ProgressFn | None) -> dict[str, Plan]:
-        return _plan_parts(some, job, continue_task, executor, at_once, report)
-
-    plans = plan_parts(parts, say)
-    parts, handed = _relieve(parts, plans, lambda some: plan_parts(some, None), params.deadline(t0))
+    parts, plans, handed = _plan_parts(
+        parts, params, lambda sub, own: (sub, _book_part(previous, sub, staff), own, seed), continue_task, executor,
+        parallel, say, params.deadline(t0),
+    )  # fmt: skip
     names = [name for name, _ in parts]
     merged = merge_plans(scenario.name, [plans[name] for name in names], seed)
     why = {c.retailer_id: c.why for name in names for c in plans[name].changes if c.why} | moved | handed
@@ -349,20 +331,38 @@ def _book_part(previous: RouteBook, sub: Scenario, staff: set[str]) -> RouteBook
 
 def _plan_parts(
     parts: list[tuple[str, Scenario]],
-    job: Callable[[Scenario], _Job],
+    params: PlanParams,
+    job: Callable[[Scenario, PlanParams], _Job],
     task: Callable[[Any], Plan],
     executor: Executor | None,
-    at_once: int,
-    say: ProgressFn | None,
-) -> dict[str, Plan]:
-    """Each part's plan by name (``job`` makes a part's task for ``task``)."""
-    plans: dict[str, Plan] = {}
-    names = [name for name, _ in parts]
-    for i, (name, plan) in enumerate(_run([job(sub) for _, sub in parts], names, executor, at_once, task)):
-        plans[name] = plan
-        if say is not None:
-            say(f"planned {name}", 0.05 + 0.9 * (i + 1) / len(parts))
-    return plans
+    parallel: int | None,
+    say: ProgressFn,
+    deadline: float,
+) -> tuple[list[tuple[str, Scenario]], dict[str, Plan], dict[str, str]]:
+    """Each part planned (``job`` makes a part's task for ``task`` from its scenario and its own
+    search parameters), then the long days relieved (:func:`_relieve`): the parts as they end,
+    their plans by name, and why each handed shop moved.
+
+    Each part gets the time limit in proportion to its shops, times the parts planned at once
+    (so the whole takes about the time limit); a reproducible plan (``params.clock`` off) gives
+    each part its share of the limit only, so it is the same whatever runs it.
+    """
+    total = sum(len(sub.retailers) for _, sub in parts)
+    at_once = min(len(parts), parallel or params.n_workers())
+    stretch = at_once if params.clock else 1  # the reproducible share does not depend on the machine
+
+    def plan(some: list[tuple[str, Scenario]], report: ProgressFn | None) -> dict[str, Plan]:
+        jobs = [job(sub, _office_params(params, stretch * len(sub.retailers) / total)) for _, sub in some]
+        plans: dict[str, Plan] = {}
+        for i, (name, done) in enumerate(_run(jobs, [name for name, _ in some], executor, at_once, task)):
+            plans[name] = done
+            if report is not None:
+                report(f"planned {name}", 0.05 + 0.9 * (i + 1) / len(some))
+        return plans
+
+    plans = plan(parts, say)
+    parts, handed = _relieve(parts, plans, lambda some: plan(some, None), deadline)
+    return parts, plans, handed
 
 
 def _relieve(
