@@ -310,3 +310,22 @@ def test_relieve_hands_work_over_until_the_days_fit(monkeypatch):
     assert set(handed) == {r.id for r in final["East"].retailers} - {r.id for r in dict(parts)["East"].retailers}
     assert all(text == "to East: relieves the long days of West" for text in handed.values())
     assert asked and all(names == ["East", "West"] for names in asked)
+
+
+def test_relieve_starts_no_round_it_cannot_finish(monkeypatch):
+    """A hand-over round re-plans two parts: it is not started when their plans took longer than
+    the time left."""
+    import time
+
+    from routeplan.solve import company
+
+    sc = _company()
+    parts = office_scenarios(sc, share_among_offices(sc, seed=0))
+    monkeypatch.setattr(company, "_long_days", lambda sub, plan: int(sub.name.endswith("West")))
+    plans = {name: Plan(sub.name, (), (), solve_seconds=60.0) for name, sub in parts}
+
+    def replan(some):
+        raise AssertionError("no round fits in the time left")
+
+    after, handed = company._relieve(parts, plans, replan, deadline=time.monotonic() + 30.0, at_once=2)
+    assert after == parts and handed == {}

@@ -361,7 +361,7 @@ def _plan_parts(
         return plans
 
     plans = plan(parts, say)
-    parts, handed = _relieve(parts, plans, lambda some: plan(some, None), deadline)
+    parts, handed = _relieve(parts, plans, lambda some: plan(some, None), deadline, at_once)
     return parts, plans, handed
 
 
@@ -370,32 +370,39 @@ def _relieve(
     plans: dict[str, Plan],
     replan: Callable[[list[tuple[str, Scenario]]], dict[str, Plan]],
     deadline: float,
+    at_once: int = 1,
 ) -> tuple[list[tuple[str, Scenario]], dict[str, str]]:
     """Parts whose days run past the day limit hand some border shops to a neighbouring part
     that keeps it, and both are planned again (``plans`` updated), up to :data:`HANDOVER_ROUNDS`
-    times: a full office or group can otherwise not pass work across its line. Returns the
-    parts as they end and why each handed shop moved."""
+    times, each round only when it can end by ``deadline`` (its parts planned ``at_once`` at a
+    time take what they took before): a full office or group can otherwise not pass work across
+    its line. Returns the parts as they end and why each handed shop moved."""
     parts = list(parts)
     handed: dict[str, str] = {}
     for _ in range(HANDOVER_ROUNDS):
         long_days = {name for name, sub in parts if _long_days(sub, plans[name])}
-        if not long_days or time.monotonic() > deadline:
+        if not long_days:
             break
-        at = {name: k for k, (name, _) in enumerate(parts)}
+        trial = list(parts)
+        at = {name: k for k, (name, _) in enumerate(trial)}
+        why: dict[str, str] = {}
         touched: set[str] = set()
         for name in sorted(long_days):
             if name in touched:
                 continue
-            to = _receiver(parts, name, long_days | touched)
+            to = _receiver(trial, name, long_days | touched)
             if to is None:
                 continue
-            giver, taker, shops = _hand_over(parts[at[name]][1], parts[at[to]][1])
+            giver, taker, shops = _hand_over(trial[at[name]][1], trial[at[to]][1])
             if shops:
-                parts[at[name]], parts[at[to]] = (name, giver), (to, taker)
-                handed.update({shop: f"to {to}: relieves the long days of {name}" for shop in shops})
+                trial[at[name]], trial[at[to]] = (name, giver), (to, taker)
+                why.update({shop: f"to {to}: relieves the long days of {name}" for shop in shops})
                 touched |= {name, to}
-        if not touched:
+        seconds = sum(plans[name].solve_seconds for name in touched) / max(1, min(at_once, len(touched)))
+        if not touched or time.monotonic() + seconds > deadline:
             break
+        parts = trial
+        handed.update(why)
         plans.update(replan([(name, sub) for name, sub in parts if name in touched]))
     return parts, handed
 
