@@ -380,9 +380,11 @@ def _relieve(
     parts = list(parts)
     handed: dict[str, str] = {}
     for _ in range(HANDOVER_ROUNDS):
+        checked = time.monotonic()
         long_days = {name for name, sub in parts if _long_days(sub, plans[name])}
         if not long_days:
             break
+        checking = time.monotonic() - checked
         trial = list(parts)
         at = {name: k for k, (name, _) in enumerate(trial)}
         why: dict[str, str] = {}
@@ -398,7 +400,9 @@ def _relieve(
                 trial[at[name]], trial[at[to]] = (name, giver), (to, taker)
                 why.update({shop: f"to {to}: relieves the long days of {name}" for shop in shops})
                 touched |= {name, to}
-        seconds = sum(plans[name].solve_seconds for name in touched) / max(1, min(at_once, len(touched)))
+        # the round's parts, ``at_once`` at a time, as long as the slowest took, then a check again
+        batches = -(-len(touched) // max(1, at_once))
+        seconds = batches * max((plans[name].solve_seconds for name in touched), default=0.0) + checking
         if not touched or time.monotonic() + seconds > deadline:
             break
         parts = trial
