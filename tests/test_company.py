@@ -296,6 +296,7 @@ def test_relieve_hands_work_over_until_the_days_fit(monkeypatch):
     limit = size["West"] - 5  # "long days" while West holds more than this many shops
     monkeypatch.setattr(company, "_long_days", lambda sub, plan: max(0, len(sub.retailers) - limit) if
                         sub.name.endswith("West") else 0)  # fmt: skip
+    monkeypatch.setattr(company, "_broken", company._long_days)
     asked: list[list[str]] = []
 
     def replan(some):
@@ -329,3 +330,25 @@ def test_relieve_starts_no_round_it_cannot_finish(monkeypatch):
 
     after, handed = company._relieve(parts, plans, replan, deadline=time.monotonic() + 30.0, at_once=2)
     assert after == parts and handed == {}
+
+
+def test_relieve_undoes_a_hand_over_that_breaks_more(monkeypatch):
+    """When the two parts of a hand-over break more rules after it than before, it is undone."""
+    from routeplan.solve import company
+
+    sc = _company()
+    parts = office_scenarios(sc, share_among_offices(sc, seed=0))
+    size = {name: len(sub.retailers) for name, sub in parts}
+    monkeypatch.setattr(company, "_long_days", lambda sub, plan: int(sub.name.endswith("West")))
+    # every shop East takes costs it ten broken rules
+    monkeypatch.setattr(company, "_broken", lambda sub, plan: int(sub.name.endswith("West")) if
+                        sub.name.endswith("West") else 10 * (len(sub.retailers) - size["East"]))  # fmt: skip
+    rounds: list[int] = []
+
+    def replan(some):
+        rounds.append(len(some))
+        return {name: Plan(sub.name, (), ()) for name, sub in some}
+
+    plans = {name: Plan(sub.name, (), ()) for name, sub in parts}
+    after, handed = company._relieve(parts, plans, replan, deadline=float("inf"))
+    assert after == parts and handed == {} and rounds == [2]

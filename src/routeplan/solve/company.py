@@ -376,7 +376,8 @@ def _relieve(
     that keeps it, and both are planned again (``plans`` updated), up to :data:`HANDOVER_ROUNDS`
     times, each round only when it can end by ``deadline`` (its parts planned ``at_once`` at a
     time take what they took before): a full office or group can otherwise not pass work across
-    its line. Returns the parts as they end and why each handed shop moved."""
+    its line. A hand-over whose two parts then break more rules than before is undone. Returns
+    the parts as they end and why each handed shop moved."""
     parts = list(parts)
     handed: dict[str, str] = {}
     for _ in range(HANDOVER_ROUNDS):
@@ -385,30 +386,43 @@ def _relieve(
         if not long_days:
             break
         checking = time.monotonic() - checked
-        trial = list(parts)
-        at = {name: k for k, (name, _) in enumerate(trial)}
-        why: dict[str, str] = {}
+        trial = dict(parts)
+        pairs: list[tuple[str, str, dict[str, str]]] = []
         touched: set[str] = set()
         for name in sorted(long_days):
             if name in touched:
                 continue
-            to = _receiver(trial, name, long_days | touched)
+            to = _receiver(list(trial.items()), name, long_days | touched)
             if to is None:
                 continue
-            giver, taker, shops = _hand_over(trial[at[name]][1], trial[at[to]][1])
+            giver, taker, shops = _hand_over(trial[name], trial[to])
             if shops:
-                trial[at[name]], trial[at[to]] = (name, giver), (to, taker)
-                why.update({shop: f"to {to}: relieves the long days of {name}" for shop in shops})
+                trial[name], trial[to] = giver, taker
+                pairs.append((name, to, {shop: f"to {to}: relieves the long days of {name}" for shop in shops}))
                 touched |= {name, to}
         # the round's parts, ``at_once`` at a time, as long as the slowest took, then a check again
         batches = -(-len(touched) // max(1, at_once))
-        seconds = batches * max((plans[name].solve_seconds for name in touched), default=0.0) + checking
+        seconds = batches * max((plans[name].solve_seconds for name in touched), default=0.0) + 2 * checking
         if not touched or time.monotonic() + seconds > deadline:
             break
-        parts = trial
-        handed.update(why)
-        plans.update(replan([(name, sub) for name, sub in parts if name in touched]))
+        now = dict(parts)
+        again = replan([(name, trial[name]) for name, _ in parts if name in touched])
+        kept = False
+        for name, to, why in pairs:
+            before = _broken(now[name], plans[name]) + _broken(now[to], plans[to])
+            if _broken(trial[name], again[name]) + _broken(trial[to], again[to]) < before:
+                now[name], now[to] = trial[name], trial[to]
+                plans[name], plans[to] = again[name], again[to]
+                handed.update(why)
+                kept = True
+        parts = [(name, now[name]) for name, _ in parts]
+        if not kept:
+            break
     return parts, handed
+
+
+def _broken(sub: Scenario, plan: Plan) -> int:
+    return len(check_plan(sub, plan))
 
 
 def _long_days(sub: Scenario, plan: Plan) -> int:
