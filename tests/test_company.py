@@ -212,6 +212,11 @@ def test_a_company_continues_office_by_office():
             assert why[shop]
     kinds = {(c.retailer_id, c.kind) for c in plan.changes}
     assert (closed.id, "closed") in kinds and ("NEW1", "new") in kinds
+    # a reason never names another manager than the one the shop went to
+    staff = {m.id for m in sc.managers}
+    for c in plan.changes:
+        named = {word.strip(":,") for word in c.why.split()} & staff
+        assert named <= {leaver.id} | {word.split("-")[0] for word in f"{c.before} {c.after}".split()}, c
     again = continue_company(jan, book, dataclasses.replace(params, workers=2), seed=0)
     assert again.visits == plan.visits and again.routes == plan.routes
 

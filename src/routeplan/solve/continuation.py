@@ -474,7 +474,7 @@ def _team_change(
             out[c] = index[new]
             why[r.id] = (
                 f"{old} left the team" if old not in now
-                else f"territories redrawn for the team change: to {new}"
+                else "territories redrawn for the team change"
             )  # fmt: skip
         elif old is None:
             out[c] = index[new]
