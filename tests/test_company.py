@@ -299,9 +299,12 @@ def test_relieve_hands_work_over_until_the_days_fit(monkeypatch):
     parts = office_scenarios(sc, share_among_offices(sc, seed=0))
     size = {name: len(sub.retailers) for name, sub in parts}
     limit = size["West"] - 5  # "long days" while West holds more than this many shops
-    monkeypatch.setattr(company, "_long_days", lambda sub, plan: max(0, len(sub.retailers) - limit) if
-                        sub.name.endswith("West") else 0)  # fmt: skip
-    monkeypatch.setattr(company, "_broken", company._long_days)
+
+    def check(sub, plan):  # (long days, rules broken): every long day is the one broken rule
+        long = max(0, len(sub.retailers) - limit) if sub.name.endswith("West") else 0
+        return long, long
+
+    monkeypatch.setattr(company, "_check", check)
     asked: list[list[str]] = []
 
     def replan(some):
@@ -327,7 +330,7 @@ def test_relieve_starts_no_round_it_cannot_finish(monkeypatch):
 
     sc = _company()
     parts = office_scenarios(sc, share_among_offices(sc, seed=0))
-    monkeypatch.setattr(company, "_long_days", lambda sub, plan: int(sub.name.endswith("West")))
+    monkeypatch.setattr(company, "_check", lambda sub, plan: (int(sub.name.endswith("West")),) * 2)
     plans = {name: Plan(sub.name, (), (), solve_seconds=60.0) for name, sub in parts}
 
     def replan(some):
@@ -344,10 +347,12 @@ def test_relieve_undoes_a_hand_over_that_breaks_more(monkeypatch):
     sc = _company()
     parts = office_scenarios(sc, share_among_offices(sc, seed=0))
     size = {name: len(sub.retailers) for name, sub in parts}
-    monkeypatch.setattr(company, "_long_days", lambda sub, plan: int(sub.name.endswith("West")))
-    # every shop East takes costs it ten broken rules
-    monkeypatch.setattr(company, "_broken", lambda sub, plan: int(sub.name.endswith("West")) if
-                        sub.name.endswith("West") else 10 * (len(sub.retailers) - size["East"]))  # fmt: skip
+
+    def check(sub, plan):  # West has a long day; every shop East takes costs it ten broken rules
+        west = sub.name.endswith("West")
+        return int(west), int(west) if west else 10 * (len(sub.retailers) - size["East"])
+
+    monkeypatch.setattr(company, "_check", check)
     rounds: list[int] = []
 
     def replan(some):

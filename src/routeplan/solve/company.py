@@ -313,8 +313,7 @@ def _book_offices(scenario: Scenario, manager_of: Mapping[str, str], seed: int) 
         fresh = share_among_offices(scenario, seed)
         free = {r.id for r in shops if r.office_id is None and scenario.owner(r) is None}
         share.update({s: o for s, o in fresh.items() if o in empty and s in free})
-    plane, _ = positions_km(dataclasses.replace(scenario, retailers=shops, suspended=()))
-    return _with_nearest(shops, plane, share)
+    return _with_nearest(shops, _plane(shops), share)
 
 
 def _book_part(previous: RouteBook, sub: Scenario, staff: set[str]) -> RouteBook:
@@ -380,12 +379,13 @@ def _relieve(
     the parts as they end and why each handed shop moved."""
     parts = list(parts)
     handed: dict[str, str] = {}
+    checked = time.monotonic()
+    found = {name: _check(sub, plans[name]) for name, sub in parts}  # each plan checked once
+    checking = time.monotonic() - checked
     for _ in range(HANDOVER_ROUNDS):
-        checked = time.monotonic()
-        long_days = {name for name, sub in parts if _long_days(sub, plans[name])}
+        long_days = {name for name, (long, _) in found.items() if long}
         if not long_days:
             break
-        checking = time.monotonic() - checked
         trial = dict(parts)
         pairs: list[tuple[str, str, dict[str, str]]] = []
         touched: set[str] = set()
@@ -409,10 +409,11 @@ def _relieve(
         again = replan([(name, trial[name]) for name, _ in parts if name in touched])
         kept = False
         for name, to, why in pairs:
-            before = _broken(now[name], plans[name]) + _broken(now[to], plans[to])
-            if _broken(trial[name], again[name]) + _broken(trial[to], again[to]) < before:
+            after = {n: _check(trial[n], again[n]) for n in (name, to)}
+            if sum(broken for _, broken in after.values()) < found[name][1] + found[to][1]:
                 now[name], now[to] = trial[name], trial[to]
                 plans[name], plans[to] = again[name], again[to]
+                found.update(after)
                 handed.update(why)
                 kept = True
         parts = [(name, now[name]) for name, _ in parts]
@@ -421,13 +422,10 @@ def _relieve(
     return parts, handed
 
 
-def _broken(sub: Scenario, plan: Plan) -> int:
-    return len(check_plan(sub, plan))
-
-
-def _long_days(sub: Scenario, plan: Plan) -> int:
-    """Days of the part's plan that run past the day limit (as the checker finds them)."""
-    return sum(1 for v in check_plan(sub, plan) if v.code == "max-day")
+def _check(sub: Scenario, plan: Plan) -> tuple[int, int]:
+    """The part's plan as the checker finds it: days past the day limit, and rules broken."""
+    found = check_plan(sub, plan)
+    return sum(1 for v in found if v.code == "max-day"), len(found)
 
 
 def _receiver(parts: list[tuple[str, Scenario]], name: str, busy: set[str]) -> str | None:
