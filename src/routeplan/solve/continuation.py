@@ -15,8 +15,13 @@ plan is made the same way (``month.plan_month``: the cycle planned, then laid). 
 - when the team changes, the territory design (``design.py``) decides, changing as
   few shops as possible, who takes a leaving manager's shops and which shops make up a
   new manager's territory (his routes are built afresh from them);
-- then the routes are repaired. A route the changes broke (short of its stops or field
-  time, or over its day) is rebuilt by the fresh plan's ruin-and-recreate together with the
+- new shops and shops whose frequency changed go where their visits cost least, whatever
+  that does to the routes' limits; a route they or the closures broke (short of its stops
+  or field time, or over its day) is then repaired by handover chains (``chains.py``): its
+  neighbours hand border shops along, or a shop nearby gets a visit more or one fewer.
+  Filling a hole with the one far shop a single move can free, month after month, is what
+  made standing routes decay (12 months of churn: +6-21% km against a fresh plan);
+- a route no chain repairs is rebuilt by the fresh plan's ruin-and-recreate together with the
   routes of its manager next to it (:data:`REBUILD_NEIGHBOUR_ROUTES`, the routes holding most
   of its shops' nearest shops), with moves priced at :data:`REPAIR_MOVE_KM`, so that a hole
   is filled by a chain of near shops rather than by one far one; the rebuild is sized for
@@ -39,7 +44,7 @@ import contextlib
 import dataclasses
 import itertools
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -48,6 +53,7 @@ from ..model import Scenario
 from ..plan import Plan, Route
 from ..routebook import RouteBook, changes, memberships, stability
 from ..travel import TravelModel, travel_for
+from .chains import balance
 from .design import design_territories
 from .kernels import UNDER_KM_PER_MIN, warm_up
 from .lns import warm_up as warm_up_lns
@@ -207,6 +213,17 @@ class _Repair:
         home = self.kept.get(c)
         return cap is None or home is None or self.search.choice[c] != home or self.moved() < cap
 
+    def may_move(self, shops: Sequence[int], stay: set[int]) -> bool:
+        """Whether all these shops may change routes: none in ``stay``, and the cap has room."""
+        if any(c in stay for c in shops):
+            return False
+        cap = self.params.max_moves
+        if cap is None:
+            return True
+        ch = self.search.choice
+        leaving = sum(1 for c in set(shops) if c in self.kept and ch[c] == self.kept[c])
+        return self.moved() + leaving <= cap
+
     def _explain(self, c: int, saved: float, broken: list[str]) -> None:
         home = self.kept.get(c)
         if home is None:
@@ -348,7 +365,8 @@ def lay_book(
     say("new and moved shops", 0.2)
     fresh = _carve_new_managers(model, search, previous, target, rng)
     for c, rows in sorted(forced.items()):
-        _insert_among(search, c, _closest_patterns(model, c, rows))
+        with _limits_off(search):
+            _insert_among(search, c, _closest_patterns(model, c, rows))
         kept[c] = int(search.choice[c])  # from now on it stands there like any other shop
     runs = cal.days_in_month / (7 * cal.cycle_weeks)
     back = {c for c, shop in enumerate(ids) if shop in book and not book[shop].active}
@@ -362,6 +380,12 @@ def lay_book(
     repair = _Repair(search, kept, names, params, runs, fresh, neighbours(model.dist, model.n))
     say("improving each manager's routes", 0.3)
     warm_up_lns()
+    # a route that closures left short, or new shops past its day, is repaired by its
+    # neighbours handing border shops along
+    handed = balance(search, repair.near, s, base, lambda shops: repair.may_move(shops, back))
+    for c, r in handed.items():
+        if c in kept:
+            repair.why[c] = f"handed along to repair {names[r]} (stops, field time or day length)"
     before = ([list(r) for r in search.routes], search.choice.copy())
     # a broken route and the routes next to it are rebuilt, moves priced low so that a hole is
     # filled by a chain of near shops rather than by one far one; the other routes stand
@@ -542,8 +566,8 @@ def _insert_towards(model: MonthModel, search: PeriodicSearch, customers: list[i
     """Cheapest insertion of each shop, among its designated manager's patterns where it has one.
 
     Only routes that already pass near the shop (the routes of its nearest placed shops) bid
-    for it, so a route short of its stops after closures takes the new shops of its own
-    neighbourhood, while a far one cannot take a new shop however much it needs a stop.
+    for it, by the detour alone: a far route cannot take a new shop however much it needs a
+    stop, and a near one takes it even past its day (the chains then repair both).
     """
     s = model.s
     for c in customers:
@@ -557,9 +581,10 @@ def _insert_towards(model: MonthModel, search: PeriodicSearch, customers: list[i
         near = {r for x in nearest for r in search.routes_of(int(x))}
         local = allowed & np.array([all(r < 0 or int(r) in near for r in row) for row in arr])
         if local.any():
-            _insert_among(search, c, np.flatnonzero(local))
+            with _limits_off(search):
+                _insert_among(search, c, np.flatnonzero(local))
         else:
-            with _minimums_off(search):
+            with _limits_off(search, day=False):
                 if allowed.any():
                     _insert_among(search, c, np.flatnonzero(allowed))
                 else:
@@ -567,16 +592,20 @@ def _insert_towards(model: MonthModel, search: PeriodicSearch, customers: list[i
 
 
 @contextlib.contextmanager
-def _minimums_off(search: PeriodicSearch) -> Iterator[None]:
-    """Within the block, no route is priced for being short of stops or field time."""
-    saved = (search.min_stops.copy(), search.min_min.copy())
+def _limits_off(search: PeriodicSearch, *, day: bool = True) -> Iterator[None]:
+    """Within the block, no route is priced for being short of stops or field time, nor (with
+    ``day``) for running past its day: the chains repair what an insertion breaks, with near
+    shops, rather than the insertion going far to dodge a limit."""
+    saved = (search.min_stops.copy(), search.min_min.copy(), search.max_min.copy())
     search.min_stops[:] = 0.0
     search.min_min[:] = 0.0
+    if day:
+        search.max_min[:] = np.inf
     search.recost()
     try:
         yield
     finally:
-        search.min_stops[:], search.min_min[:] = saved
+        search.min_stops[:], search.min_min[:], search.max_min[:] = saved
         search.recost()
 
 

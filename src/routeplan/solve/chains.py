@@ -1,0 +1,233 @@
+"""Handover chains: a route's hole filled, or its overflow taken, by its neighbours in turn.
+
+A standing route that closures left short of its stops, or that a new shop pushed past
+its day, is next to routes that are just as full: one move can then only bring a far
+shop from (or send one far to) a route with room to spare, a detour on every run from
+then on. A chain hands a few border shops one route along each instead, ending at a
+route that can spare a shop (or take one). The cheapest chain is found by Dijkstra over
+the routes, a handover to another manager priced higher (a manager short of shops as a
+whole takes some from his neighbour's border); a handover is a shop among the nearest
+shops of the route it goes to, on the pattern that swaps the one route for the other.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .search import PeriodicSearch
+
+#: A chain has at most this many handovers.
+CHAIN_LINKS = 4
+#: Each handover costs this many km of one run on top of its detour: of two chains nearly
+#: as short, the one that moves fewer shops.
+CHAIN_LINK_KM = 1.0
+#: A handover to another manager costs this many km of one run more: a shop keeps its
+#: manager where his own routes can repair the route (a manager short of shops as a whole
+#: cannot: his routes take shops from the neighbour's border).
+OTHER_MANAGER_KM = 2.0
+#: At most this many chains repair one route (each moves one stop in or out).
+CHAINS_PER_ROUTE = 12
+
+
+@dataclass(frozen=True)
+class Handover:
+    """Shop ``shop`` leaves route ``giver`` for route ``taker``, riding pattern ``pattern``."""
+
+    shop: int
+    giver: int
+    taker: int
+    pattern: int
+    km: float  # the change in km of one run, pattern costs included
+    giver_loses: float  # minutes
+    taker_gains: float  # minutes
+
+
+def short(search: PeriodicSearch, r: int) -> bool:
+    """Whether a working route is short of its stops or its field time."""
+    if search.min_stops[r] <= 0 and search.min_min[r] <= 0:
+        return False
+    return bool(search.stops[r] < search.min_stops[r] or search.minutes[r] < search.min_min[r] - 1e-6)
+
+
+def over(search: PeriodicSearch, r: int) -> bool:
+    """Whether a route is past its day."""
+    return bool(search.minutes[r] > search.max_min[r] + 1e-6)
+
+
+def balance(
+    search: PeriodicSearch,
+    near: np.ndarray,
+    per_manager: int,
+    base: list[np.ndarray],
+    allowed: Callable[[Sequence[int]], bool],
+) -> dict[int, int]:
+    """Repair every route short of its stops or field time, or past its day, by handover
+    chains (``per_manager`` routes to a manager, in order). ``base``: pattern costs without move prices;
+    ``allowed(shops)``: whether these shops may all move (pins, a cap on moves). Returns the shops moved, each with the
+    route whose repair moved it."""
+    moved: dict[int, int] = {}
+    for r in range(len(search.routes)):
+        for _ in range(CHAINS_PER_ROUTE):
+            fill = short(search, r)
+            if not fill and not over(search, r):
+                break
+            chain = cheapest_chain(search, near, per_manager, base, r, allowed, fill=fill)
+            if chain is None or not allowed([h.shop for h in chain]):
+                break
+            for h in reversed(chain):  # the far end first
+                hand(search, h)
+                moved[h.shop] = r
+    return moved
+
+
+def handover(search: PeriodicSearch, c: int, giver: int, taker: int, base: list[np.ndarray]) -> Handover | None:
+    """Shop c handed from route ``giver`` to its cheapest place on route ``taker``, or ``None``
+    where none of its patterns swaps the one route for the other. A giver of -1 gives the shop
+    one visit more (on ``taker``), a taker of -1 drops its visit on ``giver``: the visits a
+    shop has beyond its class's minimum come and go this way."""
+    held = search.routes_of(c)
+    if (giver >= 0 and giver not in held) or (taker >= 0 and taker in held):
+        return None
+    rows = [r for r in held if r != giver] + ([taker] if taker >= 0 else [])
+    k = search.pattern_of(c, tuple(sorted(rows)))
+    if k is None or not rows:
+        return None
+    p = search.p
+    km = float(base[c][k] - base[c][search.choice[c]])
+    loses = gains = 0.0
+    if giver >= 0:
+        seq = search.routes[giver]
+        i = seq.index(c)
+        a = seq[i - 1] if i > 0 else int(search.start[giver])
+        b = seq[i + 1] if i + 1 < len(seq) else int(search.end[giver])
+        km -= p.dist[a, c] + p.dist[c, b] - p.dist[a, b]
+        loses = p.time[a, c] + p.time[c, b] - p.time[a, b] + p.service[c]
+    if taker >= 0:
+        path = np.asarray([search.start[taker], *search.routes[taker], search.end[taker]], dtype=np.int64)
+        detour = p.dist[path[:-1], c] + p.dist[c, path[1:]] - p.dist[path[:-1], path[1:]]
+        j = int(np.argmin(detour))
+        x, y = int(path[j]), int(path[j + 1])
+        km += detour[j]
+        gains = p.time[x, c] + p.time[c, y] - p.time[x, y] + p.service[c]
+    return Handover(c, giver, taker, k, float(km), giver_loses=float(loses), taker_gains=float(gains))
+
+
+def cheapest_chain(
+    search: PeriodicSearch,
+    near: np.ndarray,
+    per_manager: int,
+    base: list[np.ndarray],
+    route: int,
+    allowed: Callable[[Sequence[int]], bool],
+    *,
+    fill: bool,
+) -> list[Handover] | None:
+    """The cheapest chain repairing ``route``: with ``fill``, handovers into it (the first
+    one into ``route``, each next one into the route the one before emptied), ending at a
+    route that can spare a shop; without, handovers out of it, ending at a route with room.
+    ``None`` where no chain of at most :data:`CHAIN_LINKS` handovers does it."""
+    best: dict[int, float] = {route: 0.0}
+    back: dict[int, Handover] = {}  # the route a chain reaches -> the handover that reached it
+    ends: set[int] = set()
+    heap: list[tuple[float, int, int]] = [(0.0, route, 0)]
+
+    def chain_to(r: int) -> list[Handover]:
+        out = []
+        while r != route:
+            h = back[r]
+            out.append(h)
+            r = h.taker if fill else h.giver
+        return out[::-1]
+
+    while heap:
+        cost, at, links = heapq.heappop(heap)
+        if cost > best[at] + 1e-12:
+            continue
+        if at in ends:
+            return chain_to(at)
+        if links >= CHAIN_LINKS:
+            continue
+        chain = chain_to(at)
+        on_chain = {route, *(h.giver if fill else h.taker for h in chain)}
+        moved = {h.shop for h in chain}
+        for nxt, h in _offers(search, near, base, at, on_chain, moved, allowed, fill=fill).items():
+            total = cost + h.km + CHAIN_LINK_KM
+            if min(h.giver, h.taker) >= 0 and h.giver // per_manager != h.taker // per_manager:
+                total += OTHER_MANAGER_KM
+            if total < best.get(nxt, np.inf) - 1e-12:
+                best[nxt] = total
+                back[nxt] = h
+                # the chain ends where the next route can spare a shop (or take one) as it is
+                if _ends(search, h, fill=fill):
+                    ends.add(nxt)
+                else:
+                    ends.discard(nxt)
+                heapq.heappush(heap, (total, nxt, links + 1))
+    return None
+
+
+def _offers(
+    search: PeriodicSearch,
+    near: np.ndarray,
+    base: list[np.ndarray],
+    at: int,
+    on_chain: set[int],
+    moved: set[int],
+    allowed: Callable[[Sequence[int]], bool],
+    *,
+    fill: bool,
+) -> dict[int, Handover]:
+    """The cheapest handover per route next to route ``at``: into ``at`` (``fill``), or out of it."""
+    offers: dict[int, Handover] = {}
+    if fill:
+        pairs = ((x, g, at) for x in sorted({int(y) for c in search.routes[at] for y in near[c]} - moved)
+                 for g in (*search.routes_of(x), -1))  # fmt: skip
+    else:
+        pairs = ((x, at, t) for x in sorted(set(search.routes[at]) - moved)
+                 for t in (*sorted({r for y in near[x] for r in search.routes_of(int(y))}), -1))  # fmt: skip
+    for x, giver, taker in pairs:
+        other = giver if fill else taker
+        if other in on_chain or not allowed([x]):
+            continue
+        h = handover(search, x, giver, taker, base)
+        if h is None or (other in offers and h.km >= offers[other].km):
+            continue
+        if fill and search.minutes[taker] + h.taker_gains > search.max_min[taker] + 1e-6:
+            continue  # the route filled must still fit its day
+        if not fill and at == giver and search.stops[giver] - 1 < search.min_stops[giver]:
+            continue  # the route relieved must keep its stops
+        offers[other] = h
+    return offers
+
+
+def _ends(search: PeriodicSearch, h: Handover, *, fill: bool) -> bool:
+    """Whether the chain can stop after handover h: its giver can spare the shop (``fill``),
+    or its taker has room for it."""
+    if fill:
+        g = h.giver
+        if g < 0:
+            return True  # one visit more: no route gives anything
+        if search.stops[g] - 1 < search.min_stops[g]:
+            return False
+        return bool(search.min_min[g] <= 0 or search.minutes[g] - h.giver_loses >= search.min_min[g] + 1e-6)
+    t = h.taker
+    if t < 0:
+        return True  # a visit dropped: no route takes anything
+    return bool(search.minutes[t] + h.taker_gains <= search.max_min[t] + 1e-6)
+
+
+def hand(search: PeriodicSearch, h: Handover) -> None:
+    """Carry out handover h: the shop to its cheapest place on the taker (re-evaluated now)."""
+    first = np.zeros(len(search.routes), dtype=np.int64)
+    if h.taker < 0:
+        search.apply(h.shop, h.pattern, first)
+        return
+    path = np.asarray([search.start[h.taker], *search.routes[h.taker], search.end[h.taker]], dtype=np.int64)
+    dist = search.p.dist
+    c = h.shop
+    first[h.taker] = int(np.argmin(dist[path[:-1], c] + dist[c, path[1:]] - dist[path[:-1], path[1:]]))
+    search.apply(c, h.pattern, first)
