@@ -66,9 +66,9 @@ def balance(
     allowed: Callable[[Sequence[int]], bool],
 ) -> dict[int, int]:
     """Repair every route short of its stops or field time, or past its day, by handover
-    chains (``per_manager`` routes to a manager, in order). ``base``: pattern costs without move prices;
-    ``allowed(shops)``: whether these shops may all move (pins, a cap on moves). Returns the shops moved, each with the
-    route whose repair moved it."""
+    chains (``per_manager`` routes to a manager, in order). ``base``: pattern costs without
+    move prices; ``allowed(shops)``: whether these shops may all move (pins, a cap on moves).
+    Returns the shops moved, each with the route whose repair moved it."""
     moved: dict[int, int] = {}
     for r in range(len(search.routes)):
         for _ in range(CHAINS_PER_ROUTE):
@@ -107,11 +107,8 @@ def handover(search: PeriodicSearch, c: int, giver: int, taker: int, base: list[
         km -= p.dist[a, c] + p.dist[c, b] - p.dist[a, b]
         loses = p.time[a, c] + p.time[c, b] - p.time[a, b] + p.service[c]
     if taker >= 0:
-        path = np.asarray([search.start[taker], *search.routes[taker], search.end[taker]], dtype=np.int64)
-        detour = p.dist[path[:-1], c] + p.dist[c, path[1:]] - p.dist[path[:-1], path[1:]]
-        j = int(np.argmin(detour))
-        x, y = int(path[j]), int(path[j + 1])
-        km += detour[j]
+        _, x, y = _cheapest_gap(search, taker, c)
+        km += p.dist[x, c] + p.dist[c, y] - p.dist[x, y]
         gains = p.time[x, c] + p.time[c, y] - p.time[x, y] + p.service[c]
     return Handover(c, giver, taker, k, float(km), giver_loses=float(loses), taker_gains=float(gains))
 
@@ -223,11 +220,14 @@ def _ends(search: PeriodicSearch, h: Handover, *, fill: bool) -> bool:
 def hand(search: PeriodicSearch, h: Handover) -> None:
     """Carry out handover h: the shop to its cheapest place on the taker (re-evaluated now)."""
     first = np.zeros(len(search.routes), dtype=np.int64)
-    if h.taker < 0:
-        search.apply(h.shop, h.pattern, first)
-        return
-    path = np.asarray([search.start[h.taker], *search.routes[h.taker], search.end[h.taker]], dtype=np.int64)
+    if h.taker >= 0:
+        first[h.taker] = _cheapest_gap(search, h.taker, h.shop)[0]
+    search.apply(h.shop, h.pattern, first)
+
+
+def _cheapest_gap(search: PeriodicSearch, r: int, c: int) -> tuple[int, int, int]:
+    """Where shop c costs least on route r: the position, and the places before and after it."""
+    path = np.asarray([search.start[r], *search.routes[r], search.end[r]], dtype=np.int64)
     dist = search.p.dist
-    c = h.shop
-    first[h.taker] = int(np.argmin(dist[path[:-1], c] + dist[c, path[1:]] - dist[path[:-1], path[1:]]))
-    search.apply(c, h.pattern, first)
+    j = int(np.argmin(dist[path[:-1], c] + dist[c, path[1:]] - dist[path[:-1], path[1:]]))
+    return j, int(path[j]), int(path[j + 1])
