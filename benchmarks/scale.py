@@ -4,6 +4,7 @@
                                [--workers 2] [--seed 0]
     python benchmarks/scale.py --province 6x2500 [--task-seconds 20]
     python benchmarks/scale.py --continued [--sizes 6000,30000 --time-limits 90,540]
+    python benchmarks/scale.py --alone [--sizes 30000 --time-limits 540]
 
 For each size, a synthetic company (``routeplan.synth.company_scenario``: a manager per ~340
 shops, a named market office per ~5,000) is planned in a child process, and the naive sweep
@@ -19,11 +20,16 @@ identical, and the projection for 300,000 shops on 32 workers from the measured 
 ``--continued`` plans each size fresh, then the next month with a month's churn (as
 ``months.py`` makes it) continued from that plan's route book (``plan --previous``), each in its
 own child: seconds and peak memory of both, rules broken and the stability figures.
+
+``--alone`` plans each size as a company, then each of its offices on its own with the same
+time per shop (the company's time limit x the office's share of the shops), and prints each
+office's km per visit both ways: whether the quality of a plan decays with the company's size.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -86,7 +92,7 @@ def _measured(args: list[str]) -> tuple[dict, float]:
 
 def _child(n: int, planner: str, time_limit: float, workers: int, seed: int, book: Path | None) -> None:
     from routeplan.check import check_plan
-    from routeplan.figures import plan_kpis
+    from routeplan.figures import office_kpis, plan_kpis
     from routeplan.routebook import RouteBook, stability
     from routeplan.solve.company import (
         continue_company,
@@ -121,11 +127,27 @@ def _child(n: int, planner: str, time_limit: float, workers: int, seed: int, boo
                        frequency_after=sc.frequencies())  # fmt: skip
         extra = {key: st[key] for key in ("keep_manager", "keep_route", "stop_pairs_kept", "moved_shops",
                                           "changed_shops")}  # fmt: skip
+    elif planner == "alone":  # each office planned on its own, with the company's time per shop
+        per_office = {}
+        plans = []
+        for office, sub in office_scenarios(sc, share_among_offices(sc, seed)):
+            own = dataclasses.replace(params, time_limit_s=time_limit * len(sub.retailers) / n)
+            part = plan_company(sub, own, seed=seed)
+            kk = plan_kpis(sub, part)["total"]
+            per_office[office] = {"km": kk["km"], "visits": kk["visits"]}
+            plans.append(part)
+        plan = merge_plans(sc.name, plans, seed)
+        extra = {"offices_km": per_office}
     else:  # the naive planner office by office (one problem over a whole city would not fit)
         parts = office_scenarios(sc, share_among_offices(sc, seed))
         plan = merge_plans(sc.name, [plan_month_naive(sub) for _, sub in parts], seed)
     seconds = time.monotonic() - t0
-    k = plan_kpis(sc, plan)["total"]
+    kpis = plan_kpis(sc, plan)
+    k = kpis["total"]
+    if planner == "routeplan":
+        extra = {
+            "offices_km": {o: {"km": f["km"], "visits": f["visits"]} for o, f in office_kpis(sc, plan, kpis).items()}
+        }
     doc = {"seconds": seconds, "km": k["km"], "visits": k["visits"], "broken": len(check_plan(sc, plan)),
            "managers": len(sc.managers), "offices": len(sc.offices()), **extra}  # fmt: skip
     print(json.dumps(doc))
@@ -150,6 +172,25 @@ def _continued(sizes: list[int], limits: list[float], workers: int, seed: int) -
                 f"{cont['km'] / fresh['km'] - 1:+.1%}",
             )  # fmt: skip
             Console(stderr=True).print(f"{n} shops continued", style="dim")
+    return table
+
+
+def _alone(sizes: list[int], limits: list[float], workers: int, seed: int) -> Table:
+    """Each office's km per visit in the company plan against the office planned on its own with
+    the same time per shop: whether quality decays with the size of the company."""
+    table = Table(title="Quality with size: each office in the company plan vs planned alone (same time per shop)")
+    for col in ("shops", "office", "visits", "km/visit in company", "km/visit alone", "difference"):
+        table.add_column(col, justify="right")
+    for n, limit in zip(sizes, limits, strict=True):
+        common = ["--workers", str(workers), "--seed", str(seed), "--time-limit", str(limit)]
+        company, _ = _measured(["--child", str(n), "routeplan", *common])
+        alone, _ = _measured(["--child", str(n), "alone", *common])
+        rows = [(o, company["offices_km"][o], alone["offices_km"][o]) for o in sorted(alone["offices_km"])]
+        rows.append(("all", company, alone))
+        for office, a, b in rows:
+            ka, kb = a["km"] / max(a["visits"], 1), b["km"] / max(b["visits"], 1)
+            table.add_row(f"{n:,}", office, f"{a['visits']:,}", f"{ka:.3f}", f"{kb:.3f}", f"{ka / kb - 1:+.1%}")
+        Console(stderr=True).print(f"{n} shops done", style="dim")
     return table
 
 
@@ -206,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--child", nargs=2, metavar=("SHOPS", "PLANNER"), help=argparse.SUPPRESS)
     ap.add_argument("--time-limit", type=float, default=60.0, help=argparse.SUPPRESS)
     ap.add_argument("--book", type=Path, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--alone", action="store_true",
+                    help="instead: km per visit of each office in the company plan vs that office planned alone")  # fmt: skip
     ap.add_argument("--continued", action="store_true",
                     help="instead: a month of churn continued from each size's fresh plan (plan --previous)")  # fmt: skip
     args = ap.parse_args(argv)
@@ -220,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     limits += [limits[-1]] * (len(sizes) - len(limits))
     if args.continued:
         Console(width=200).print(_continued(sizes, limits, args.workers, args.seed))
+        return 0
+    if args.alone:
+        Console(width=160).print(_alone(sizes, limits, args.workers, args.seed))
         return 0
     table = Table(title=f"A city company on one machine ({args.workers} workers)")
     for col in ("shops", "managers", "offices", "time limit s", "seconds", "peak MB", "rules broken", "km",
