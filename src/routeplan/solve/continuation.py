@@ -44,7 +44,7 @@ import contextlib
 import dataclasses
 import itertools
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -180,7 +180,7 @@ class _Repair:
             if gain[c] >= -1e-7:
                 break
             k, delta, first = s.evaluate(c)
-            if delta >= -1e-7 or k == s.choice[c] or not self._allowed(c):
+            if delta >= -1e-7 or k == s.choice[c] or not self.may_move([c]):
                 gain[c] = 0.0
                 continue
             touched = sorted(set(s.routes_of(c)) | {int(r) for r in s.p.patterns[c][k] if r >= 0})
@@ -202,27 +202,20 @@ class _Repair:
 
     def _gain(self, c: int) -> float:
         s = self.search
-        if s.choice[c] < 0 or not self._allowed(c):
+        if s.choice[c] < 0 or not self.may_move([c]):
             return 0.0
         k, delta, _ = s.evaluate(c)
         return float(delta) if k != s.choice[c] else 0.0
 
-    def _allowed(self, c: int) -> bool:
-        """Under ``max_moves``, a shop still at home may leave only while the cap has room."""
-        cap = self.params.max_moves
-        home = self.kept.get(c)
-        return cap is None or home is None or self.search.choice[c] != home or self.moved() < cap
-
-    def may_move(self, shops: Sequence[int], stay: set[int]) -> bool:
-        """Whether all these shops may change routes: none in ``stay``, and the cap has room."""
+    def may_move(self, shops: Sequence[int], stay: Collection[int] = ()) -> bool:
+        """Whether all these shops may change routes: none in ``stay``, and under
+        ``max_moves`` room in the cap for those of them still at home (one leaving is a move)."""
         if any(c in stay for c in shops):
             return False
         cap = self.params.max_moves
-        if cap is None:
-            return True
         ch = self.search.choice
         leaving = sum(1 for c in set(shops) if c in self.kept and ch[c] == self.kept[c])
-        return self.moved() + leaving <= cap
+        return cap is None or leaving == 0 or self.moved() + leaving <= cap
 
     def _explain(self, c: int, saved: float, broken: list[str]) -> None:
         home = self.kept.get(c)
