@@ -25,7 +25,8 @@ plan is made the same way (``month.plan_month``: the cycle planned, then laid). 
   routes of its manager next to it (:data:`REBUILD_NEIGHBOUR_ROUTES`, the routes holding most
   of its shops' nearest shops), with moves priced at :data:`REPAIR_MOVE_KM`, so that a hole
   is filled by a chain of near shops rather than by one far one; the rebuild is sized for
-  :data:`IMPROVE_SHARE` of the time limit times the share of managers it rebuilds, and the
+  ``PlanParams.shares.continued_rebuild`` of the time limit (0.2: a fresh plan gives its
+  per-manager phase half) times the share of managers it rebuilds, and the
   other routes stand. A steepest-descent repair across managers follows. Outside those
   rebuilds a continuing shop's other patterns cost ``move_km`` km a month more than its own,
   so it moves only where that repairs a broken rule or saves at least that much; a route is
@@ -59,7 +60,6 @@ from .kernels import UNDER_KM_PER_MIN, warm_up
 from .lns import warm_up as warm_up_lns
 from .month import (
     FILL_UNDER_KM_PER_MIN,
-    LAY_SHARE,
     MonthModel,
     PlanParams,
     area_pattern,
@@ -76,10 +76,6 @@ from .tsp import path_length
 
 ProgressFn = Callable[[str, float], None]
 
-#: Share of the time limit the rebuild of broken routes is sized for when every manager has one
-#: (a fresh plan gives its per-manager phase half): a continued plan takes a fraction of a
-#: fresh plan's time.
-IMPROVE_SHARE = 0.2
 #: While the routes of a manager with a broken route are rebuilt, a move costs this many km a
 #: month (or ``move_km``, if lower): a low price lets a hole left by closed shops be filled by a
 #: chain of near shops rather than by one far one.
@@ -256,7 +252,7 @@ def continue_month(
     continuable(scenario, previous)
     t0 = time.monotonic()
     deadline = params.deadline(t0)
-    planned = params.time_limit_s * IMPROVE_SHARE
+    planned = params.time_limit_s * params.shares.continued_rebuild
     scenario = continued_calendar(scenario, previous)
     cycle = standing_cycle(scenario)
     if cycle is None:
@@ -274,7 +270,7 @@ def continue_month(
             assert isinstance(moved, int)
             params = dataclasses.replace(params, max_moves=max(0, params.max_moves - moved))
         plan, laid_why = lay_book(scenario, RouteBook.of(cycle, book), params, seed=seed, travel=travel,
-                                  progress=None, planned_s=params.time_limit_s * LAY_SHARE, deadline=deadline)  # fmt: skip
+                                  progress=None, planned_s=params.time_limit_s * params.shares.lay, deadline=deadline)  # fmt: skip
         why.update(laid_why)
         say("done", 1.0)
     diff = changes(previous.routes, plan.routes, why, previous.frequency, scenario.frequencies())

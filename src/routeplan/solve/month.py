@@ -60,11 +60,6 @@ RETURN_MARGIN_MINUTES = 20.0
 #: km it would take to drive it (1 km = 2.4 min at 25 km/h), so days are filled with
 #: visits, not detours; the full weight returns for the last phase.
 FILL_UNDER_KM_PER_MIN = 0.4
-#: Share of the time limit for the whole-plan phase before the per-manager one.
-PHASE_A_SHARE = 0.45
-#: Share of the time limit the per-manager phase is sized for (the whole-plan phase before it
-#: usually converges well within its share).
-PHASE_B_SHARE = 0.5
 #: The per-manager phase is sized for this many cores; more cores finish it sooner.
 REFERENCE_CORES = 2
 #: Time OR-Tools takes to polish one route's order (it runs when the time limit leaves room).
@@ -72,23 +67,53 @@ POLISH_SECONDS_PER_ROUTE = 0.3
 #: Ruin-and-recreate rounds per second of time limit and per core (measured on the reference machine).
 RUIN_ROUNDS_PER_SECOND = 200
 NEIGHBOURS = 30
-#: Share of the per-manager phase given to the compiled ruin-and-recreate (far more rounds a
-#: second than the Python one, which prices make-up visits and follows it), and the iterations
-#: a second it is sized for (3,500-5,500 on a manager's routes on the reference machine).
-LNS_SHARE = 0.8
+#: The iterations a second the compiled ruin-and-recreate is sized for (3,500-5,500 on a
+#: manager's routes on the reference machine).
 LNS_ITERATIONS_PER_SECOND = 5000
-#: Share of the time limit kept for the last whole-plan pass (moves between managers, make-up room).
-FINAL_SHARE = 0.2
 
 ProgressFn = Callable[[str, float], None]
 
 TERRITORY_MODES = ("auto", "fixed", "free")
-#: With ``territories = "auto"``: the free search, tried when fixed territories break a rule,
-#: is sized for this share of the time limit.
-FALLBACK_SHARE = 0.5
-#: Share of the time limit for laying the standing cycle's routes onto the month (the
-#: rebuild of the managers whose lost runs break a route); the cycle gets the rest.
-LAY_SHARE = 0.1
+
+
+@dataclass(frozen=True)
+class TimeShares:
+    """How a plan spends its time limit: each field a share of it (0 < share <= 1).
+
+    Phases are sized in rounds from these shares; with the clock on, a phase also stops when
+    its share of the limit from the start has passed (the ``*_end`` fields).
+    """
+
+    #: the first whole-plan local search ends here ...
+    whole_plan_end: float = 0.3
+    #: ... and, when swapping route slots found better days, its second pass here
+    whole_plan_swapped_end: float = 0.35
+    #: the make-up room of the routes is settled by here, before the per-manager phase
+    make_up_room_end: float = 0.45
+    #: the per-manager phase is sized for this share (the whole-plan phase before it usually
+    #: converges well within its own)
+    per_manager: float = 0.5
+    #: of the per-manager phase, the share given to the compiled ruin-and-recreate (far more
+    #: rounds a second than the Python one, which prices make-up visits and follows it)
+    compiled_lns: float = 0.8
+    #: kept for the last whole-plan pass (moves between managers, make-up room): its local
+    #: search ends halfway through, the last make-up room at ``last_settle_end``
+    final: float = 0.2
+    last_settle_end: float = 0.95
+    #: with ``territories = "auto"``: the free search, tried when fixed territories break a
+    #: rule; and for a month planned with its holidays when the laid standing cycle breaks one
+    fallback: float = 0.5
+    #: laying the standing cycle's routes onto the month (the rebuild of the managers whose
+    #: lost runs break a route); the cycle gets the rest
+    lay: float = 0.1
+    #: continuing a plan: the rebuild of the whole team, times the share of managers rebuilt
+    continued_rebuild: float = 0.2
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, int | float) or not 0 < value <= 1:
+                raise ValueError(f"time share {f.name} must be a number above 0 and at most 1, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -101,7 +126,7 @@ class PlanParams:
     #: them, so the search spends its time on routes. ``free``: the search moves shops between
     #: managers as it likes (territories interleave more). ``auto``: fixed, and where that
     #: breaks a rule (no shop can move to another manager to relieve a holiday week) the free
-    #: search too, sized for :data:`FALLBACK_SHARE` of the time limit; the better plan is kept.
+    #: search too, sized for ``shares.fallback`` of the time limit; the better plan is kept.
     territories: str = "auto"
     #: continuing a plan: a shop that keeps its place changes route only to repair a broken
     #: rule or to save at least this many km a month (see ``continuation.py`` for the default)
@@ -112,6 +137,8 @@ class PlanParams:
     #: phase at its share of the limit (a safety net on a slow machine). Off, only the round
     #: counts stop the search: a seed gives the same plan on any machine, however long it takes.
     clock: bool = True
+    #: how the time limit is shared among the phases
+    shares: TimeShares = TimeShares()
 
     def __post_init__(self) -> None:
         if self.territories not in TERRITORY_MODES:
@@ -649,8 +676,8 @@ def improve_each_manager(
         planned -= polish_s
     batches = -(-len(chosen) // cores)  # managers are improved `cores` at a time
     per_manager_s = planned / batches
-    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * per_manager_s * (1 - LNS_SHARE)))
-    lns_iterations = int(LNS_ITERATIONS_PER_SECOND * per_manager_s * LNS_SHARE)
+    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * per_manager_s * (1 - params.shares.compiled_lns)))
+    lns_iterations = int(LNS_ITERATIONS_PER_SECOND * per_manager_s * params.shares.compiled_lns)
     subsets = {mi: (routes or {}).get(mi) for mi in chosen}
     parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish, subsets[mi]) for mi in chosen]
     for part, _ in parts:
@@ -690,7 +717,7 @@ def plan_month(
     runs the layout repairs (``continuation.lay_book``): the routes stay right for the
     months that follow, instead of being shaped around this month's holidays. Where the
     laid month breaks a rule, the month is also planned with its holidays from the start
-    (sized for :data:`FALLBACK_SHARE` of the time limit) and the better plan is kept.
+    (sized for ``params.shares.fallback`` of the time limit) and the better plan is kept.
 
     The result always comes back, feasible or not; :func:`routeplan.check.check_plan`
     says which rules it keeps.
@@ -706,20 +733,21 @@ def plan_month(
     say = progress or (lambda stage, frac: None)
     t0 = time.monotonic()
     budget = max(1.0, params.time_limit_s)
-    cycle_params = dataclasses.replace(params, time_limit_s=budget * (1 - LAY_SHARE))
+    lay_share = params.shares.lay
+    cycle_params = dataclasses.replace(params, time_limit_s=budget * (1 - lay_share))
     cycle = _plan_territories(standing, cycle_params, seed=seed, travel=travel,
-                              progress=lambda stage, frac: say(stage, frac * (1 - LAY_SHARE)))  # fmt: skip
-    say("laying the routes onto the month", 1 - LAY_SHARE)
+                              progress=lambda stage, frac: say(stage, frac * (1 - lay_share)))  # fmt: skip
+    say("laying the routes onto the month", 1 - lay_share)
     laid, _ = lay_book(
         scenario, RouteBook.of(standing, cycle), params, seed=seed, travel=travel, progress=None,
-        planned_s=budget * LAY_SHARE, deadline=params.deadline(t0),
+        planned_s=budget * lay_share, deadline=params.deadline(t0),
     )  # fmt: skip
     laid = dataclasses.replace(laid, changes=(), solve_seconds=time.monotonic() - t0)
     broken = check_plan(scenario, laid)
     if not broken:
         say("done", 1.0)
         return laid
-    shaped_params = dataclasses.replace(params, time_limit_s=budget * FALLBACK_SHARE)
+    shaped_params = dataclasses.replace(params, time_limit_s=budget * params.shares.fallback)
     shaped = _plan_territories(scenario, shaped_params, seed=seed, travel=travel, progress=progress)
     return _better(scenario, laid, len(broken), shaped, time.monotonic() - t0)
 
@@ -754,7 +782,7 @@ def _plan_territories(
     progress: ProgressFn | None,
 ) -> Plan:
     """The month planned with fixed territories and, with ``territories = "auto"`` where those
-    break a rule, with free ones too (sized for :data:`FALLBACK_SHARE`); the better is kept."""
+    break a rule, with free ones too (sized for ``shares.fallback``); the better is kept."""
     if params.territories != "auto" or len(scenario.managers) < 2:
         return _plan_month(scenario, params, seed=seed, travel=travel, progress=progress)
     from ..check import check_plan
@@ -764,7 +792,9 @@ def _plan_territories(
     broken = check_plan(scenario, fixed)
     if not broken:
         return fixed
-    free_params = dataclasses.replace(params, territories="free", time_limit_s=params.time_limit_s * FALLBACK_SHARE)
+    free_params = dataclasses.replace(
+        params, territories="free", time_limit_s=params.time_limit_s * params.shares.fallback
+    )
     free = _plan_month(scenario, free_params, seed=seed, travel=travel, progress=progress)
     return _better(scenario, fixed, len(broken), free, fixed.solve_seconds + free.solve_seconds)
 
@@ -800,22 +830,24 @@ def _plan_month(
     missing = [c for c in range(model.n) if search.choice[c] < 0]
     search.insert(missing)
     say("improving the whole plan", 0.15)
-    search.local_search(params.deadline(t0, 0.3))
+    shares = params.shares
+    search.local_search(params.deadline(t0, shares.whole_plan_end))
     if _swap_slots(model, search):
-        search.local_search(params.deadline(t0, 0.35))
-    reserve = settle_reserve(scenario, model, search, reserve, params.deadline(t0, PHASE_A_SHARE))
+        search.local_search(params.deadline(t0, shares.whole_plan_swapped_end))
+    reserve = settle_reserve(scenario, model, search, reserve, params.deadline(t0, shares.make_up_room_end))
 
     say("improving each manager's routes", 0.45)
     if compiling is not None:
         compiling.join()
     warm_up_lns()  # loaded from the cache the helper wrote; worker processes inherit it
-    improve_each_manager(model, search, params, budget * PHASE_B_SHARE, seed, params.deadline(t0, 1 - FINAL_SHARE))
+    improve_each_manager(
+        model, search, params, budget * shares.per_manager, seed, params.deadline(t0, 1 - shares.final)
+    )
     say("balancing across managers", 0.9)
     search.under_weight = UNDER_KM_PER_MIN
     search.recost()
-    final = params.deadline(t0, 1 - 0.5 * FINAL_SHARE)
-    search.local_search(final)
-    settle_reserve(scenario, model, search, reserve, params.deadline(t0, 0.95))
+    search.local_search(params.deadline(t0, 1 - shares.final / 2))
+    settle_reserve(scenario, model, search, reserve, params.deadline(t0, shares.last_settle_end))
 
     say("laying out the calendar", 0.95)
     plan = lay_out_month(scenario, model, search, seconds=time.monotonic() - t0, seed=seed)

@@ -1,0 +1,42 @@
+"""The search's parameters: the time shares are validated data, and the phases read them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from routeplan import PlanParams, TimeShares
+from routeplan.check import check_plan
+from routeplan.model import Scenario
+from routeplan.solve import month
+
+
+@pytest.mark.parametrize("value", [0, -0.1, 1.5, "half", None])
+def test_a_time_share_outside_0_to_1_is_refused_naming_it(value: object) -> None:
+    with pytest.raises(ValueError, match="time share per_manager"):
+        TimeShares(per_manager=value)  # type: ignore[arg-type]
+
+
+def test_the_per_manager_phase_is_sized_by_its_shares(tiny: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Half the compiled ruin-and-recreate share gives its iterations half, the rest to the Python
+    rounds; the plan still keeps every rule."""
+    seen: list[tuple[int, int]] = []
+    improve = month._improve_part
+
+    def spy(part: month._Part) -> tuple[list[list[int]], object]:
+        seen.append((part.lns_iterations, part.rounds))
+        return improve(part)
+
+    monkeypatch.setattr(month, "_improve_part", spy)
+    base = PlanParams(time_limit_s=20, workers=1, clock=False)
+    month.plan_month(tiny, base, seed=0)
+    default = seen[:]
+    seen.clear()
+    halved = dataclasses.replace(base, shares=dataclasses.replace(base.shares, compiled_lns=0.4))
+    plan = month.plan_month(tiny, halved, seed=0)
+    assert default and len(seen) == len(default)
+    for (lns_before, rounds_before), (lns_after, rounds_after) in zip(default, seen, strict=True):
+        assert lns_after == pytest.approx(lns_before / 2, abs=1)
+        assert rounds_after > rounds_before
+    assert check_plan(tiny, plan) == []
