@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
-from routeplan import PlanParams, TimeShares
+from routeplan import Margins, PlanParams, TimeShares, Weights
 from routeplan.check import check_plan
 from routeplan.model import Scenario
 from routeplan.solve import month
+from routeplan.travel import travel_for
 
 
 @pytest.mark.parametrize("value", [0, -0.1, 1.5, "half", None])
@@ -40,3 +42,25 @@ def test_the_per_manager_phase_is_sized_by_its_shares(tiny: Scenario, monkeypatc
         assert lns_after == pytest.approx(lns_before / 2, abs=1)
         assert rounds_after > rounds_before
     assert check_plan(tiny, plan) == []
+
+
+@pytest.mark.parametrize(("kind", "field"), [(Weights, "fragile_km"), (Margins, "safety")])
+@pytest.mark.parametrize("value", [-1, "3", True, None])
+def test_a_weight_or_margin_below_0_or_not_a_number_is_refused(kind: type, field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=field):
+        kind(**{field: value})
+
+
+def test_route_limits_keep_the_margins_asked_for(tiny: Scenario) -> None:
+    """Every working route's floor sits ``safety`` above the field-time minimum and its ceiling
+    ``safety`` below the day's field window."""
+    travel = travel_for(tiny)
+    for safety in (3.0, 12.0):
+        params = PlanParams(margins=Margins(safety=safety))
+        model = month.MonthModel(tiny, travel, params)
+        specs = model.route_specs(np.zeros(model.k * model.s))
+        working = [spec for spec in specs if spec.min_stops > 0]
+        assert working
+        for spec in working:
+            assert spec.max_minutes == pytest.approx(tiny.rules.field_window_minutes - safety)
+            assert spec.min_minutes == pytest.approx(tiny.rules.min_field_minutes + safety)

@@ -16,14 +16,43 @@ from .render import RenderOptions, render_plan
 from .routebook import RouteBook, changes, stability
 from .solve.continuation import continue_month, continued_calendar
 from .solve.design import Territories, design_territories
-from .solve.month import PlanParams, TimeShares, plan_month
+from .solve.month import Margins, PlanParams, TimeShares, Weights, plan_month
 from .whatif import VariantPlan, plan_variants, smallest_team, with_team_size
 from .write import write_plan
 
 __all__ = [
-    "InputError", "Plan", "PlanFigures", "PlanParams", "RenderOptions", "RouteBook", "RouteplanError", "Scenario",
-    "Territories", "TimeShares", "VariantPlan", "Violation", "changes", "check_plan", "comparison_rows", "continue_month",
-    "continued_calendar", "design_territories", "plan_figures", "plan_kpis", "plan_month", "plan_variants",
-    "read_plan", "read_route_book", "read_scenario", "render_plan", "smallest_team", "stability", "total_km",
-    "with_moves", "with_team_size", "write_plan",
+    "InputError",
+    "Margins",
+    "Plan",
+    "PlanFigures",
+    "PlanParams",
+    "RenderOptions",
+    "RouteBook",
+    "RouteplanError",
+    "Scenario",
+    "Territories",
+    "TimeShares",
+    "VariantPlan",
+    "Violation",
+    "Weights",
+    "changes",
+    "check_plan",
+    "comparison_rows",
+    "continue_month",
+    "continued_calendar",
+    "design_territories",
+    "plan_figures",
+    "plan_kpis",
+    "plan_month",
+    "plan_variants",
+    "read_plan",
+    "read_route_book",
+    "read_scenario",
+    "render_plan",
+    "smallest_team",
+    "stability",
+    "total_km",
+    "with_moves",
+    "with_team_size",
+    "write_plan",
 ]  # fmt: skip

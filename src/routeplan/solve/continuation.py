@@ -59,7 +59,6 @@ from .design import design_territories
 from .kernels import UNDER_KM_PER_MIN, warm_up
 from .lns import warm_up as warm_up_lns
 from .month import (
-    FILL_UNDER_KM_PER_MIN,
     MonthModel,
     PlanParams,
     area_pattern,
@@ -330,7 +329,7 @@ def lay_book(
     cal = scenario.calendar
 
     say("travel matrix", 0.05)
-    model = MonthModel(scenario, travel)
+    model = MonthModel(scenario, travel, params)
     s = model.s
     names = [f"{m.id}-{cal.slot_label(x)}" for m in scenario.managers for x in range(s)]
     book = memberships(previous.routes)
@@ -346,7 +345,7 @@ def lay_book(
     search = PeriodicSearch(model.problem(reserve), seed=seed)
     # as in a fresh plan, a day short of field time is filled with visits, not with driving,
     # until the last repair
-    search.under_weight = FILL_UNDER_KM_PER_MIN
+    search.under_weight = params.weights.fill_under_km_per_min
     kept, forced = _start_from_book(search, previous, ids, names, target)
     for c, rows in forced.items():
         why[ids[c]] = _forced_reason(scenario, previous, c, rows, names)

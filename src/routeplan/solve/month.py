@@ -39,27 +39,9 @@ from .schedule import lay_out_month, makeup_load
 from .search import PeriodicSearch, Problem, RouteSpec
 from .territory import balanced_clusters, split_among_offices
 
-#: Cost (km) of one extra route membership for the highest class; lower classes pay more,
-#: so the visits added to reach the daily minimum go to higher classes first.
-EXTRA_VISIT_KM = 0.3
-#: Cost (km) of a pattern whose lost run can be made up on one day only: such visits crowd that day.
-FORCED_MAKEUP_KM = 4.0
-#: A pattern that gives well-spaced visits this month but not in one of the next
-#: :data:`ROBUST_MONTHS` months is *fragile*: a standing route book built on it would have to
-#: change then. A shop gets fragile patterns only when it has no other, at this cost (km).
-FRAGILE_KM = 3.0
+#: A pattern that gives well-spaced visits this month but not in one of the next this many
+#: months is *fragile*: a standing route book built on it would have to change then.
 ROBUST_MONTHS = 3
-#: Minutes kept free below the day's limit, and above the field-time minimum, for rounding.
-SAFETY_MINUTES = 3.0
-#: A route that loses a run to a holiday or day off is kept near its minimum: its shops
-#: must fit into the other days of that week.
-LOST_RUN_SLACK_MINUTES = 30.0
-#: Field-time margin for managers who drive back to the office (the return leg is not field time).
-RETURN_MARGIN_MINUTES = 20.0
-#: While routes take shape, a minute of field time short of the minimum costs less than the
-#: km it would take to drive it (1 km = 2.4 min at 25 km/h), so days are filled with
-#: visits, not detours; the full weight returns for the last phase.
-FILL_UNDER_KM_PER_MIN = 0.4
 #: The per-manager phase is sized for this many cores; more cores finish it sooner.
 REFERENCE_CORES = 2
 #: Time OR-Tools takes to polish one route's order (it runs when the time limit leaves room).
@@ -116,6 +98,51 @@ class TimeShares:
                 raise ValueError(f"time share {f.name} must be a number above 0 and at most 1, not {value!r}")
 
 
+def _non_negative(params: object, what: str) -> None:
+    for f in dataclasses.fields(params):  # type: ignore[arg-type]
+        value = getattr(params, f.name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise ValueError(f"{what} {f.name} must be a number of at least 0, not {value!r}")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """What the search's soft preferences cost, in km of one run (each at least 0)."""
+
+    #: one extra route membership for the highest class; lower classes pay more, so the visits
+    #: added to reach the daily minimum go to higher classes first
+    extra_visit_km: float = 0.3
+    #: a pattern whose lost run can be made up on one day only: such visits crowd that day
+    forced_makeup_km: float = 4.0
+    #: a *fragile* pattern (see :data:`ROBUST_MONTHS`), given only to a shop with no other
+    fragile_km: float = 3.0
+    #: while routes take shape, a minute of field time short of the minimum costs less than the
+    #: km it would take to drive it (1 km = 2.4 min at 25 km/h), so days are filled with
+    #: visits, not detours; the full weight returns for the last phase
+    fill_under_km_per_min: float = 0.4
+    #: placing a make-up visit: a day one hour fuller weighs like a 1.8 km longer detour
+    makeup_load_km_per_min: float = 0.03
+
+    def __post_init__(self) -> None:
+        _non_negative(self, "weight")
+
+
+@dataclass(frozen=True)
+class Margins:
+    """Minutes a route keeps from the day's limits (each at least 0)."""
+
+    #: kept free below the day's limit, and above the field-time minimum, for rounding
+    safety: float = 3.0
+    #: a route that loses a run to a holiday or day off is kept this near its minimum: its
+    #: shops must fit into the other days of that week
+    lost_run_slack: float = 30.0
+    #: field time kept for managers who drive back to the office (the return is not field time)
+    return_to_office: float = 20.0
+
+    def __post_init__(self) -> None:
+        _non_negative(self, "margin")
+
+
 @dataclass(frozen=True)
 class PlanParams:
     """How hard to search. ``time_limit_s`` bounds the whole solve."""
@@ -139,6 +166,10 @@ class PlanParams:
     clock: bool = True
     #: how the time limit is shared among the phases
     shares: TimeShares = TimeShares()
+    #: what the search's soft preferences cost
+    weights: Weights = Weights()
+    #: minutes a route keeps from the day's limits
+    margins: Margins = Margins()
 
     def __post_init__(self) -> None:
         if self.territories not in TERRITORY_MODES:
@@ -259,9 +290,11 @@ _Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 class MonthModel:
     """The scenario translated into a :class:`Problem` (node, route and pattern numbering)."""
 
-    def __init__(self, scenario: Scenario, travel: TravelModel) -> None:
+    def __init__(self, scenario: Scenario, travel: TravelModel, params: PlanParams | None = None) -> None:
         sc = scenario
         self.sc = sc
+        params = params or PlanParams()
+        self.weights, self.margins = params.weights, params.margins
         cal = sc.calendar
         self.n = n = len(sc.retailers)
         self.k = k = len(sc.managers)
@@ -337,21 +370,21 @@ class MonthModel:
             rows = [rows[i] for i in keep] if keep else [[route]]
             forced = [forced[i] for i in keep] if keep else [0]
             weak = [weak[i] for i in keep] if keep else [False]
-        return self._arrays(rows, forced, weak, self._rank[r.visits_per_month]), none_fit
+        return self._arrays(rows, forced, weak, self._rank[r.visits_per_month], self.weights), none_fit
 
     @staticmethod
-    def _arrays(rows: list[list[int]], forced: list[int], weak: list[bool], rank: int) -> _Arrays:
+    def _arrays(rows: list[list[int]], forced: list[int], weak: list[bool], rank: int, weights: Weights) -> _Arrays:
         """A shop's patterns (-1 padded), the make-up part of their cost, and their whole cost."""
         width = max(len(row) for row in rows)
         arr = np.full((len(rows), width), -1, dtype=np.int64)
         for i, row in enumerate(rows):
             arr[i, : len(row)] = row
         lengths = (arr >= 0).sum(axis=1)
-        makeup = FORCED_MAKEUP_KM * np.asarray(forced, dtype=float)
+        makeup = weights.forced_makeup_km * np.asarray(forced, dtype=float)
         cost = (
-            EXTRA_VISIT_KM * (lengths - lengths.min()) * (1 + rank)
+            weights.extra_visit_km * (lengths - lengths.min()) * (1 + rank)
             + makeup
-            + FRAGILE_KM * np.asarray(weak, dtype=float)
+            + weights.fragile_km * np.asarray(weak, dtype=float)
         )
         return arr, makeup, cost
 
@@ -363,30 +396,30 @@ class MonthModel:
         return keep
 
     def route_specs(self, reserve: np.ndarray) -> list[RouteSpec]:
-        rules = self.sc.rules
+        rules, margins = self.sc.rules, self.margins
         specs = []
         for mi, m in enumerate(self.sc.managers):
             office = self.n + mi
             for slot in range(self.s):
                 working, lost = self.mcals[mi].runs(slot)
-                back = RETURN_MARGIN_MINUTES if m.return_to_office else 0.0
-                min_minutes = (rules.min_field_minutes + SAFETY_MINUTES + back) if working else 0.0
+                back = margins.return_to_office if m.return_to_office else 0.0
+                min_minutes = (rules.min_field_minutes + margins.safety + back) if working else 0.0
                 loses_runs = any(self.mcals[mi].makeup_days(d) for d in lost)
                 specs.append(
                     RouteSpec(
                         start=office,
                         end=office if m.return_to_office else self.end_node,
-                        max_minutes=rules.field_window_minutes - reserve[mi * self.s + slot] - SAFETY_MINUTES,
+                        max_minutes=rules.field_window_minutes - reserve[mi * self.s + slot] - margins.safety,
                         min_minutes=min_minutes,
                         min_stops=m.min_stops_per_day if working else 0,
-                        target_minutes=min_minutes + LOST_RUN_SLACK_MINUTES if loses_runs else float("inf"),
+                        target_minutes=min_minutes + margins.lost_run_slack if loses_runs else float("inf"),
                     )
                 )
         return specs
 
     def initial_reserve(self) -> np.ndarray:
         """Make-up minutes each route should leave free, assuming routes that lose runs stay small."""
-        small = self.sc.rules.min_field_minutes + LOST_RUN_SLACK_MINUTES
+        small = self.sc.rules.min_field_minutes + self.margins.lost_run_slack
         return self.proportional_reserve(np.full(self.k * self.s, float(small)))
 
     def proportional_reserve(self, route_minutes: np.ndarray, managers: range | None = None) -> np.ndarray:
@@ -598,7 +631,7 @@ def _swap_slots(model: MonthModel, search: PeriodicSearch) -> int:
             # the manager's routes scored with the make-up room their new contents would need
             reserve = model.proportional_reserve(search.minutes, range(mi, mi + 1))
             lo, hi = mi * model.s, (mi + 1) * model.s
-            search.max_min[lo:hi] = model.sc.rules.field_window_minutes - reserve[lo:hi] - SAFETY_MINUTES
+            search.max_min[lo:hi] = model.sc.rules.field_window_minutes - reserve[lo:hi] - model.margins.safety
             part = slice(lo, hi)
             return float(search.penalty(search.km[part], search.minutes[part], search.stops[part], part).sum())
 
@@ -628,7 +661,7 @@ def settle_reserve(
     search's local search) repairing what that breaks.
     """
     improve = improve or search.local_search
-    window = scenario.rules.field_window_minutes - SAFETY_MINUTES
+    window = scenario.rules.field_window_minutes - model.margins.safety
     for it in range(4):
         swapped = _swap_slots(model, search) if swap else 0
         load = makeup_load(scenario, model, search)
@@ -819,10 +852,10 @@ def _plan_month(
     say("travel matrix", 0.02)
     if params.territories == "fixed" and len(scenario.managers) > 1:
         scenario = design_territories(scenario, seed=seed, travel=travel).apply(scenario)
-    model = MonthModel(scenario, travel)
+    model = MonthModel(scenario, travel, params)
     reserve = model.initial_reserve()
     search = PeriodicSearch(model.problem(reserve), seed=seed)
-    search.under_weight = FILL_UNDER_KM_PER_MIN
+    search.under_weight = params.weights.fill_under_km_per_min
     say("territories and routes", 0.08)
     routes, choice = routes_from_groups(model, *cluster_groups(model, rng))
     search.set_routes(routes, choice)

@@ -19,9 +19,6 @@ from ..calendar import days_to_nearest
 from ..model import Scenario
 from ..plan import Call, Plan, Route, Visit
 
-#: When placing a make-up visit, a day one hour fuller weighs like a 1.8 km longer detour.
-MAKEUP_LOAD_KM_PER_MIN = 0.03
-
 if TYPE_CHECKING:
     from .month import MonthModel
     from .search import PeriodicSearch
@@ -119,7 +116,7 @@ def _make_up(
                 after = _day_minutes(model, office, seq, end) + minutes
                 over = max(0.0, after - window)
                 # the smallest detour, leaning towards the emptier day
-                key = (over > 0, over, km + MAKEUP_LOAD_KM_PER_MIN * after, d)
+                key = (over > 0, over, km + model.weights.makeup_load_km_per_min * after, d)
                 if best is None or key < best[0]:
                     best = (key, d, pos)
             assert best is not None
