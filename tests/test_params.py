@@ -14,7 +14,7 @@ from routeplan.solve import month
 from routeplan.travel import travel_for
 
 
-@pytest.mark.parametrize("value", [0, -0.1, 1.5, "half", None])
+@pytest.mark.parametrize("value", [0, -0.1, 1.5, "half", None, True])
 def test_a_time_share_outside_0_to_1_is_refused_naming_it(value: object) -> None:
     with pytest.raises(ValueError, match="time share per_manager"):
         TimeShares(per_manager=value)  # type: ignore[arg-type]

@@ -58,6 +58,14 @@ ProgressFn = Callable[[str, float], None]
 TERRITORY_MODES = ("auto", "fixed", "free")
 
 
+def _check_numbers(params: object, what: str, ok: Callable[[float], bool], wording: str) -> None:
+    """Every field of a parameter dataclass is a number (not a bool) that ``ok`` accepts."""
+    for f in dataclasses.fields(params):  # type: ignore[arg-type]
+        value = getattr(params, f.name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not ok(value):
+            raise ValueError(f"{what} {f.name} must be a number {wording}, not {value!r}")
+
+
 @dataclass(frozen=True)
 class TimeShares:
     """How a plan spends its time limit: each field a share of it (0 < share <= 1).
@@ -92,17 +100,7 @@ class TimeShares:
     continued_rebuild: float = 0.2
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, int | float) or not 0 < value <= 1:
-                raise ValueError(f"time share {f.name} must be a number above 0 and at most 1, not {value!r}")
-
-
-def _non_negative(params: object, what: str) -> None:
-    for f in dataclasses.fields(params):  # type: ignore[arg-type]
-        value = getattr(params, f.name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-            raise ValueError(f"{what} {f.name} must be a number of at least 0, not {value!r}")
+        _check_numbers(self, "time share", lambda x: 0 < x <= 1, "above 0 and at most 1")
 
 
 @dataclass(frozen=True)
@@ -124,7 +122,7 @@ class Weights:
     makeup_load_km_per_min: float = 0.03
 
     def __post_init__(self) -> None:
-        _non_negative(self, "weight")
+        _check_numbers(self, "weight", lambda x: x >= 0, "of at least 0")
 
 
 @dataclass(frozen=True)
@@ -140,7 +138,7 @@ class Margins:
     return_to_office: float = 20.0
 
     def __post_init__(self) -> None:
-        _non_negative(self, "margin")
+        _check_numbers(self, "margin", lambda x: x >= 0, "of at least 0")
 
 
 @dataclass(frozen=True)
