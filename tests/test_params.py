@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from routeplan import Margins, PlanParams, TimeShares, Weights
+from routeplan import Margins, PlanParams, Rounds, TimeShares, Weights
 from routeplan.check import check_plan
 from routeplan.model import Scenario
 from routeplan.solve import month
@@ -20,9 +20,10 @@ def test_a_time_share_outside_0_to_1_is_refused_naming_it(value: object) -> None
         TimeShares(per_manager=value)  # type: ignore[arg-type]
 
 
-def test_the_per_manager_phase_is_sized_by_its_shares(tiny: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Half the compiled ruin-and-recreate share gives its iterations half, the rest to the Python
-    rounds; the plan still keeps every rule."""
+def _phase_sizes(
+    scenario: Scenario, params: PlanParams, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[tuple[int, int]], object]:
+    """(compiled iterations, Python rounds) of every manager the per-manager phase improves, and the plan."""
     seen: list[tuple[int, int]] = []
     improve = month._improve_part
 
@@ -31,12 +32,18 @@ def test_the_per_manager_phase_is_sized_by_its_shares(tiny: Scenario, monkeypatc
         return improve(part)
 
     monkeypatch.setattr(month, "_improve_part", spy)
+    plan = month.plan_month(scenario, params, seed=0)
+    monkeypatch.setattr(month, "_improve_part", improve)
+    return seen, plan
+
+
+def test_the_per_manager_phase_is_sized_by_its_shares(tiny: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Half the compiled ruin-and-recreate share gives its iterations half, the rest to the Python
+    rounds; the plan still keeps every rule."""
     base = PlanParams(time_limit_s=20, workers=1, clock=False)
-    month.plan_month(tiny, base, seed=0)
-    default = seen[:]
-    seen.clear()
+    default, _ = _phase_sizes(tiny, base, monkeypatch)
     halved = dataclasses.replace(base, shares=dataclasses.replace(base.shares, compiled_lns=0.4))
-    plan = month.plan_month(tiny, halved, seed=0)
+    seen, plan = _phase_sizes(tiny, halved, monkeypatch)
     assert default and len(seen) == len(default)
     for (lns_before, rounds_before), (lns_after, rounds_after) in zip(default, seen, strict=True):
         assert lns_after == pytest.approx(lns_before / 2, abs=1)
@@ -64,3 +71,27 @@ def test_route_limits_keep_the_margins_asked_for(tiny: Scenario) -> None:
         for spec in working:
             assert spec.max_minutes == pytest.approx(tiny.rules.field_window_minutes - safety)
             assert spec.min_minutes == pytest.approx(tiny.rules.min_field_minutes + safety)
+
+
+@pytest.mark.parametrize(("field", "value"), [("ruin_per_second", 0), ("lns_per_second", -5), ("reference_cores", 1.5),
+                                              ("polish_seconds_per_route", "0.3"), ("reference_cores", True)])  # fmt: skip
+def test_a_round_rate_not_above_0_or_not_whole_cores_is_refused(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=field):
+        Rounds(**{field: value})
+
+
+def test_the_per_manager_phase_counts_its_rounds_from_the_rates(
+    tiny: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Half the compiled rate halves every manager's compiled iterations, twice the Python rate
+    doubles his Python rounds (sizes from the rates, not the clock); the plan keeps every rule."""
+    base = PlanParams(time_limit_s=40, workers=1, clock=False)
+    default, _ = _phase_sizes(tiny, base, monkeypatch)
+    rates = Rounds(lns_per_second=base.rounds.lns_per_second / 2, ruin_per_second=base.rounds.ruin_per_second * 2)
+    seen, plan = _phase_sizes(tiny, dataclasses.replace(base, rounds=rates), monkeypatch)
+    assert default and len(seen) == len(default)
+    for (lns_before, rounds_before), (lns_after, rounds_after) in zip(default, seen, strict=True):
+        assert rounds_before > 20  # above the floor, so the rate decides
+        assert lns_after == pytest.approx(lns_before / 2, abs=1)
+        assert rounds_after == pytest.approx(rounds_before * 2, abs=1)
+    assert check_plan(tiny, plan) == []

@@ -42,16 +42,7 @@ from .territory import balanced_clusters, split_among_offices
 #: A pattern that gives well-spaced visits this month but not in one of the next this many
 #: months is *fragile*: a standing route book built on it would have to change then.
 ROBUST_MONTHS = 3
-#: The per-manager phase is sized for this many cores; more cores finish it sooner.
-REFERENCE_CORES = 2
-#: Time OR-Tools takes to polish one route's order (it runs when the time limit leaves room).
-POLISH_SECONDS_PER_ROUTE = 0.3
-#: Ruin-and-recreate rounds per second of time limit and per core (measured on the reference machine).
-RUIN_ROUNDS_PER_SECOND = 200
 NEIGHBOURS = 30
-#: The iterations a second the compiled ruin-and-recreate is sized for (3,500-5,500 on a
-#: manager's routes on the reference machine).
-LNS_ITERATIONS_PER_SECOND = 5000
 
 ProgressFn = Callable[[str, float], None]
 
@@ -142,6 +133,30 @@ class Margins:
 
 
 @dataclass(frozen=True)
+class Rounds:
+    """How much search a second of the time limit buys (each above 0).
+
+    The per-manager phase counts its work in rounds from these rates, never from the clock,
+    so a seed gives the same plan on any machine; the rates are measured on the reference
+    machine (2 cores).
+    """
+
+    #: the per-manager phase is sized for this many cores; more cores finish it sooner
+    reference_cores: int = 2
+    #: time OR-Tools takes to polish one route's order (it runs when the time limit leaves room)
+    polish_seconds_per_route: float = 0.3
+    #: Python ruin-and-recreate rounds per second and per core
+    ruin_per_second: float = 200.0
+    #: compiled ruin-and-recreate iterations per second (3,500-5,500 on a manager's routes)
+    lns_per_second: float = 5000.0
+
+    def __post_init__(self) -> None:
+        _check_numbers(self, "round rate", lambda x: x > 0, "above 0")
+        if int(self.reference_cores) != self.reference_cores:
+            raise ValueError(f"round rate reference_cores must be a whole number, not {self.reference_cores!r}")
+
+
+@dataclass(frozen=True)
 class PlanParams:
     """How hard to search. ``time_limit_s`` bounds the whole solve."""
 
@@ -168,6 +183,8 @@ class PlanParams:
     weights: Weights = Weights()
     #: minutes a route keeps from the day's limits
     margins: Margins = Margins()
+    #: how much search a second of the time limit buys
+    rounds: Rounds = Rounds()
 
     def __post_init__(self) -> None:
         if self.territories not in TERRITORY_MODES:
@@ -698,17 +715,18 @@ def improve_each_manager(
         return
     workers = min(params.n_workers(), len(chosen))
     # A plan asked for one worker (what-if variants run side by side) improves its managers one
-    # at a time, so it plans fewer rounds; otherwise the count assumes REFERENCE_CORES whatever
-    # the machine, so that a seed gives the same plan everywhere.
-    cores = min(params.workers, REFERENCE_CORES) if params.workers > 0 else REFERENCE_CORES
-    polish_s = POLISH_SECONDS_PER_ROUTE * model.s * len(chosen) / cores
+    # at a time, so it plans fewer rounds; otherwise the count assumes the reference cores
+    # whatever the machine, so that a seed gives the same plan everywhere.
+    rates = params.rounds
+    cores = min(params.workers, rates.reference_cores) if params.workers > 0 else rates.reference_cores
+    polish_s = rates.polish_seconds_per_route * model.s * len(chosen) / cores
     polish = planned > 2 * polish_s
     if polish:
         planned -= polish_s
     batches = -(-len(chosen) // cores)  # managers are improved `cores` at a time
     per_manager_s = planned / batches
-    rounds = max(20, int(RUIN_ROUNDS_PER_SECOND * per_manager_s * (1 - params.shares.compiled_lns)))
-    lns_iterations = int(LNS_ITERATIONS_PER_SECOND * per_manager_s * params.shares.compiled_lns)
+    rounds = max(20, int(rates.ruin_per_second * per_manager_s * (1 - params.shares.compiled_lns)))
+    lns_iterations = int(rates.lns_per_second * per_manager_s * params.shares.compiled_lns)
     subsets = {mi: (routes or {}).get(mi) for mi in chosen}
     parts = [model.part(mi, search, rounds, seed * 1000 + mi, stop_at, polish, subsets[mi]) for mi in chosen]
     for part, _ in parts:
