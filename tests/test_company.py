@@ -362,3 +362,47 @@ def test_relieve_undoes_a_hand_over_that_breaks_more(monkeypatch):
     plans = {name: Plan(sub.name, (), ()) for name, sub in parts}
     after, handed = company._relieve(parts, plans, replan, deadline=float("inf"))
     assert after == parts and handed == {} and rounds == [2]
+
+
+def _swaps_that_shorten(xy: np.ndarray, anchors: np.ndarray, labels: np.ndarray) -> int:
+    """Pairs of points in different areas that would both be nearer their offices swapped."""
+    dist = np.sqrt(((xy[:, None, :] - anchors[None, :, :]) ** 2).sum(-1))
+    own = dist[np.arange(len(xy)), labels]
+    # i's distance to j's office + j's distance to i's office, against what they drive now
+    crossed = dist[:, labels] + dist[:, labels].T
+    now = own[:, None] + own[None, :]
+    return int(np.sum(np.triu(crossed < now - 1e-9, 1)))
+
+
+def test_offices_share_the_city_by_nearness_within_their_shares():
+    from routeplan.solve.territory import nearest_anchors
+
+    rng = np.random.default_rng(4)
+    xy = np.vstack([rng.normal((0, 0), 6, (500, 2)), rng.normal((25, 5), 3, (100, 2))])  # a dense centre, a town
+    anchors = np.array([[-8.0, 0.0], [8.0, 0.0], [0.0, 12.0]])
+    weights = np.ones(len(xy))
+    shares = np.array([0.5, 0.3, 0.2])
+    fixed = np.full(len(xy), -1)
+    fixed[:3] = 2  # pinned to the third office whatever their distance
+    labels = nearest_anchors(xy, weights, anchors, fixed=fixed, shares=shares)
+    load = np.bincount(labels, minlength=3) / len(xy)
+    assert np.all(np.abs(load / shares - 1) <= 0.02 + 1e-9)
+    assert np.all(labels[:3] == 2)
+    free = np.flatnonzero(fixed < 0)
+    # no two shops would both be nearer their offices if they swapped: the borders only moved
+    # as far as the shares demand
+    assert _swaps_that_shorten(xy[free], anchors, labels[free]) == 0
+    # none of the town far east goes to the office furthest from it
+    assert not np.any(labels[500:] == 0)
+
+
+def test_an_office_with_no_working_days_takes_only_its_pinned_shops():
+    from routeplan.solve.territory import nearest_anchors
+
+    rng = np.random.default_rng(1)
+    xy = rng.uniform(0, 20, (200, 2))
+    fixed = np.full(200, -1)
+    fixed[7] = 1
+    labels = nearest_anchors(xy, np.ones(200), np.array([[0.0, 0.0], [20.0, 20.0]]), fixed=fixed,
+                             shares=np.array([1.0, 0.0]))  # fmt: skip
+    assert np.flatnonzero(labels == 1).tolist() == [7]

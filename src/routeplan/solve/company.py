@@ -33,7 +33,7 @@ from ..routebook import RouteBook, changes, memberships
 from .continuation import continuable, continue_month, continued_calendar
 from .design import design_territories, positions_km, shop_work
 from .month import PlanParams, ProgressFn, plan_month
-from .territory import split_among_offices
+from .territory import nearest_anchors, office_pull, split_among_offices
 
 #: Offices known only by their managers' start positions are planned as one problem up to this
 #: many shops: one problem lets a shop go to the nearer manager whatever his office (1,500 shops,
@@ -84,9 +84,11 @@ def share_among_teams(
     weights[: len(scenario.retailers)] = shop_work(scenario)
     position = {name: j for j, name in enumerate(names)}
     fixed = np.array([position.get(pinned(r) or "", -1) for r in shops], dtype=np.int64)
-    labels = split_among_offices(
-        xy, weights, team_xy, np.random.default_rng(seed), fixed=fixed, shares=days / max(days.sum(), 1.0)
-    )
+    shares = days / max(days.sum(), 1.0)
+    if office_pull(team_xy) > 0:  # offices apart: each shop as near its office as the balance allows
+        labels = nearest_anchors(xy, weights, team_xy, fixed=fixed, shares=shares)
+    else:  # teams at one place: compact areas of equal work
+        labels = split_among_offices(xy, weights, team_xy, np.random.default_rng(seed), fixed=fixed, shares=shares)
     return {r.id: names[int(j)] for r, j in zip(shops, labels, strict=True)}
 
 

@@ -127,6 +127,54 @@ def split_among_offices(
     )  # fmt: skip
 
 
+def nearest_anchors(
+    xy: np.ndarray,
+    weights: np.ndarray,
+    anchors: np.ndarray,
+    *,
+    fixed: np.ndarray,
+    shares: np.ndarray,
+    tolerance: float = 0.02,
+    rounds: int = 400,
+) -> np.ndarray:
+    """Each point to its nearest anchor (a market office), with each anchor's part of the total
+    weight kept to its share.
+
+    A capacitated nearest-office assignment solved on prices: an anchor whose points carry more
+    than its share grows dearer (km added to every distance to it) until the loads match, so the
+    areas are the nearest-office areas of the city with their borders moved, and every point is
+    as near its anchor as the balance allows. A compact cluster that merely contains the most
+    work can lie far from its office, and every working day then starts with that drive.
+    ``fixed[i] >= 0`` pins point i to that anchor. Loads still off by more than ``tolerance``
+    after ``rounds`` are evened out by :func:`rebalance`.
+    """
+    n, k = len(xy), len(anchors)
+    dist = np.sqrt(((xy[:, None, :] - anchors[None, :, :]) ** 2).sum(-1))
+    share = np.asarray(shares, dtype=float) / max(float(np.sum(shares)), 1e-12)
+    target = weights.sum() * share
+    pinned = np.flatnonzero(fixed >= 0)
+    closed = np.where(target > 0, 0.0, np.inf)  # an anchor with no share takes only its pins
+    scale = max(float(np.median(dist.min(axis=1))) if n else 0.0, 1e-3)
+    price = np.zeros(k)
+    best, best_off = np.zeros(n, dtype=np.int64), np.inf
+    step = 0.5 * scale
+    for _ in range(rounds):
+        labels = np.argmin(dist + price + closed, axis=1)
+        labels[pinned] = fixed[pinned]
+        load = np.bincount(labels, weights=weights, minlength=k)
+        rel = np.divide(load, target, out=np.ones(k), where=target > 0)
+        off = float(np.abs(rel - 1).max())
+        if off < best_off:
+            best, best_off = labels, off
+        if off <= tolerance:
+            break
+        price += step * (rel - 1)
+        step *= 0.98
+    if best_off > tolerance:
+        best = rebalance(xy, weights, best, np.maximum(share, 1e-12), fixed=fixed, tolerance=tolerance)
+    return best
+
+
 def group_centers(xy: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """Mean position of each group (the overall mean for an empty group)."""
     out = np.tile(xy.mean(axis=0), (k, 1))
