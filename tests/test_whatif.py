@@ -190,3 +190,27 @@ def test_fixed_territories_keep_the_design(tiny):
     assert all(designed[v.retailer_id] == v.manager_id for v in plan.visits)
     assert {v.retailer_id for v in plan.visits} == {r.id for r in tiny.retailers}
     assert check_plan(tiny, plan) == [], "the tiny town keeps every rule with designed territories"
+
+
+def test_a_territory_far_from_the_office_gets_less_visiting_for_its_morning_drive():
+    """Every working day of a far territory starts with the drive out: the design counts it, so
+    the farthest territory carries fewer visits than the nearest (equal work, not equal visits)."""
+    import numpy as np
+
+    from routeplan.geo import LatLon, haversine_km
+    from routeplan.model import Rules
+    from routeplan.synth import shape, synthetic_scenario
+
+    rules = Rules(min_stops_per_day=8, min_field_minutes=90, max_day_minutes=600)
+    sc = synthetic_scenario(shape("city", 600, 4), seed=2, rules=rules)
+    corner = LatLon(min(r.location.lat for r in sc.retailers), min(r.location.lon for r in sc.retailers))
+    sc = dataclasses.replace(sc, managers=tuple(dataclasses.replace(m, office=corner) for m in sc.managers))
+    design = design_territories(sc, seed=0)
+    visits, km = {}, {}
+    for m in sc.managers:
+        mine = [r for r in sc.retailers if design.manager_of[r.id] == m.id]
+        visits[m.id] = sum(r.visits_per_month for r in mine)
+        km[m.id] = float(np.mean([haversine_km(r.location.lat, r.location.lon, corner.lat, corner.lon) for r in mine]))
+    near, far = min(km, key=km.__getitem__), max(km, key=km.__getitem__)
+    assert visits[near] >= 1.1 * visits[far]
+    assert design.balance < 1.1  # the estimated work stays balanced

@@ -70,17 +70,21 @@ def pins(scenario: Scenario) -> np.ndarray:
 
 
 def shop_work(scenario: Scenario, travel: TravelModel | None = None) -> np.ndarray:
-    """Estimated monthly minutes each shop costs: visits x (service + travel from a near neighbour).
+    """Estimated monthly minutes each shop costs: visits x (service + travel from a near
+    neighbour + the shop's share of the morning drive from the office).
 
     The near neighbours are the nearest shops on the plane, their minutes by the travel model:
     memory grows with the shops, for a road model too (its matrices are made area by area).
+    A territory far from its office drives out every working day; without that share it would
+    get as much visiting as a near one, and its days would run long.
     """
     travel = travel or travel_for(scenario)
     points = [r.location for r in scenario.retailers]
     n = len(points)
     near = np.zeros(n)
+    xy, starts = positions_km(scenario)
+    pace = 0.0  # minutes per straight-line km, as the travel model drives the hops
     if n > 1:
-        xy, _ = positions_km(scenario)
         nb = nearest_neighbours(xy, min(NEAR, n - 1))
         if isinstance(travel, GreatCircleTravel):
             a = [points[i] for i in np.repeat(np.arange(n), nb.shape[1])]
@@ -88,9 +92,25 @@ def shop_work(scenario: Scenario, travel: TravelModel | None = None) -> np.ndarr
             near = travel.pair_minutes(a, b).reshape(n, -1).mean(axis=1)
         else:
             near = _near_minutes(travel, points, xy, nb)
+        hop_km = np.sqrt(((xy[:, None, :] - xy[nb]) ** 2).sum(-1)).mean(axis=1)
+        pace = float(near.sum() / hop_km.sum()) if hop_km.sum() > 0 else 0.0
     visits = np.array([r.visits_per_month for r in scenario.retailers], dtype=float)
     service = np.array([r.service_minutes for r in scenario.retailers], dtype=float)
-    return visits * (service + near)
+    return visits * (service + near + _first_leg_share(scenario, xy, starts, visits, pace))
+
+
+def _first_leg_share(
+    scenario: Scenario, xy: np.ndarray, starts: np.ndarray, visits: np.ndarray, pace: float
+) -> np.ndarray:
+    """Each visit's share of the drive from the office to the day's first shop: the shop's
+    minutes from its nearest office over the visits a working day holds on average."""
+    if not len(xy) or not len(starts) or pace <= 0:
+        return np.zeros(len(xy))
+    offices = np.unique(starts, axis=0)
+    km = np.min(np.sqrt(((xy[:, None, :] - offices[None, :, :]) ** 2).sum(-1)), axis=1)
+    days = sum(len(scenario.working_days(m)) for m in scenario.managers)
+    per_day = max(1.0, float(visits.sum()) / max(1, days))
+    return km * pace / per_day
 
 
 def _near_minutes(travel: TravelModel, points: list[LatLon], xy: np.ndarray, nb: np.ndarray) -> np.ndarray:
