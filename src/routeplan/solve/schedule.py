@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..calendar import days_to_nearest
+from ..calendar import days_to_nearest, monday_of
 from ..model import Scenario
 from ..plan import Call, Plan, Route, Visit
 
@@ -124,7 +124,68 @@ def _make_up(
             days[d].insert(pos, (c, r, True))
             visit_days[c].add(d)
 
+    _spread_make_ups(sc, model, mi, days, visit_days)
     return visit_days
+
+
+def _spread_make_ups(
+    sc: Scenario,
+    model: MonthModel,
+    mi: int,
+    days: dict[date, list[tuple[int, int, bool]]],
+    visit_days: dict[int, set[date]],
+) -> None:
+    """Move make-up visits off days past the limit to days of the same week with room.
+
+    Make-ups are placed one shop at a time, so the last ones can find every day of the week
+    full while the first ones took room a later one needed. Each move takes the make-up that
+    brings the fullest day furthest back to its limit onto another working day of its week
+    where it fits, its visits still spaced as the rules ask (or no closer than where it was). ``days`` and ``visit_days`` change
+    in place.
+    """
+    m = sc.managers[mi]
+    window = sc.rules.field_window_minutes
+    office = model.n + mi
+    end = office if m.return_to_office else model.end_node
+
+    def minutes(d: date) -> float:
+        return _day_minutes(model, office, [x for x, _, _ in days[d]], end)
+
+    length = {d: minutes(d) for d in days if any(makeup for _, _, makeup in days[d])}
+    for _ in range(sum(makeup for v in days.values() for _, _, makeup in v)):
+        full = [d for d in length if length[d] > window]
+        if not full:
+            return
+        best: tuple[tuple[float, float], date, int, date, float] | None = None
+        for d in full:
+            week = [t for t in sc.calendar.week_days(monday_of(d)) if t != d and t in days]
+            for i, (c, _, makeup) in enumerate(days[d]):
+                if not makeup:
+                    continue
+                rest = [x for j, (x, _, _) in enumerate(days[d]) if j != i]
+                relief = min(length[d] - _day_minutes(model, office, rest, end), length[d] - window)
+                others = visit_days[c] - {d}
+                spacing = min(days_to_nearest(d, others), sc.gap_days(len(visit_days[c])))
+                closed = sc.retailers[c].closed_weekdays
+                for t in week:
+                    if t in visit_days[c] or t.weekday() in closed or days_to_nearest(t, others) < spacing:
+                        continue
+                    km, added, _ = _cheapest_insertion(model, office, [x for x, _, _ in days[t]], end, c)
+                    after = length.get(t, minutes(t)) + added
+                    if after > window:
+                        continue
+                    key = (-relief, km)
+                    if best is None or key < best[0]:
+                        best = (key, d, i, t, after)
+        if best is None:
+            return
+        _, d, i, t, _ = best
+        c, r, _ = days[d].pop(i)
+        _, _, pos = _cheapest_insertion(model, office, [x for x, _, _ in days[t]], end, c)
+        days[t].insert(pos, (c, r, True))
+        visit_days[c].discard(d)
+        visit_days[c].add(t)
+        length[d], length[t] = minutes(d), minutes(t)
 
 
 def makeup_load(scenario: Scenario, model: MonthModel, search: PeriodicSearch) -> np.ndarray:

@@ -1,0 +1,67 @@
+"""Laying the cycle onto the month: make-up visits that do not fit their day move within the week."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from datetime import date
+
+import pytest
+
+from routeplan.calendar import monday_of
+from routeplan.model import Scenario
+from routeplan.solve.month import MonthModel
+from routeplan.solve.schedule import _day_minutes, _spread_make_ups
+from routeplan.travel import travel_for
+
+Day = list[tuple[int, int, bool]]
+
+
+def _two_days(sc: Scenario) -> tuple[date, date]:
+    """Two working days of one week of the first manager."""
+    days = sc.working_days(sc.managers[0])
+    for d in days:
+        same = [x for x in days if x != d and monday_of(x) == monday_of(d)]
+        if same:
+            return d, same[0]
+    raise AssertionError("no week with two working days")
+
+
+def _model_with_window(tiny: Scenario, full: Day) -> tuple[Scenario, MonthModel]:
+    """A model of the tiny scenario whose field window ends 1 minute before ``full`` does."""
+    model = MonthModel(tiny, travel_for(tiny))
+    office = model.n
+    minutes = _day_minutes(model, office, [c for c, _, _ in full], model.end_node)
+    window = math.ceil(minutes) - 1
+    rules = dataclasses.replace(tiny.rules, max_day_minutes=window + tiny.rules.meeting_minutes, min_field_minutes=0)
+    sc = dataclasses.replace(tiny, rules=rules)
+    return sc, MonthModel(sc, travel_for(sc))
+
+
+@pytest.mark.parametrize("room", [True, False])
+def test_a_make_up_moves_off_a_full_day_to_a_day_of_its_week_with_room(tiny: Scenario, room: bool) -> None:
+    first, second = _two_days(tiny)
+    made_up = 25
+    full: Day = [(c, 0, False) for c in range(24)] + [(made_up, 1, True)]
+    light: Day = [(c, 0, False) for c in range(30, 34 if room else 60)]
+    sc, model = _model_with_window(tiny, full)
+    window = sc.rules.field_window_minutes
+    days = {first: list(full), second: list(light)}
+    visit_days = {c: {first} for c, _, _ in full} | {c: {second} for c, _, _ in light}
+
+    def length(d: date) -> float:
+        return _day_minutes(model, model.n, [c for c, _, _ in days[d]], model.end_node)
+
+    second_before = length(second)
+    _spread_make_ups(sc, model, 0, days, visit_days)
+    if room:
+        # the make-up went to the other day of its week, which stays inside the window; the
+        # regular visits did not move, in their order
+        assert (made_up, 1, True) in days[second] and visit_days[made_up] == {second}
+        assert length(first) <= window and length(second) <= window
+        assert [v for v in days[second] if not v[2]] == light
+        assert days[first] == full[:-1]
+    else:
+        # the other day has no room for it (it is itself past the window): nothing moves
+        assert second_before > window
+        assert days[first] == full and days[second] == light
