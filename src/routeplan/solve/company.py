@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import math
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
@@ -240,7 +240,9 @@ def continue_company(
     t0 = time.monotonic()
     say("sharing the city among offices", 0.02)
     kept = _book_managers(scenario, previous)
-    share = _book_offices(scenario, kept, seed)
+    book = memberships(previous.routes)
+    left = {shop: m.manager_id for shop, m in book.items() if shop not in kept}
+    share = _book_offices(scenario, kept, seed, left)
     of = scenario.office_of_manager()
     moved = {shop: f"to office {share[shop]}" for shop, manager in kept.items() if of[manager] != share[shop]}
     parts = [
@@ -298,10 +300,13 @@ def _continued_groups(office: Scenario, manager_of: Mapping[str, str], seed: int
     return _sector_groups(office, manager_of)
 
 
-def _book_offices(scenario: Scenario, manager_of: Mapping[str, str], seed: int) -> dict[str, str]:
+def _book_offices(
+    scenario: Scenario, manager_of: Mapping[str, str], seed: int, left: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Each shop's office for a continued month: its office pin, else its manager's office, else
-    (new shops, shops whose manager left) its nearest placed shop's; an office with no shop so
-    far (new) takes the shops the company split would give it."""
+    (new shops, shops whose manager left) its nearest placed shop's; the shops of a manager who
+    left (``left``: shop -> him) stay together, in the office most of them border; an office
+    with no shop so far (new) takes the shops the company split would give it."""
     of = scenario.office_of_manager()
     shops = (*scenario.retailers, *scenario.suspended)
     share: dict[str, str] = {}
@@ -315,7 +320,15 @@ def _book_offices(scenario: Scenario, manager_of: Mapping[str, str], seed: int) 
         fresh = share_among_offices(scenario, seed)
         free = {r.id for r in shops if r.office_id is None and scenario.owner(r) is None}
         share.update({s: o for s, o in fresh.items() if o in empty and s in free})
-    return _with_nearest(shops, _plane(shops), share)
+    done = _with_nearest(shops, _plane(shops), share)
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for shop, leaver in (left or {}).items():
+        if shop in done and shop not in share:
+            votes[leaver][done[shop]] += 1
+    for shop, leaver in (left or {}).items():
+        if shop in done and shop not in share:
+            done[shop] = max(sorted(votes[leaver]), key=votes[leaver].__getitem__)
+    return done
 
 
 def _book_part(previous: RouteBook, sub: Scenario, staff: set[str]) -> RouteBook:
