@@ -227,4 +227,9 @@ def test_workload_estimate_on_the_roads_makes_no_matrix_over_every_shop(tmp_path
     near = minutes[np.arange(n)[:, None], nb].mean(axis=1)
     visits = np.array([r.visits_per_month for r in sc.retailers], dtype=float)
     service = np.array([r.service_minutes for r in sc.retailers], dtype=float)
-    assert np.allclose(work, visits * (service + near))
+    # the rest is each visit's share of the morning drive, by the same minutes per km as the hops
+    xy, starts = design.positions_km(sc)
+    hop_km = np.sqrt(((xy[:, None, :] - xy[nb]) ** 2).sum(-1)).mean(axis=1)
+    drive = design._first_leg_share(sc, xy, starts, visits, float(near.sum() / hop_km.sum()))
+    assert drive.min() >= 0 and drive.max() > 0
+    assert np.allclose(work, visits * (service + near + drive))
