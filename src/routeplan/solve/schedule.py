@@ -140,8 +140,8 @@ def _spread_make_ups(
     Make-ups are placed one shop at a time, so the last ones can find every day of the week
     full while the first ones took room a later one needed. Each move takes the make-up that
     brings the fullest day furthest back to its limit onto another working day of its week
-    where it fits, its visits still spaced as the rules ask (or no closer than where it was). ``days`` and ``visit_days`` change
-    in place.
+    where it fits, its visits still spaced as the rules ask (or no closer than where it was).
+    ``days`` and ``visit_days`` change in place.
     """
     m = sc.managers[mi]
     window = sc.rules.field_window_minutes
@@ -156,7 +156,7 @@ def _spread_make_ups(
         full = [d for d in length if length[d] > window]
         if not full:
             return
-        best: tuple[tuple[float, float], date, int, date, float] | None = None
+        best: tuple[tuple[float, float], date, int, date] | None = None
         for d in full:
             week = [t for t in sc.calendar.week_days(monday_of(d)) if t != d and t in days]
             for i, (c, _, makeup) in enumerate(days[d]):
@@ -171,15 +171,14 @@ def _spread_make_ups(
                     if t in visit_days[c] or t.weekday() in closed or days_to_nearest(t, others) < spacing:
                         continue
                     km, added, _ = _cheapest_insertion(model, office, [x for x, _, _ in days[t]], end, c)
-                    after = length.get(t, minutes(t)) + added
-                    if after > window:
+                    if length.get(t, minutes(t)) + added > window:
                         continue
                     key = (-relief, km)
                     if best is None or key < best[0]:
-                        best = (key, d, i, t, after)
+                        best = (key, d, i, t)
         if best is None:
             return
-        _, d, i, t, _ = best
+        _, d, i, t = best
         c, r, _ = days[d].pop(i)
         _, _, pos = _cheapest_insertion(model, office, [x for x, _, _ in days[t]], end, c)
         days[t].insert(pos, (c, r, True))
