@@ -321,13 +321,12 @@ def _book_offices(
         free = {r.id for r in shops if r.office_id is None and scenario.owner(r) is None}
         share.update({s: o for s, o in fresh.items() if o in empty and s in free})
     done = _with_nearest(shops, _plane(shops), share)
+    orphans = {shop: leaver for shop, leaver in (left or {}).items() if shop in done and shop not in share}
     votes: dict[str, Counter[str]] = defaultdict(Counter)
-    for shop, leaver in (left or {}).items():
-        if shop in done and shop not in share:
-            votes[leaver][done[shop]] += 1
-    for shop, leaver in (left or {}).items():
-        if shop in done and shop not in share:
-            done[shop] = max(sorted(votes[leaver]), key=votes[leaver].__getitem__)
+    for shop, leaver in orphans.items():
+        votes[leaver][done[shop]] += 1
+    for shop, leaver in orphans.items():
+        done[shop] = max(sorted(votes[leaver]), key=votes[leaver].__getitem__)
     return done
 
 
