@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(
 
 from routeplan.geo import LatLon  # noqa: E402
 from routeplan.roads import RoadGraph, RoadTravel  # noqa: E402
-from test_roads import _tiny_on_roads, grid_osm  # noqa: E402
+from test_roads import MONACO, _tiny_on_roads, grid_osm  # noqa: E402
 
 
 @pytest.fixture
@@ -41,6 +41,31 @@ def test_osrm_agrees_with_the_graph_engine_and_stops(tmp_path, cache):
     assert osrm.server.process.poll() is not None, "osrm-routed has ended"
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{osrm.server.port}/nearest/v1/driving/20,10", timeout=2)
+
+
+@pytest.mark.skipif(not MONACO.is_file(), reason="../shared/data/monaco.osm.pbf is not beside this checkout")
+def test_the_engines_agree_on_monaco_and_never_beat_the_straight_line(cache):
+    """OSRM (car.lua, turn restrictions) and the graph engine on a real city: the same km to a few
+    per cent for the typical pair, and neither drives a pair shorter than its straight line."""
+    import csv
+
+    from conftest import SHARED
+    from routeplan.travel import GreatCircleTravel
+
+    rows = list(csv.DictReader((SHARED / "data" / "monaco_shops_osm.csv").open(encoding="utf-8")))
+    points = [LatLon(float(r["lat"]), float(r["lon"])) for r in rows[:80]]
+    osrm = OsrmTravel.for_extract(MONACO)
+    try:
+        km, _ = osrm.matrices(points)
+    finally:
+        assert osrm.server is not None
+        osrm.server.stop()
+    graph_km, _ = RoadTravel(RoadGraph.from_osm(MONACO)).matrices(points)
+    straight, _ = GreatCircleTravel(detour_factor=1.0).matrices(points)
+    apart = straight > 0.3  # beyond the snap distances, which the engines measure differently
+    assert 0.97 < np.median(km[apart] / graph_km[apart]) < 1.03
+    for engine in (km, graph_km):
+        assert (engine[apart] >= straight[apart] * 0.999).all()
 
 
 def test_plan_and_check_on_osrm(tmp_path, cache):

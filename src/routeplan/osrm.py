@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import InputError, RouteplanError
 from .geo import LatLon, haversine_km
-from .roads import cache_dir
+from .roads import SNAP_KMH, cache_dir
 from .travel import MatrixLegs
 
 #: Sources and destinations per table request to a server the user runs (OSRM's default
@@ -161,6 +161,7 @@ class OsrmTravel(MatrixLegs):
         n = len(points)
         km = np.zeros((n, n))
         minutes = np.zeros((n, n))
+        snap = np.zeros(n)  # km from each place to the street OSRM snapped it to
         coords = [f"{p.lon:.6f},{p.lat:.6f}" for p in points]
         for rows, cols in self._blocks(n):
             both = list(dict.fromkeys([*rows, *cols]))
@@ -175,12 +176,18 @@ class OsrmTravel(MatrixLegs):
             dist = np.array(doc["distances"], dtype=float)
             minutes[rows.start : rows.stop, cols.start : cols.stop] = dur / 60.0
             km[rows.start : rows.stop, cols.start : cols.stop] = dist / 1000.0
+            for j, place in zip(cols, doc.get("destinations", []), strict=True):
+                snap[j] = place.get("distance", 0.0) / 1000.0
         # unroutable pairs (null in OSRM's answer): a straight line, slowly
         lats = np.array([p.lat for p in points])
         lons = np.array([p.lon for p in points])
         straight = haversine_km(lats[:, None], lons[:, None], lats[None, :], lons[None, :]) * 2.0
         bad = ~np.isfinite(km) | ~np.isfinite(minutes)
         km[bad], minutes[bad] = straight[bad], straight[bad] / 10.0 * 60.0
+        # the walk or crawl between each place and its street, as the graph engine drives it
+        reach = snap[:, None] + snap[None, :]
+        km[~bad] += reach[~bad]
+        minutes[~bad] += reach[~bad] / SNAP_KMH * 60.0
         np.fill_diagonal(km, 0.0)
         np.fill_diagonal(minutes, 0.0)
         self._remember(points, km, minutes)
