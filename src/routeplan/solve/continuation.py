@@ -534,13 +534,13 @@ def _carve_new_managers(
     newcomers = [mi for mi, m in enumerate(model.sc.managers) if m.id not in before]
     if not newcomers:
         return set()
-    xy, _, weights = positions(model)
+    xy, offices, weights = positions(model)
     day = np.zeros(model.n, dtype=np.int64)
     week = np.zeros(model.n, dtype=np.int64)
     fresh: set[int] = set()
     for mi in newcomers:
         mine = np.array(sorted(c for c, m in target.items() if m == mi), dtype=np.int64)
-        day_areas(model, mine, xy, weights, rng, day, week)
+        day_areas(model, mine, xy, weights, offices[mi], rng, day, week)
         for c in mine:
             k = area_pattern(model, int(c), mi, int(day[c]), int(week[c]))
             if k >= 0 and search.choice[c] < 0:

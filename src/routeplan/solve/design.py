@@ -2,8 +2,8 @@
 
 Work is balanced (visits x (service + travel to near neighbours), shared out in
 proportion to each manager's working days), territories are compact around their
-offices, pinned shops stay pinned, and when a current split is given as few shops
-as possible change hands.
+offices, or wedges around a team's one office where those drive less, pinned shops stay
+pinned, and when a current split is given as few shops as possible change hands.
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ import numpy as np
 from ..geo import LatLon, local_xy_km, nearest_neighbours
 from ..model import Scenario
 from ..travel import GreatCircleTravel, TravelModel, travel_for
-from .territory import balanced_clusters, group_centers, office_pull, rebalance, smooth, split_among_offices
+from .areas import WEDGE_GAIN, cut_areas, open_route_km
+from .territory import (
+    balanced_clusters,
+    group_centers,
+    office_pull,
+    rebalance,
+    smooth,
+    split_among_offices,
+    wedges,
+)
 
 #: Extra km a shop "pays" to leave its current manager: enough to keep a split stable, small
 #: next to a district's size so balance still wins.
@@ -37,9 +46,11 @@ class Territories:
     manager_of: Mapping[str, str]
     work_minutes: Mapping[str, float]
     moved: int = 0
+    #: wedges around the team's office (cut into wedge-shaped route areas), else compact
+    wedges: bool = False
 
-    def __reduce__(self) -> tuple[type, tuple[dict[str, str], dict[str, float], int]]:
-        return (Territories, (dict(self.manager_of), dict(self.work_minutes), self.moved))
+    def __reduce__(self) -> tuple[type, tuple[dict[str, str], dict[str, float], int, bool]]:
+        return (Territories, (dict(self.manager_of), dict(self.work_minutes), self.moved, self.wedges))
 
     @property
     def balance(self) -> float:
@@ -130,6 +141,37 @@ def _near_minutes(travel: TravelModel, points: list[LatLon], xy: np.ndarray, nb:
     return near
 
 
+def _wedges_if_shorter(
+    scenario: Scenario,
+    xy: np.ndarray,
+    weights: np.ndarray,
+    offices: np.ndarray,
+    share: np.ndarray,
+    fixed: np.ndarray,
+    compact: np.ndarray,
+    seed: int,
+) -> tuple[np.ndarray, bool]:
+    """Wedge territories around the team's office instead of the ``compact`` ones where their
+    wedge routes are estimated shorter than the compact territories' compact routes (see
+    :mod:`routeplan.solve.areas`): a team whose shops lie all around its office drives out
+    through them, one wedge each. Returns the labels and whether they are wedges."""
+    wedge = rebalance(xy, weights, wedges(xy, weights, offices.mean(axis=0), share, fixed=fixed), share, fixed=fixed)
+    days, weeks = len(scenario.calendar.workdays), scenario.calendar.cycle_weeks
+
+    def km(labels: np.ndarray, shape: bool) -> float:
+        rng = np.random.default_rng(seed)
+        return sum(
+            open_route_km(xy[mine], offices[j], cut_areas(xy[mine], weights[mine], offices[j], days, weeks,
+                                                          wedge=shape, rng=rng))
+            for j in range(len(offices))
+            if len(mine := np.flatnonzero(labels == j))
+        )  # fmt: skip
+
+    if km(wedge, True) < (1 - WEDGE_GAIN) * km(compact, False):
+        return wedge, True
+    return compact, False
+
+
 def design_territories(
     scenario: Scenario,
     *,
@@ -147,6 +189,7 @@ def design_territories(
     rng = np.random.default_rng(seed)
     managers = scenario.managers
     k = len(managers)
+    shaped = False
     index = scenario.manager_index
     n = len(scenario.retailers)
     xy, offices = positions_km(scenario)
@@ -176,7 +219,9 @@ def design_territories(
     if k > 1:
         labels = smooth(xy, labels, (fixed < 0) & (labels != now))  # shops that stay keep their place
         labels = rebalance(xy, weights, labels, share, fixed=fixed, current=now, stay_km=STAY_KM)
+        if not (now >= 0).any() and not office_pull(offices):  # a new design for a team at one office
+            labels, shaped = _wedges_if_shorter(scenario, xy, weights, offices, share, fixed, labels, seed)
     manager_of = {r.id: managers[int(j)].id for r, j in zip(scenario.retailers, labels, strict=True)}
     work = {m.id: float(weights[labels == j].sum()) for j, m in enumerate(managers)}
     moved = sum(1 for r in scenario.retailers if current and r.id in current and current[r.id] != manager_of[r.id])
-    return Territories(MappingProxyType(manager_of), MappingProxyType(work), moved)
+    return Territories(MappingProxyType(manager_of), MappingProxyType(work), moved, shaped)

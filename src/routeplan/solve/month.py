@@ -28,6 +28,7 @@ from ..geo import mean_nearest, nearest_in_rows
 from ..model import Retailer, Scenario
 from ..plan import Plan
 from ..travel import TravelModel, travel_for
+from .areas import cut_areas
 from .design import design_territories, pins, positions_km
 from .kernels import UNDER_KM_PER_MIN, warm_up
 from .lns import compiled as lns_compiled
@@ -37,7 +38,7 @@ from .ordering import ortools_order
 from .patterns import ManagerCalendar, PatternFit, pattern_dates, valid_patterns
 from .schedule import lay_out_month, makeup_load
 from .search import PeriodicSearch, Problem, RouteSpec
-from .territory import balanced_clusters, split_among_offices
+from .territory import split_among_offices
 
 #: A pattern that gives well-spaced visits this month but not in one of the next this many
 #: months is *fragile*: a standing route book built on it would have to change then.
@@ -552,8 +553,11 @@ def positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return xy, offices, weights
 
 
-def cluster_groups(model: MonthModel, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Territory, weekday area and cycle week of every shop, by balanced k-means."""
+def cluster_groups(
+    model: MonthModel, rng: np.random.Generator, *, wedges: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Territory, weekday area and cycle week of every shop: territories by balanced k-means
+    (or the pinned ones), areas compact or, for ``wedges`` territories, wedges around the office."""
     sc = model.sc
     n, k = model.n, model.k
     xy, offices, weights = positions(model)
@@ -561,7 +565,7 @@ def cluster_groups(model: MonthModel, rng: np.random.Generator) -> tuple[np.ndar
     day = np.zeros(n, dtype=np.int64)
     week = np.zeros(n, dtype=np.int64)
     for mi in range(k):
-        day_areas(model, np.flatnonzero(labels == mi), xy, weights, rng, day, week)
+        day_areas(model, np.flatnonzero(labels == mi), xy, weights, offices[mi], rng, day, week, wedges=wedges)
     return labels, day, week
 
 
@@ -570,19 +574,20 @@ def day_areas(
     mine: np.ndarray,
     xy: np.ndarray,
     weights: np.ndarray,
+    office: np.ndarray,
     rng: np.random.Generator,
     day: np.ndarray,
     week: np.ndarray,
+    *,
+    wedges: bool = False,
 ) -> None:
-    """Split one territory's shops (``mine``) into weekday areas and those into cycle weeks, in place."""
+    """Split one territory's shops (``mine``, worked from ``office``) into weekday areas and
+    those into cycle weeks, compact or as wedges around the office, in place."""
     cal = model.sc.calendar
     if not len(mine):
         return
-    day[mine] = balanced_clusters(xy[mine], weights[mine], len(cal.workdays), rng)
-    for g in range(len(cal.workdays)):
-        sub = mine[day[mine] == g]
-        if len(sub):
-            week[sub] = balanced_clusters(xy[sub], weights[sub], cal.cycle_weeks, rng)
+    areas = cut_areas(xy[mine], weights[mine], office, len(cal.workdays), cal.cycle_weeks, wedge=wedges, rng=rng)
+    day[mine], week[mine] = areas // cal.cycle_weeks, areas % cal.cycle_weeks
 
 
 def routes_from_groups(
@@ -866,14 +871,16 @@ def _plan_month(
 
     compiling = _compile_in_background()
     say("travel matrix", 0.02)
+    wedges = False
     if params.territories == "fixed" and len(scenario.managers) > 1:
-        scenario = design_territories(scenario, seed=seed, travel=travel).apply(scenario)
+        design = design_territories(scenario, seed=seed, travel=travel)
+        scenario, wedges = design.apply(scenario), design.wedges
     model = MonthModel(scenario, travel, params)
     reserve = model.initial_reserve()
     search = PeriodicSearch(model.problem(reserve), seed=seed)
     search.under_weight = params.weights.fill_under_km_per_min
     say("territories and routes", 0.08)
-    routes, choice = routes_from_groups(model, *cluster_groups(model, rng))
+    routes, choice = routes_from_groups(model, *cluster_groups(model, rng, wedges=wedges))
     search.set_routes(routes, choice)
     search.build_orders()
     missing = [c for c in range(model.n) if search.choice[c] < 0]

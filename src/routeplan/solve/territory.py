@@ -1,4 +1,5 @@
-"""Splitting points into compact groups of about equal work (balanced k-means).
+"""Splitting points into groups of about equal work: compact (balanced k-means) or wedges
+around an office.
 
 Used for territories (shops -> managers) and, inside a territory, for the areas
 worked on each weekday and each week of the cycle.
@@ -100,6 +101,38 @@ def balanced_clusters(
         if np.array_equal(new, labels):
             break
         labels = new
+    return labels
+
+
+def wedges(
+    xy: np.ndarray, weights: np.ndarray, centre: np.ndarray, shares: np.ndarray, *, fixed: np.ndarray | None = None
+) -> np.ndarray:
+    """Label each point 0..k-1 by wedges around ``centre``, each carrying its ``shares`` part of
+    the total weight (k = ``len(shares)``).
+
+    The cut starts in the widest empty direction around the centre, so no wedge straddles a gap.
+    ``fixed[i] >= 0`` keeps point i in that group; a group with pinned points takes the wedge
+    where they lie (groups in order of their pins' median angle, those without pins after).
+    """
+    n, k = len(xy), len(shares)
+    fixed = np.full(n, -1) if fixed is None else fixed
+    if n == 0 or k <= 1:
+        return np.zeros(n, dtype=np.int64)
+    rel = xy - centre
+    angle = np.arctan2(rel[:, 1], rel[:, 0])
+    around = np.sort(angle)
+    gaps = np.diff(np.concatenate([around, [around[0] + 2 * np.pi]]))
+    turned = (angle - around[(int(np.argmax(gaps)) + 1) % n]) % (2 * np.pi)
+    where = [float(np.median(turned[fixed == j])) if (fixed == j).any() else np.inf for j in range(k)]
+    sequence = np.argsort(np.array(where), kind="stable")
+    share = np.asarray(shares, dtype=float)[sequence]
+    bounds = np.cumsum(share) / max(float(share.sum()), 1e-12) * weights.sum()
+    order = np.argsort(turned, kind="stable")
+    middle = np.cumsum(weights[order]) - weights[order] / 2  # each point's place along the sweep
+    labels = np.zeros(n, dtype=np.int64)
+    labels[order] = sequence[np.minimum(np.searchsorted(bounds, middle), k - 1)]
+    pinned = fixed >= 0
+    labels[pinned] = fixed[pinned]
     return labels
 
 

@@ -1,0 +1,112 @@
+"""Route areas and wedge territories: wedges around an office, the open-route estimate, and the
+design's choice between wedges and compact territories."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from routeplan.check import check_plan
+from routeplan.model import Rules
+from routeplan.solve.areas import compact_areas, open_route_km, wedge_areas
+from routeplan.solve.design import design_territories, positions_km
+from routeplan.solve.month import PlanParams, plan_month
+from routeplan.solve.territory import wedges
+from routeplan.synth import shape, synthetic_scenario
+
+
+def _disk(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    r = 10 * np.sqrt(rng.random(n))
+    a = rng.random(n) * 2 * np.pi
+    return np.column_stack((r * np.cos(a), r * np.sin(a)))
+
+
+def _angular_runs(xy: np.ndarray, labels: np.ndarray, centre: np.ndarray) -> int:
+    """How many runs of equal labels the points make in order of angle around ``centre`` (a
+    circle: the last run joins the first when they share a label)."""
+    order = np.argsort(np.arctan2(xy[:, 1] - centre[1], xy[:, 0] - centre[0]), kind="stable")
+    seq = labels[order]
+    runs = 1 + int(np.sum(seq[1:] != seq[:-1]))
+    return runs - 1 if len(set(seq)) > 1 and seq[0] == seq[-1] else runs
+
+
+def test_wedges_are_one_angular_run_each_with_their_share_of_the_work():
+    xy = _disk(400)
+    weights = np.random.default_rng(1).uniform(1, 3, len(xy))
+    shares = np.array([1.0, 1.0, 2.0, 1.0])
+    labels = wedges(xy, weights, np.zeros(2), shares)
+    assert _angular_runs(xy, labels, np.zeros(2)) == 4
+    load = np.bincount(labels, weights=weights, minlength=4)
+    target = weights.sum() * shares / shares.sum()
+    assert np.all(np.abs(load - target) <= weights.max())
+
+
+def test_wedges_keep_pins_and_put_a_pinned_group_where_its_pins_are():
+    xy = _disk(300, seed=3)
+    east = np.flatnonzero((xy[:, 0] > 3) & (np.abs(xy[:, 1]) < 1))[:5]
+    fixed = np.full(len(xy), -1)
+    fixed[east] = 2
+    labels = wedges(xy, np.ones(len(xy)), np.zeros(2), np.ones(3), fixed=fixed)
+    assert (labels[east] == 2).all()
+    assert _angular_runs(xy, labels, np.zeros(2)) == 3, "the pinned shops lie inside their group's wedge"
+
+
+def test_wedges_of_odd_inputs():
+    assert len(wedges(np.zeros((0, 2)), np.zeros(0), np.zeros(2), np.ones(3))) == 0
+    one_place = wedges(np.ones((6, 2)), np.ones(6), np.ones(2), np.ones(3))  # every shop at the office
+    assert sorted(np.bincount(one_place, minlength=3)) == [2, 2, 2]
+
+
+def test_open_route_estimate_is_the_drive_out_plus_the_tree():
+    office = np.zeros(2)
+    xy = np.array([[3.0, 0.0], [4.0, 0.0], [6.0, 0.0], [0.0, 5.0], [0.0, 7.0]])
+    areas = np.array([0, 0, 0, 1, 1])
+    # area 0: 3 km out, then 3 km of tree; area 1: 5 km out, then 2 km
+    assert open_route_km(xy, office, areas) == pytest.approx(3 + 3 + 5 + 2)
+    assert open_route_km(np.ones((4, 2)), np.ones(2), np.zeros(4, dtype=int)) == 0.0
+
+
+def test_wedge_areas_drive_less_than_compact_ones_around_the_office():
+    xy = _disk(340, seed=5)
+    weights = np.ones(len(xy))
+    wedge = wedge_areas(xy, weights, np.zeros(2), 5, 2)
+    compact = compact_areas(xy, weights, 5, 2, np.random.default_rng(0))
+    assert np.bincount(wedge, minlength=10).min() >= 33
+    assert open_route_km(xy, np.zeros(2), wedge) < open_route_km(xy, np.zeros(2), compact)
+    # neighbouring wedges are the same weekday in the cycle's two weeks
+    assert _angular_runs(xy, wedge // 2, np.zeros(2)) == 5
+
+
+def _city_around_its_office(seed: int = 0):
+    rules = Rules(min_stops_per_day=8, min_field_minutes=90, max_day_minutes=600)
+    sc = synthetic_scenario(shape("city", 400, 4), seed=seed, rules=rules)
+    xy, _ = positions_km(sc)
+    centre = xy.mean(axis=0)
+    middle = sc.retailers[int(np.argmin(((xy - centre) ** 2).sum(axis=1)))].location
+    return dataclasses.replace(sc, managers=tuple(dataclasses.replace(m, office=middle) for m in sc.managers))
+
+
+def test_a_team_in_the_middle_of_its_shops_gets_wedges_and_keeps_every_rule():
+    sc = _city_around_its_office()
+    design = design_territories(sc, seed=0)
+    assert design.wedges
+    xy, offices = positions_km(sc)
+    labels = np.array([sc.manager_index[design.manager_of[r.id]] for r in sc.retailers])
+    assert _angular_runs(xy, labels, offices[0]) <= 4 + 2  # a wedge each, a few border shops rebalanced
+    assert design.balance < 1.1
+    plan = plan_month(sc, PlanParams(time_limit_s=4, workers=1, clock=False), seed=0)
+    assert check_plan(sc, plan) == []
+    again = plan_month(sc, PlanParams(time_limit_s=4, workers=1, clock=False), seed=0)
+    assert again.visits == plan.visits, "same seed, same plan"
+
+
+def test_a_redesign_of_a_current_split_stays_compact():
+    """Wedges are for a new design: with a split in use, keeping shops with their managers wins."""
+    sc = _city_around_its_office()
+    first = design_territories(sc, seed=0)
+    again = design_territories(sc, current=dict(first.manager_of), seed=0)
+    assert not again.wedges
+    assert again.moved == 0
