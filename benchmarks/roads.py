@@ -49,9 +49,9 @@ from routeplan.figures import replayed_km, total_km
 from routeplan.geo import LatLon, haversine_km
 from routeplan.model import ClassRule, Manager, Retailer, Rules, Scenario
 from routeplan.osrm import OsrmTravel, find_programs
-from routeplan.roads import FAR_FROM_ROAD_KM, RoadGraph, RoadTravel, cache_dir
+from routeplan.roads import RoadGraph, RoadTravel, cache_dir
 from routeplan.solve.month import PlanParams, plan_month
-from routeplan.travel import GreatCircleTravel
+from routeplan.travel import FAR_FROM_ROAD_KM, GreatCircleTravel
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 #: city -> (extract, shop list, managers, stops a day, field minutes a day)

@@ -233,3 +233,31 @@ def test_workload_estimate_on_the_roads_makes_no_matrix_over_every_shop(tmp_path
     drive = design._first_leg_share(sc, xy, starts, visits, float(near.sum() / hop_km.sum()))
     assert drive.min() >= 0 and drive.max() > 0
     assert np.allclose(work, visits * (service + near + drive))
+
+
+def test_plan_names_the_shops_far_from_a_road(tmp_path, cache, capsys):
+    """``plan`` on the road model names every shop snapped more than 200 m from a road."""
+    import contextlib
+    import csv
+
+    from routeplan.cli import main
+
+    scen = _tiny_on_roads(tmp_path)
+    path = scen / "retailers.csv"
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0]["lon"] = f"{float(rows[0]['lon']) - 0.03:.6f}"  # ~3 km west of the street grid
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    sc = read_scenario(scen)
+    _, snap_km = RoadGraph.from_osm(scen / "streets.osm").snap([r.location for r in sc.retailers])
+    expected = sorted(r.id for r, km in zip(sc.retailers, snap_km, strict=True) if km > 0.2)
+    assert rows[0]["id"] in expected
+    with contextlib.suppress(SystemExit):  # the far shop may cost a rule; the report comes first
+        main(["plan", str(scen), "-o", str(tmp_path / "plan"), "--time-limit", "2", "--workers", "1", "--quiet",
+              "--no-render"])  # fmt: skip
+    line = next(x for x in capsys.readouterr().out.splitlines() if "from a road" in x)
+    assert line.startswith(f"{len(expected)} shops are more than 200 m from a road")
+    assert line.split(": ")[-1].removesuffix(" ...").split(", ") == expected[:10]

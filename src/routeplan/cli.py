@@ -38,7 +38,7 @@ from .read import read_plan, read_route_book, read_scenario, with_plan_cycle
 from .render import LANGUAGES, TILES, RenderOptions, render_plan
 from .solve.company import plan_company
 from .solve.month import PlanParams
-from .travel import close_models
+from .travel import FAR_FROM_ROAD_KM, SNAP_KMH, MatrixLegs, close_models, travel_for
 from .write import atomic_output, write_plan
 
 EXIT_VIOLATIONS = 1
@@ -233,6 +233,7 @@ def plan(
     write_plan(out_dir, scenario, result, violations)
     out.print(_kpi_table(scenario, result))
     _report(violations)
+    _road_report(scenario)
     out.print(
         f"Wrote {out_dir}/visits.csv, calls.csv, routes.csv, summary.json, schedule.xlsx ({result.solve_seconds:.1f} s)"
     )
@@ -266,6 +267,7 @@ def _continue(
     write_plan(out_dir, scenario, result, violations, previous=book)
     out.print(_kpi_table(scenario, result))
     _report(violations)
+    _road_report(scenario)
     doc = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     out.print(_stability_line(doc["stability"]))
     out.print(
@@ -276,6 +278,32 @@ def _continue(
         _render(out_dir, scenario, result, options, quiet)
     if violations:
         sys.exit(EXIT_VIOLATIONS)
+
+
+def _far_line(ids: list[str]) -> str:
+    shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+    return (
+        f"{len(ids)} shops are more than {FAR_FROM_ROAD_KM * 1000:.0f} m from a road (driven to their street at "
+        f"{SNAP_KMH:g} km/h; check their coordinates): {shown}"
+    )
+
+
+def _road_report(scenario: Scenario) -> None:
+    """Name the shops the road model found far from any road or cut off from the others (their
+    legs are driven slowly or on the straight line: the plan holds, the data may be wrong)."""
+    if scenario.travel_model != "road":
+        return
+    model = travel_for(scenario)
+    far = model.far_from_road() if isinstance(model, MatrixLegs) else {}
+    cut = {p for pair in getattr(model, "unreachable", ()) for p in pair}
+    far_ids = sorted(r.id for r in scenario.retailers if r.location in far)
+    cut_ids = sorted(r.id for r in scenario.retailers if r.location in cut)
+    if far_ids:
+        out.print(_far_line(far_ids), markup=False)
+    if cut_ids:
+        shown = ", ".join(cut_ids[:10]) + (" ..." if len(cut_ids) > 10 else "")
+        out.print(f"{len(cut_ids)} shops have no road to some others (those legs are planned on the straight line "
+                  f"at {SNAP_KMH:g} km/h): {shown}", markup=False)  # fmt: skip
 
 
 def _stability_line(st: dict[str, Any]) -> str:
@@ -572,8 +600,7 @@ def calibrate(scenario_dir: Path, osm: Path, sample: int, seed: int) -> None:
     p5, p50, p95 = c.ratio_quantiles
     out.print(f"Road km / straight km on a hop: 5% {p5:.2f}, median {p50:.2f}, 95% {p95:.2f}.")
     if c.far_from_road:
-        shown = ", ".join(c.far_from_road[:10]) + (" ..." if len(c.far_from_road) > 10 else "")
-        out.print(f"{len(c.far_from_road)} shops are more than 200 m from a road: {shown}", markup=False)
+        out.print(_far_line(list(c.far_from_road)), markup=False)
     out.print(f"In scenario.toml: [rules] detour_factor = {c.detour_fit:g}, speed_kmh = {c.speed_fit:g}", markup=False)
 
 

@@ -29,8 +29,8 @@ import numpy as np
 
 from .errors import InputError, RouteplanError
 from .geo import LatLon, haversine_km
-from .roads import SNAP_KMH, cache_dir
-from .travel import MatrixLegs
+from .roads import cache_dir
+from .travel import SNAP_KMH, MatrixLegs
 
 #: Sources and destinations per table request to a server the user runs (OSRM's default
 #: ``--max-table-size`` allows 100 x 100).
@@ -137,6 +137,8 @@ class OsrmTravel(MatrixLegs):
     url: str
     server: OsrmServer | None = None
     _tables: list[tuple[dict[LatLon, int], np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+    snapped: dict[LatLon, float] = field(default_factory=dict, repr=False)
+    unreachable: set[tuple[LatLon, LatLon]] = field(default_factory=set, repr=False)
 
     @classmethod
     def for_extract(cls, extract: str | Path) -> OsrmTravel:
@@ -184,6 +186,8 @@ class OsrmTravel(MatrixLegs):
         straight = haversine_km(lats[:, None], lons[:, None], lats[None, :], lons[None, :]) * 2.0
         bad = ~np.isfinite(km) | ~np.isfinite(minutes)
         km[bad], minutes[bad] = straight[bad], straight[bad] / 10.0 * 60.0
+        self.unreachable.update((points[i], points[j]) for i, j in zip(*np.nonzero(bad), strict=True))
+        self.snapped.update(zip(points, snap.tolist(), strict=True))
         # the walk or crawl between each place and its street, as the graph engine drives it
         reach = snap[:, None] + snap[None, :]
         km[~bad] += reach[~bad]

@@ -26,7 +26,7 @@ from numba import njit
 
 from .errors import InputError
 from .geo import LatLon, haversine_km
-from .travel import MatrixLegs
+from .travel import SNAP_KMH, MatrixLegs
 
 #: Free-flow speeds (km/h) by road class, as OpenStreetMap car profiles use (OSRM's car.lua).
 SPEEDS_KMH = {
@@ -36,9 +36,6 @@ SPEEDS_KMH = {
 }  # fmt: skip
 #: Access values that close a way to cars.
 NO_ENTRY = frozenset({"no", "private", "agricultural", "forestry", "delivery", "emergency"})
-#: The walk or crawl from a shop to the road it is snapped to, and the report threshold.
-SNAP_KMH = 10.0
-FAR_FROM_ROAD_KM = 0.2
 #: Sources per Dijkstra batch: a batch holds (sources x network nodes) floats.
 BATCH = 64
 
@@ -262,10 +259,6 @@ class RoadTravel(MatrixLegs):
                 a, b = legs[k]
                 out[k] = [a, *(LatLon(float(g.lat[v]), float(g.lon[v])) for v in reversed(chain)), b]
         return out
-
-    def far_from_road(self) -> dict[LatLon, float]:
-        """Places snapped more than :data:`FAR_FROM_ROAD_KM` away, with their snap km."""
-        return {p: d for p, d in self.snapped.items() if d > FAR_FROM_ROAD_KM}
 
     def _compute(self, points: list[LatLon], nodes: np.ndarray, snap_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The matrices of ``points``, snapped to ``nodes`` at ``snap_km``."""

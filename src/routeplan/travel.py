@@ -67,12 +67,25 @@ class GreatCircleTravel:
         return km, km / self.speed_kmh * 60.0
 
 
+#: The road engines' walk or crawl from a place to the street it is snapped to (km/h), and the
+#: snap beyond which a place is reported as far from a road (km).
+SNAP_KMH = 10.0
+FAR_FROM_ROAD_KM = 0.2
+
+
 class MatrixLegs:
     """For models that compute whole matrices (the road engines): a single leg is looked up in the
     matrices computed so far, and the checker warms one manager's legs at a time. The class using
-    it keeps ``_tables`` and calls :meth:`_remember` with every matrix it computes."""
+    it keeps ``_tables`` and calls :meth:`_remember` with every matrix it computes, and keeps the
+    snap km of each place (``snapped``) and the pairs with no road between them (``unreachable``)."""
 
     _tables: list[tuple[dict[LatLon, int], np.ndarray, np.ndarray]]
+    snapped: dict[LatLon, float]
+    unreachable: set[tuple[LatLon, LatLon]]
+
+    def far_from_road(self) -> dict[LatLon, float]:
+        """Places snapped more than :data:`FAR_FROM_ROAD_KM` away, with their snap km."""
+        return {p: d for p, d in self.snapped.items() if d > FAR_FROM_ROAD_KM}
 
     def matrices(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
