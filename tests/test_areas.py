@@ -110,3 +110,35 @@ def test_a_redesign_of_a_current_split_stays_compact():
     again = design_territories(sc, current=dict(first.manager_of), seed=0)
     assert not again.wedges
     assert again.moved == 0
+
+
+def test_the_planner_may_ask_for_either_shape():
+    sc = _city_around_its_office()
+    assert not design_territories(sc, seed=0, shape="compact").wedges
+    assert design_territories(sc, seed=0, shape="wedges").wedges
+    with pytest.raises(ValueError, match="territory_shape"):
+        PlanParams(territory_shape="round")
+
+
+def test_plan_command_takes_the_territory_shape(tmp_path):
+    from routeplan.cli import main
+    from routeplan.read import read_plan, read_scenario
+    from routeplan.write import write_scenario
+
+    sc = _city_around_its_office()
+    folder = tmp_path / "city"
+    write_scenario(folder, sc)
+    splits = {}
+    for shape_name in ("compact", "wedges"):
+        out = tmp_path / shape_name
+        main(["plan", str(folder), "-o", str(out), "--time-limit", "3", "--workers", "1", "--quiet", "--no-render",
+              "--reproducible", "--territory-shape", shape_name])  # fmt: skip
+        splits[shape_name] = read_plan(out).manager_of()
+    written = read_scenario(folder)
+    xy, offices = positions_km(written)
+    runs = {}
+    for k, split in splits.items():
+        labels = np.array([written.manager_index[split[r.id]] for r in written.retailers])
+        runs[k] = _angular_runs(xy, labels, offices[0])
+    assert runs["wedges"] >= 4 and 4 * runs["wedges"] < runs["compact"], runs  # wedges: a run each, give or take
+    assert splits["compact"] != splits["wedges"]

@@ -36,6 +36,7 @@ from .model import Scenario
 from .plan import Plan
 from .read import read_plan, read_route_book, read_scenario, with_plan_cycle
 from .render import LANGUAGES, TILES, RenderOptions, render_plan
+from .solve.areas import TERRITORY_SHAPES
 from .solve.company import plan_company
 from .solve.month import PlanParams
 from .travel import FAR_FROM_ROAD_KM, SNAP_KMH, MatrixLegs, close_models, travel_for
@@ -174,6 +175,9 @@ def cli(strict: bool, progress_log: Path | None) -> None:
               help="fixed: design compact territories first and keep them; free: let the search move shops "
                    "between managers; auto: fixed, and free too where fixed breaks a rule (see README).")  # fmt: skip
 @click.option("--fixed-territories", is_flag=True, hidden=True, help="Same as --territories fixed.")
+@click.option("--territory-shape", type=click.Choice(TERRITORY_SHAPES), default="auto", show_default=True,
+              help="Designed territories of a team at one office: wedges around the office, compact, or auto: "
+                   "whichever drives less (see README).")  # fmt: skip
 @click.option("--previous", "previous_dir", type=click.Path(path_type=Path), default=None,
               help="The previous month's plan folder: keep its route book, change only what the month forces.")  # fmt: skip
 @click.option("--move-km", type=click.FloatRange(min=0), default=PlanParams.move_km, show_default=True,
@@ -197,6 +201,7 @@ def plan(
     current_dir: Path | None,
     territories: str,
     fixed_territories: bool,
+    territory_shape: str,
     previous_dir: Path | None,
     move_km: float,
     max_moves: int | None,
@@ -208,7 +213,7 @@ def plan(
     scenario = read_scenario(scenario_dir)
     params = PlanParams(
         time_limit_s=time_limit, workers=workers, territories="fixed" if fixed_territories else territories, move_km=move_km,
-        max_moves=max_moves, clock=not reproducible,
+        max_moves=max_moves, clock=not reproducible, territory_shape=territory_shape,
     )  # fmt: skip
     if previous_dir is not None:
         if current_dir is not None:

@@ -16,6 +16,8 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 
 from .territory import balanced_clusters, wedges
 
+#: How a team at one office may have its territories shaped (``auto``: by the estimate).
+TERRITORY_SHAPES = ("auto", "compact", "wedges")
 #: Wedges are taken only when their estimate is this share below the compact areas': the
 #: estimate is rough, and compact areas are what the search was tuned on.
 WEDGE_GAIN = 0.01

@@ -111,18 +111,18 @@ def _team_scenarios(
     return out
 
 
-def territory_groups(office: Scenario, seed: int = 0) -> list[tuple[str, Scenario]]:
+def territory_groups(office: Scenario, seed: int = 0, shape: str = "auto") -> list[tuple[str, Scenario]]:
     """A large office as groups of its managers with about :data:`GROUP_SHOPS` shops each.
 
     The office's territories are designed as for a plan with fixed territories (balanced work,
-    compact), and neighbouring territories (in order of direction from the office) are joined
+    compact or wedges by ``shape``), and neighbouring territories (in order of direction from the office) are joined
     into groups: a group is a sector of the office's area with its managers, so each manager's
     load is the office design's, not a guess. The search then works on problems of the size it
     plans best, with the memory of one group.
     """
     if _group_count(office) <= 1:
         return [("", office)]
-    return _sector_groups(office, design_territories(office, seed=seed).manager_of)
+    return _sector_groups(office, design_territories(office, seed=seed, shape=shape).manager_of)
 
 
 def _group_count(office: Scenario) -> int:
@@ -203,7 +203,9 @@ def plan_company(
     say("sharing the city among offices", 0.02)
     offices = office_scenarios(scenario, share_among_offices(scenario, seed))
     parts = [
-        (f"{office} {group}".strip(), part) for office, sub in offices for group, part in territory_groups(sub, seed)
+        (f"{office} {group}".strip(), part)
+        for office, sub in offices
+        for group, part in territory_groups(sub, seed, params.territory_shape)
     ]
     parts, plans, _ = _plan_parts(
         parts, params, lambda sub, own: (sub, own, seed), plan_task, executor, parallel, say, params.deadline(t0)

@@ -150,12 +150,17 @@ def _wedges_if_shorter(
     fixed: np.ndarray,
     compact: np.ndarray,
     seed: int,
+    *,
+    always: bool = False,
 ) -> tuple[np.ndarray, bool]:
     """Wedge territories around the team's office instead of the ``compact`` ones where their
     wedge routes are estimated shorter than the compact territories' compact routes (see
     :mod:`routeplan.solve.areas`): a team whose shops lie all around its office drives out
-    through them, one wedge each. Returns the labels and whether they are wedges."""
+    through them, one wedge each (``always``: wedges whatever the estimate). Returns the labels
+    and whether they are wedges."""
     wedge = rebalance(xy, weights, wedges(xy, weights, offices.mean(axis=0), share, fixed=fixed), share, fixed=fixed)
+    if always:
+        return wedge, True
     days, weeks = len(scenario.calendar.workdays), scenario.calendar.cycle_weeks
 
     def km(labels: np.ndarray, shape: bool) -> float:
@@ -179,12 +184,15 @@ def design_territories(
     shares: Mapping[str, float] | None = None,
     seed: int = 0,
     travel: TravelModel | None = None,
+    shape: str = "auto",
 ) -> Territories:
     """Split the shops among ``scenario.managers``.
 
     ``current`` (shop id -> manager id) is the split in use; shops of managers that
     still exist keep them unless balance asks otherwise. ``shares`` overrides each
-    manager's part of the work (default: in proportion to working days).
+    manager's part of the work (default: in proportion to working days). ``shape`` is one of
+    :data:`routeplan.solve.areas.TERRITORY_SHAPES`: a new design for a team at one office
+    may be wedges around it (a split in use keeps its shape).
     """
     rng = np.random.default_rng(seed)
     managers = scenario.managers
@@ -219,8 +227,9 @@ def design_territories(
     if k > 1:
         labels = smooth(xy, labels, (fixed < 0) & (labels != now))  # shops that stay keep their place
         labels = rebalance(xy, weights, labels, share, fixed=fixed, current=now, stay_km=STAY_KM)
-        if not (now >= 0).any() and not office_pull(offices):  # a new design for a team at one office
-            labels, shaped = _wedges_if_shorter(scenario, xy, weights, offices, share, fixed, labels, seed)
+        if shape != "compact" and not (now >= 0).any() and not office_pull(offices):  # new, one office
+            labels, shaped = _wedges_if_shorter(scenario, xy, weights, offices, share, fixed, labels, seed,
+                                                always=shape == "wedges")  # fmt: skip
     manager_of = {r.id: managers[int(j)].id for r, j in zip(scenario.retailers, labels, strict=True)}
     work = {m.id: float(weights[labels == j].sum()) for j, m in enumerate(managers)}
     moved = sum(1 for r in scenario.retailers if current and r.id in current and current[r.id] != manager_of[r.id])

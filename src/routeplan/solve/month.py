@@ -28,7 +28,7 @@ from ..geo import mean_nearest, nearest_in_rows
 from ..model import Retailer, Scenario
 from ..plan import Plan
 from ..travel import TravelModel, travel_for
-from .areas import cut_areas
+from .areas import TERRITORY_SHAPES, cut_areas
 from .design import design_territories, pins, positions_km
 from .kernels import UNDER_KM_PER_MIN, warm_up
 from .lns import compiled as lns_compiled
@@ -169,6 +169,9 @@ class PlanParams:
     #: breaks a rule (no shop can move to another manager to relieve a holiday week) the free
     #: search too, sized for ``shares.fallback`` of the time limit; the better plan is kept.
     territories: str = "auto"
+    #: the designed territories' shape for a team at one office: ``wedges`` around the office,
+    #: ``compact``, or ``auto``: whichever drives less by the estimate (see ``areas.py``)
+    territory_shape: str = "auto"
     #: continuing a plan: a shop that keeps its place changes route only to repair a broken
     #: rule or to save at least this many km a month (see ``continuation.py`` for the default)
     move_km: float = 5.0
@@ -190,6 +193,10 @@ class PlanParams:
     def __post_init__(self) -> None:
         if self.territories not in TERRITORY_MODES:
             raise ValueError(f"territories must be one of {', '.join(TERRITORY_MODES)}, not {self.territories!r}")
+        if self.territory_shape not in TERRITORY_SHAPES:
+            raise ValueError(
+                f"territory_shape must be one of {', '.join(TERRITORY_SHAPES)}, not {self.territory_shape!r}"
+            )
 
     def n_workers(self) -> int:
         return self.workers if self.workers > 0 else (os.cpu_count() or 1)
@@ -873,7 +880,7 @@ def _plan_month(
     say("travel matrix", 0.02)
     wedges = False
     if params.territories == "fixed" and len(scenario.managers) > 1:
-        design = design_territories(scenario, seed=seed, travel=travel)
+        design = design_territories(scenario, seed=seed, travel=travel, shape=params.territory_shape)
         scenario, wedges = design.apply(scenario), design.wedges
     model = MonthModel(scenario, travel, params)
     reserve = model.initial_reserve()
