@@ -60,13 +60,16 @@ def test_wedges_of_odd_inputs():
     assert sorted(np.bincount(one_place, minlength=3)) == [2, 2, 2]
 
 
-def test_open_route_estimate_is_the_drive_out_plus_the_tree():
+def test_open_route_estimate_drives_out_and_ends_at_the_last_shop():
     office = np.zeros(2)
-    xy = np.array([[3.0, 0.0], [4.0, 0.0], [6.0, 0.0], [0.0, 5.0], [0.0, 7.0]])
+    xy = np.array([[6.0, 0.0], [3.0, 0.0], [4.0, 0.0], [0.0, 7.0], [0.0, 5.0]])
     areas = np.array([0, 0, 0, 1, 1])
-    # area 0: 3 km out, then 3 km of tree; area 1: 5 km out, then 2 km
+    # area 0: 3 km out, then 3 km along to the farthest shop; area 1: 5 km out, then 2 km
     assert open_route_km(xy, office, areas) == pytest.approx(3 + 3 + 5 + 2)
     assert open_route_km(np.ones((4, 2)), np.ones(2), np.zeros(4, dtype=int)) == 0.0
+    # a square of shops 1 km apart beside the office: out 1 km, then three sides, not back
+    square = np.array([[1.0, 0.0], [2.0, 1.0], [1.0, 1.0], [2.0, 0.0]])
+    assert open_route_km(square, office, np.zeros(4, dtype=int)) == pytest.approx(1 + 3)
 
 
 def test_wedge_areas_drive_less_than_compact_ones_around_the_office():
