@@ -115,10 +115,10 @@ def territory_groups(office: Scenario, seed: int = 0, shape: str = "auto") -> li
     """A large office as groups of its managers with about :data:`GROUP_SHOPS` shops each.
 
     The office's territories are designed as for a plan with fixed territories (balanced work,
-    compact or wedges by ``shape``), and neighbouring territories (in order of direction from the office) are joined
-    into groups: a group is a sector of the office's area with its managers, so each manager's
-    load is the office design's, not a guess. The search then works on problems of the size it
-    plans best, with the memory of one group.
+    compact or wedges by ``shape``), and neighbouring territories (in order of direction from
+    the office) are joined into groups: a group is a sector of the office's area with its
+    managers, so each manager's load is the office design's, not a guess. The search then works
+    on problems of the size it plans best, with the memory of one group.
     """
     if _group_count(office) <= 1:
         return [("", office)]
