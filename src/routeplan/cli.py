@@ -285,11 +285,14 @@ def _continue(
         sys.exit(EXIT_VIOLATIONS)
 
 
+def _first_ids(ids: list[str]) -> str:
+    return ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+
+
 def _far_line(ids: list[str]) -> str:
-    shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
     return (
         f"{len(ids)} shops are more than {FAR_FROM_ROAD_KM * 1000:.0f} m from a road (driven to their street at "
-        f"{SNAP_KMH:g} km/h; check their coordinates): {shown}"
+        f"{SNAP_KMH:g} km/h; check their coordinates): {_first_ids(ids)}"
     )
 
 
@@ -306,9 +309,8 @@ def _road_report(scenario: Scenario) -> None:
     if far_ids:
         out.print(_far_line(far_ids), markup=False)
     if cut_ids:
-        shown = ", ".join(cut_ids[:10]) + (" ..." if len(cut_ids) > 10 else "")
         out.print(f"{len(cut_ids)} shops have no road to some others (those legs are planned on the straight line "
-                  f"at {SNAP_KMH:g} km/h): {shown}", markup=False)  # fmt: skip
+                  f"at {SNAP_KMH:g} km/h): {_first_ids(cut_ids)}", markup=False)  # fmt: skip
 
 
 def _stability_line(st: dict[str, Any]) -> str:

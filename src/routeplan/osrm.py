@@ -185,7 +185,7 @@ class OsrmTravel(MatrixLegs):
         lons = np.array([p.lon for p in points])
         straight = haversine_km(lats[:, None], lons[:, None], lats[None, :], lons[None, :]) * 2.0
         bad = ~np.isfinite(km) | ~np.isfinite(minutes)
-        km[bad], minutes[bad] = straight[bad], straight[bad] / 10.0 * 60.0
+        km[bad], minutes[bad] = straight[bad], straight[bad] / SNAP_KMH * 60.0
         self.unreachable.update((points[i], points[j]) for i, j in zip(*np.nonzero(bad), strict=True))
         self.snapped.update(zip(points, snap.tolist(), strict=True))
         # the walk or crawl between each place and its street, as the graph engine drives it
