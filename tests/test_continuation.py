@@ -482,3 +482,21 @@ def test_fresh_plan_falls_back_to_the_month_when_the_laid_cycle_breaks_a_rule(ti
     plan = plan_month(tiny, PARAMS, seed=0)
     assert broken and broken[0] > 0, "the laid plan breaks a rule"
     assert check_plan(tiny, plan) == []
+
+
+def test_the_reorder_price_decides_which_standing_routes_are_re_ordered(tiny, tiny_plan, december):
+    """A standing route is re-ordered only where that saves ``continuing.reorder_km`` a month:
+    with a sixteenth of the shops closed, at no price every gain re-orders, at a prohibitive one
+    no route is."""
+    from routeplan.solve.month import Continuing
+
+    open_shops = tuple(r for i, r in enumerate(tiny.retailers) if i % 16)
+
+    def reordered(price: float) -> list[str]:
+        params = dataclasses.replace(PARAMS, continuing=Continuing(reorder_km=price))
+        sc, plan = continued(january(tiny, retailers=open_shops), december, params)
+        assert check_plan(sc, plan, previous=tiny_plan) == []
+        return [c.retailer_id for c in plan.changes if "re-ordered" in c.why]
+
+    assert reordered(0.0)
+    assert not reordered(1e6)

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from routeplan import Margins, PlanParams, Rounds, TimeShares, Weights
+from routeplan import Continuing, Margins, PlanParams, Rounds, TimeShares, Weights
 from routeplan.check import check_plan
 from routeplan.model import Scenario
 from routeplan.solve import month
@@ -95,3 +95,10 @@ def test_the_per_manager_phase_counts_its_rounds_from_the_rates(
         assert lns_after == pytest.approx(lns_before / 2, abs=1)
         assert rounds_after == pytest.approx(rounds_before * 2, abs=1)
     assert check_plan(tiny, plan) == []
+
+
+@pytest.mark.parametrize(("field", "value"), [("repair_move_km", -1), ("reorder_km", "5"), ("reopened_weight", -0.5),
+                                              ("rebuild_neighbour_routes", 2.5)])  # fmt: skip
+def test_a_continuing_price_below_0_or_not_whole_routes_is_refused(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=field):
+        Continuing(**{field: value})

@@ -16,11 +16,12 @@ from .render import RenderOptions, render_plan
 from .routebook import RouteBook, changes, stability
 from .solve.continuation import continue_month, continued_calendar
 from .solve.design import Territories, design_territories
-from .solve.month import Margins, PlanParams, Rounds, TimeShares, Weights, plan_month
+from .solve.month import Continuing, Margins, PlanParams, Rounds, TimeShares, Weights, plan_month
 from .whatif import VariantPlan, plan_variants, smallest_team, with_team_size
 from .write import write_plan
 
 __all__ = [
+    "Continuing",
     "InputError",
     "Margins",
     "Plan",

@@ -22,15 +22,15 @@ plan is made the same way (``month.plan_month``: the cycle planned, then laid). 
   Filling a hole with the one far shop a single move can free, month after month, is what
   made standing routes decay (12 months of churn: +6-21% km against a fresh plan);
 - a route no chain repairs is rebuilt by the fresh plan's ruin-and-recreate together with the
-  routes of its manager next to it (:data:`REBUILD_NEIGHBOUR_ROUTES`, the routes holding most
-  of its shops' nearest shops), with moves priced at :data:`REPAIR_MOVE_KM`, so that a hole
+  routes of its manager next to it (``PlanParams.continuing.rebuild_neighbour_routes``, the routes
+  holding most of its shops' nearest shops), with moves priced at ``repair_move_km``, so that a hole
   is filled by a chain of near shops rather than by one far one; the rebuild is sized for
   ``PlanParams.shares.continued_rebuild`` of the time limit (0.2: a fresh plan gives its
   per-manager phase half) times the share of managers it rebuilds, and the
   other routes stand. A steepest-descent repair across managers follows. Outside those
   rebuilds a continuing shop's other patterns cost ``move_km`` km a month more than its own,
   so it moves only where that repairs a broken rule or saves at least that much; a route is
-  re-ordered only where that saves :data:`REORDER_KM` km a month.
+  re-ordered only where that saves ``PlanParams.continuing.reorder_km`` km a month.
 
 Why 5 km a month by default: a move costs a shop its known day and its manager a learnt
 order; at the demo's density 5 km is about a quarter of an hour of driving a month, roughly
@@ -75,17 +75,6 @@ from .tsp import path_length
 
 ProgressFn = Callable[[str, float], None]
 
-#: While the routes of a manager with a broken route are rebuilt, a move costs this many km a
-#: month (or ``move_km``, if lower): a low price lets a hole left by closed shops be filled by a
-#: chain of near shops rather than by one far one.
-REPAIR_MOVE_KM = 1.0
-#: A standing route is re-ordered only where that saves at least this many km a month: a new
-#: order breaks what its manager learnt by heart, for every shop of the route.
-REORDER_KM = 5.0
-#: A broken route is rebuilt together with this many routes of its manager next to it.
-REBUILD_NEIGHBOUR_ROUTES = 3
-#: How much dearer a move is for a shop back from suspension (it returns to its old place).
-REOPENED_WEIGHT = 4.0
 #: A new shop goes onto a route of one of its this many nearest placed shops, where it can.
 NEAR_SHOPS = 12
 #: Moves of the repair search between two re-orderings of the routes they touched.
@@ -228,7 +217,7 @@ class _Repair:
         dirty = s.dirty
         fresh = dirty & self.fresh
         s.reorder(fresh)
-        gains = s.reorder(dirty - fresh, min_gain_km=REORDER_KM / self.runs)
+        gains = s.reorder(dirty - fresh, min_gain_km=self.params.continuing.reorder_km / self.runs)
         for r, gain in gains.items():
             self.route_why[r] = f"re-ordered: saves {gain * self.runs:.1f} km a month"
 
@@ -359,7 +348,8 @@ def lay_book(
     runs = cal.days_in_month / (7 * cal.cycle_weeks)
     back = {c for c, shop in enumerate(ids) if shop in book and not book[shop].active}
     base = list(search.p.pattern_cost)
-    _price_moves(search, kept, back, params.move_km / runs, base)
+    prices = params.continuing
+    _price_moves(search, kept, back, params.move_km / runs, base, prices.reopened_weight)
     pending = [c for c in range(model.n) if search.choice[c] < 0]
     for c in pending:
         why.setdefault(ids[c], "new in retailers.csv" if ids[c] not in book else "its manager left")
@@ -378,18 +368,18 @@ def lay_book(
     # a broken route and the routes next to it are rebuilt, moves priced low so that a hole is
     # filled by a chain of near shops rather than by one far one; the other routes stand
     broken = [r for r in range(len(search.routes)) if repair.is_broken(r)]
-    _price_moves(search, kept, back, min(params.move_km, REPAIR_MOVE_KM) / runs, base)
-    focus = _around(search, broken, repair.near, s, REBUILD_NEIGHBOUR_ROUTES)
+    _price_moves(search, kept, back, min(params.move_km, prices.repair_move_km) / runs, base, prices.reopened_weight)
+    focus = _around(search, broken, repair.near, s, prices.rebuild_neighbour_routes)
     for mi in {r // s for r in fresh}:  # a new manager's routes are rebuilt whole
         focus[mi] = list(range(mi * s, (mi + 1) * s))
     # sized for the managers rebuilt: one broken route does not get the whole team's time
     improve_each_manager(
         model, search, params, planned_s * len(focus) / max(1, model.k), seed, deadline, sorted(focus), focus
     )
-    _price_moves(search, kept, back, params.move_km / runs, base)
+    _price_moves(search, kept, back, params.move_km / runs, base, prices.reopened_weight)
     if params.max_moves is not None and repair.moved() > params.max_moves:
         search.set_routes(*before)  # the rebuild moved more shops than the cap allows
-    for r, gain in _keep_orders(search, before[0], fresh, REORDER_KM / runs).items():
+    for r, gain in _keep_orders(search, before[0], fresh, prices.reorder_km / runs).items():
         repair.route_why[r] = f"re-ordered: saves {gain * runs:.1f} km a month"
     for c, k in kept.items():
         if search.choice[c] != before[1][c] and search.choice[c] != k:
@@ -454,12 +444,17 @@ def _start_from_book(
 
 
 def _price_moves(
-    search: PeriodicSearch, kept: Mapping[int, int], back: set[int], price: float, base: list[np.ndarray]
+    search: PeriodicSearch,
+    kept: Mapping[int, int],
+    back: set[int],
+    price: float,
+    base: list[np.ndarray],
+    reopened_weight: float,
 ) -> None:
     """Every pattern but a standing shop's own costs ``price`` (km of one run) more than in
-    ``base``; a shop back from suspension pays :data:`REOPENED_WEIGHT` times that, so it stays put."""
+    ``base``; a shop back from suspension pays ``reopened_weight`` times that, so it stays put."""
     for c, k in kept.items():
-        extra = price * (REOPENED_WEIGHT if c in back else 1.0)
+        extra = price * (reopened_weight if c in back else 1.0)
         cost = base[c] + extra
         cost[k] -= extra
         search.p.pattern_cost[c] = cost

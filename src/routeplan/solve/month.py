@@ -158,6 +158,30 @@ class Rounds:
 
 
 @dataclass(frozen=True)
+class Continuing:
+    """What a continued month's repair pays for changing a standing route book (each at least 0)."""
+
+    #: while the routes of a manager with a broken route are rebuilt, a move costs this many km a
+    #: month (or ``move_km``, if lower): a low price lets a hole left by closed shops be filled by
+    #: a chain of near shops rather than by one far one
+    repair_move_km: float = 1.0
+    #: a standing route is re-ordered only where that saves at least this many km a month: a new
+    #: order breaks what its manager learnt by heart, for every shop of the route
+    reorder_km: float = 5.0
+    #: a broken route is rebuilt together with this many routes of its manager next to it
+    rebuild_neighbour_routes: int = 3
+    #: how much dearer a move is for a shop back from suspension (it returns to its old place)
+    reopened_weight: float = 4.0
+
+    def __post_init__(self) -> None:
+        _check_numbers(self, "continuing price", lambda x: x >= 0, "of at least 0")
+        if int(self.rebuild_neighbour_routes) != self.rebuild_neighbour_routes:
+            raise ValueError(
+                f"continuing price rebuild_neighbour_routes must be a whole number, not {self.rebuild_neighbour_routes!r}"
+            )
+
+
+@dataclass(frozen=True)
 class PlanParams:
     """How hard to search. ``time_limit_s`` bounds the whole solve."""
 
@@ -189,6 +213,8 @@ class PlanParams:
     margins: Margins = Margins()
     #: how much search a second of the time limit buys
     rounds: Rounds = Rounds()
+    #: what a continued month pays for changing the route book
+    continuing: Continuing = Continuing()
 
     def __post_init__(self) -> None:
         if self.territories not in TERRITORY_MODES:
