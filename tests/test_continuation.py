@@ -488,7 +488,7 @@ def test_the_reorder_price_decides_which_standing_routes_are_re_ordered(tiny, ti
     """A standing route is re-ordered only where that saves ``continuing.reorder_km`` a month:
     with a sixteenth of the shops closed, at no price every gain re-orders, at a prohibitive one
     no route is."""
-    from routeplan.solve.month import Continuing
+    from routeplan import Continuing
 
     open_shops = tuple(r for i, r in enumerate(tiny.retailers) if i % 16)
 

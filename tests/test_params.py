@@ -1,4 +1,4 @@
-"""The search's parameters: the time shares are validated data, and the phases read them."""
+"""The search's parameters: validated data, and the phases (compiled loops included) read them."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from routeplan import Continuing, Margins, PlanParams, Rounds, TimeShares, Weights
+from routeplan import Continuing, LnsSchedule, Margins, Penalties, PlanParams, Rounds, TimeShares, Weights
 from routeplan.check import check_plan
 from routeplan.model import Scenario
-from routeplan.solve import month
+from routeplan.solve import lns, month
+from routeplan.solve.kernels import route_penalty
+from routeplan.solve.lns import FreeDayProblem, solve_free_day
 from routeplan.travel import travel_for
 
 
@@ -102,3 +104,78 @@ def test_the_per_manager_phase_counts_its_rounds_from_the_rates(
 def test_a_continuing_price_below_0_or_not_whole_routes_is_refused(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field):
         Continuing(**{field: value})
+
+
+@pytest.mark.parametrize(("field", "value"), [("over_km_per_min", -1), ("missing_stop_km", "60"),
+                                              ("soft_km_per_min", float("inf")), ("under_km_per_min", True)])  # fmt: skip
+def test_a_penalty_below_0_or_not_a_number_is_refused(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"penalty {field}"):
+        Penalties(**{field: value})
+
+
+def test_a_route_pays_each_broken_limit_at_its_price() -> None:
+    prices = Penalties(over_km_per_min=2, under_km_per_min=3, missing_stop_km=7, soft_km_per_min=0.5).prices()
+    # 10 km, 100 minutes: 10 over a 90-minute limit, 20 above a 80-minute soft ceiling
+    assert route_penalty(10.0, 100.0, 5.0, 90.0, 0.0, 0.0, 80.0, prices) == pytest.approx(10 + 2 * 10 + 0.5 * 20)
+    # 30 minutes short of a 130-minute minimum, 3 stops short of 8
+    assert route_penalty(10.0, 100.0, 5.0, 200.0, 130.0, 8.0, np.inf, prices) == pytest.approx(10 + 3 * 30 + 7 * 3)
+    # a phase's own shortfall price replaces the standard one, the others stay
+    cheap = Penalties().prices(under_km_per_min=0.0)
+    assert route_penalty(10.0, 100.0, 5.0, 200.0, 130.0, 8.0, np.inf, cheap) == pytest.approx(10 + 60.0 * 3)
+
+
+def _two_routes() -> FreeDayProblem:
+    """Two shops 1 km from office B and 10 km from office A; A's route must make 2 stops."""
+    xy = np.array([[0.0, 0.0], [0.0, 0.1], [-10.0, 0.0], [1.0, 0.0]])  # shop, shop, office A, office B
+    dist = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    limits = np.array([[np.inf, 0.0, 2.0, np.inf, np.inf], [np.inf, 0.0, 0.0, np.inf, np.inf]])
+    patterns = np.array([[[0], [1]], [[0], [1]]], dtype=np.int64)  # each shop: route A or route B
+    return FreeDayProblem(
+        dist, dist, np.zeros(4), np.zeros(4), np.array([2, 3], dtype=np.int64), np.array([2, 3], dtype=np.int64),
+        limits, np.array([[0], [1]], dtype=np.int64), patterns, np.array([2, 2], dtype=np.int64), np.zeros((2, 2)),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("missing_stop_km", "route"), [(60.0, 0), (0.0, 1)])
+def test_the_compiled_search_reads_the_prices_it_is_given(missing_stop_km: float, route: int) -> None:
+    """A missing stop dearer than the 20 km detour sends both shops to A; free, to the near B."""
+    prices = Penalties(missing_stop_km=missing_stop_km).prices()
+    result = solve_free_day(_two_routes(), seed=0, iterations=200, prices=prices)
+    assert sorted(result.routes[route]) == [0, 1]
+    assert result.routes[1 - route] == []
+
+
+@pytest.mark.parametrize(("field", "value"), [("ruin_min", 0), ("ruin_max", 2), ("granular", 2.5),
+                                              ("temperature_end", 2.0), ("feasible_high", 0.2),
+                                              ("weight_lower", 1.5), ("blink", 1.0), ("start_weight", 1e5)])  # fmt: skip
+def test_an_lns_setting_out_of_range_is_refused_naming_it(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"LNS setting {field}"):
+        LnsSchedule(**{field: value})
+
+
+def test_the_compiled_loop_reads_each_lns_setting_at_its_place() -> None:
+    values = LnsSchedule(ruin_min=4, ruin_max=9, blink=0.02, temperature_start=2.0, temperature_end=0.1,
+                         start_weight=11.0, weight_min=0.2, weight_max=500.0, adapt_every=50, feasible_low=0.2,
+                         feasible_high=0.5, weight_raise=1.5, weight_lower=0.5, neighbours=30, granular=10).array()  # fmt: skip
+    expected = {"S_RUIN_MIN": 4, "S_RUIN_MAX": 9, "S_BLINK": 0.02, "S_T_START": 2.0, "S_T_END": 0.1,
+                "S_START_WEIGHT": 11.0, "S_WEIGHT_MIN": 0.2, "S_WEIGHT_MAX": 500.0, "S_ADAPT_EVERY": 50,
+                "S_FEASIBLE_LOW": 0.2, "S_FEASIBLE_HIGH": 0.5, "S_RAISE": 1.5, "S_LOWER": 0.5, "S_NEIGHBOURS": 30,
+                "S_GRANULAR": 10}  # fmt: skip
+    assert {name: values[getattr(lns, name)] for name in expected} == expected
+
+
+def test_a_plan_takes_its_penalties_and_lns_schedule_from_the_params(
+    tiny: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[tuple[Penalties, LnsSchedule]] = []
+    improve = month._improve_part
+
+    def spy(part: month._Part) -> tuple[list[list[int]], object]:
+        seen.append((part.penalties, part.schedule))
+        return improve(part)
+
+    monkeypatch.setattr(month, "_improve_part", spy)
+    asked = (Penalties(over_km_per_min=30.0), LnsSchedule(ruin_max=12))
+    plan = month.plan_month(tiny, PlanParams(time_limit_s=4, workers=1, penalties=asked[0], lns=asked[1]), seed=0)
+    assert seen and all(part == asked for part in seen)
+    assert check_plan(tiny, plan) == []

@@ -16,14 +16,17 @@ from .render import RenderOptions, render_plan
 from .routebook import RouteBook, changes, stability
 from .solve.continuation import continue_month, continued_calendar
 from .solve.design import Territories, design_territories
-from .solve.month import Continuing, Margins, PlanParams, Rounds, TimeShares, Weights, plan_month
+from .solve.month import PlanParams, plan_month
+from .solve.params import Continuing, LnsSchedule, Margins, Penalties, Rounds, TimeShares, Weights
 from .whatif import VariantPlan, plan_variants, smallest_team, with_team_size
 from .write import write_plan
 
 __all__ = [
     "Continuing",
     "InputError",
+    "LnsSchedule",
     "Margins",
+    "Penalties",
     "Plan",
     "PlanFigures",
     "PlanParams",

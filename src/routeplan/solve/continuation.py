@@ -56,7 +56,7 @@ from ..routebook import RouteBook, changes, memberships, stability
 from ..travel import TravelModel, travel_for
 from .chains import balance
 from .design import design_territories
-from .kernels import UNDER_KM_PER_MIN, warm_up
+from .kernels import warm_up
 from .lns import warm_up as warm_up_lns
 from .month import (
     MonthModel,
@@ -331,10 +331,10 @@ def lay_book(
     for c in range(model.n):
         model.pattern_cost[c] = model.pattern_cost[c] - model.makeup_cost[c]
     reserve = model.initial_reserve()
-    search = PeriodicSearch(model.problem(reserve), seed=seed)
+    search = PeriodicSearch(model.problem(reserve), seed=seed, penalties=params.penalties)
     # as in a fresh plan, a day short of field time is filled with visits, not with driving,
     # until the last repair
-    search.under_weight = params.weights.fill_under_km_per_min
+    search.price_shortfall(params.weights.fill_under_km_per_min)
     kept, forced = _start_from_book(search, previous, ids, names, target)
     for c, rows in forced.items():
         why[ids[c]] = _forced_reason(scenario, previous, c, rows, names)
@@ -386,7 +386,7 @@ def lay_book(
             mine = [names[r] for r in broken if r // s == search.routes_of(c)[0] // s]
             repair.why[c] = f"its manager's routes rebuilt to repair {', '.join(mine[:3])}"
     say("repairing broken rules", 0.8)
-    search.under_weight = UNDER_KM_PER_MIN
+    search.price_shortfall()
     search.recost()
     repair(deadline)
     settle_reserve(scenario, model, search, reserve, deadline, swap=False, improve=repair)

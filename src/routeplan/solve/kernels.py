@@ -12,16 +12,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-#: Penalties, in km, that make broken limits dearer than any detour.
-OVER_KM_PER_MIN = 20.0
-UNDER_KM_PER_MIN = 5.0
-MISSING_STOP_KM = 60.0
-SOFT_KM_PER_MIN = 1.0
+#: Where each price sits in the array the compiled loops read
+#: (:meth:`routeplan.solve.params.Penalties.prices`).
+OVER, UNDER, MISSING, SOFT = range(4)
 
 
 @njit(cache=True)
-def route_penalty(km, minutes, stops, max_min, min_min, min_stops, target_min, under_weight):
-    """Penalised cost of one route: km plus the price of every broken limit."""
+def route_penalty(km, minutes, stops, max_min, min_min, min_stops, target_min, prices):
+    """Penalised cost of one route: km plus the price of every broken limit (``prices``: see
+    :class:`routeplan.solve.params.Penalties`)."""
     over = minutes - max_min
     over = over if over > 0.0 else 0.0
     if stops > 0:
@@ -33,7 +32,7 @@ def route_penalty(km, minutes, stops, max_min, min_min, min_stops, target_min, u
     missing = missing if missing > 0.0 else 0.0
     soft = minutes - target_min
     soft = soft if soft > 0.0 else 0.0
-    return km + OVER_KM_PER_MIN * over + under_weight * under + MISSING_STOP_KM * missing + SOFT_KM_PER_MIN * soft
+    return km + prices[OVER] * over + prices[UNDER] * under + prices[MISSING] * missing + prices[SOFT] * soft
 
 
 @njit(cache=True)
@@ -66,7 +65,7 @@ def evaluate_customer(
     cur_k,
     mk_targets,
     mk_runs,
-    under_weight,
+    prices,
 ):
     """Best pattern for customer c with every other customer fixed.
 
@@ -103,7 +102,7 @@ def evaluate_customer(
                 min_min[r],
                 min_stops[r],
                 target_min[r],
-                under_weight,
+                prices,
             )
             - cost_r[r]
         )
@@ -122,7 +121,7 @@ def evaluate_customer(
             min_min[r],
             min_stops[r],
             target_min[r],
-            under_weight,
+            prices,
         )
         delta = after - cost_r[r]
         removal += delta
@@ -272,7 +271,7 @@ def warm_up() -> None:
         1, dist, dist, dist, dist, route, route, np.zeros(3), edges, np.array([2], dtype=np.int64), edges, 1,
         route, route, route, route, route, route, route, route, np.zeros(0, dtype=np.int64),
         np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((1, 1), dtype=np.int64), np.zeros(1), -1,
-        np.full((1, 1), -1, dtype=np.int64), route, 1.0,
+        np.full((1, 1), -1, dtype=np.int64), route, np.zeros(4),
     )  # fmt: skip
     makeup_cost(np.zeros((0, 2), dtype=np.int64), dist, dist, edges, edges, edges, 1, route,
                 np.full((1, 1), -1, dtype=np.int64), route)  # fmt: skip

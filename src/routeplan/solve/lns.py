@@ -25,28 +25,18 @@ import numpy as np
 from numba import njit
 
 from .kernels import improve_path, route_penalty
+from .params import LnsSchedule, Penalties
 from .search import Problem
 from .tsp import path_length
 
-#: Removal size (customers) per iteration, drawn uniformly between these.
-RUIN_MIN = 3
-RUIN_MAX = 15
-#: Chance that an insertion position is skipped while rebuilding.
-BLINK = 0.01
-#: Penalty weights (cost per unit of overload / overtime) move within these bounds.
-WEIGHT_MIN = 0.1
-WEIGHT_MAX = 1e4
-#: Share of feasible rebuilt plans the penalty weights steer towards.
-FEASIBLE_LOW = 0.25
-FEASIBLE_HIGH = 0.45
-#: Annealing temperature, as a share of the mean edge cost, at the start and at the end.
-TEMPERATURE_START = 1.5
-TEMPERATURE_END = 0.05
 #: Iterations run between two looks at the clock.
 CHUNK = 2000
-NEIGHBOURS = 40
-#: Insertion looks first at the routes of this many nearest customers.
-GRANULAR = 20
+#: Where each setting of :class:`routeplan.solve.params.LnsSchedule` sits in its array.
+(S_RUIN_MIN, S_RUIN_MAX, S_BLINK, S_T_START, S_T_END, S_START_WEIGHT, S_WEIGHT_MIN, S_WEIGHT_MAX, S_ADAPT_EVERY,
+ S_FEASIBLE_LOW, S_FEASIBLE_HIGH, S_RAISE, S_LOWER, S_NEIGHBOURS, S_GRANULAR) = range(15)  # fmt: skip
+#: Where each weight sits in the search's weight array: the adaptive overtime and overload
+#: weights, then the route prices (:meth:`routeplan.solve.params.Penalties.prices`).
+W_OVERTIME, W_OVERLOAD, W_PRICES = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -91,10 +81,10 @@ class FreeDayResult:
 @njit(cache=True)
 def _cost(r, km, mins, stops, load, limits, weights):
     """Penalised cost of route r: km, the monthly-plan terms, overtime and overload."""
-    base = route_penalty(km, mins, stops, np.inf, limits[r, 1], limits[r, 2], limits[r, 3], weights[2])
+    base = route_penalty(km, mins, stops, np.inf, limits[r, 1], limits[r, 2], limits[r, 3], weights[W_PRICES:])
     over = mins - limits[r, 0]
     heavy = load - limits[r, 4]
-    return base + weights[0] * max(over, 0.0) + weights[1] * max(heavy, 0.0)
+    return base + weights[W_OVERTIME] * max(over, 0.0) + weights[W_OVERLOAD] * max(heavy, 0.0)
 
 
 @njit(cache=True)
@@ -146,7 +136,7 @@ def _scan_route(c, r, blink, best_val, seq, ln, start, end, dist, tmat, service,
     """Cheapest position for c in route r if below ``best_val``: (value, position, km part) or (inf, -1, 0)."""
     n = ln[r]
     # overload changes by the same amount at every position
-    fixed = weights[1] * (max(load[r] + demand[c] - limits[r, 4], 0.0) - max(load[r] - limits[r, 4], 0.0))
+    fixed = weights[W_OVERLOAD] * (max(load[r] + demand[c] - limits[r, 4], 0.0) - max(load[r] - limits[r, 4], 0.0))
     simple = limits[r, 1] <= 0.0 and limits[r, 2] <= 0.0 and limits[r, 3] == np.inf
     over_now = max(mins[r] - limits[r, 0], 0.0)
     prev = start[r]
@@ -166,7 +156,7 @@ def _scan_route(c, r, blink, best_val, seq, ln, start, end, dist, tmat, service,
         else:
             dm = tmat[prev, c] + tmat[c, nxt] - tmat[prev, nxt] + service[c]
         if simple:
-            val = dk + fixed + weights[0] * (max(mins[r] + dm - limits[r, 0], 0.0) - over_now)
+            val = dk + fixed + weights[W_OVERTIME] * (max(mins[r] + dm - limits[r, 0], 0.0) - over_now)
         else:
             val = _cost(r, km[r] + dk, mins[r] + dm, n + 1.0, load[r] + demand[c], limits, weights) - cost[r]
         if val < best_val:
@@ -406,10 +396,11 @@ def _order_for_rebuild(removed, count, dist, depot_row):
 @njit(cache=True)
 def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, best_seq, best_ln, best_choice,  # noqa: C901 (the compiled main loop: ruin, rebuild, re-order, accept; kept whole for numba)
         best_value, dist, tmat, service, demand, start, end, limits, group_routes, patterns, n_patterns,
-        pattern_cost, cgroups, neighbours, depot_row, ruin_min, ruin_max, blink, state, granular):  # fmt: skip
+        pattern_cost, cgroups, neighbours, depot_row, schedule, state, granular):  # fmt: skip
     """Run ``iterations`` ruin-and-recreate steps with a temperature falling from t_start to t_end.
 
-    ``state`` = [unused, feasible rebuilds since the last weight update, rebuilds] carried between calls.
+    ``schedule``: :meth:`routeplan.solve.params.LnsSchedule.array`; ``state`` = [unused, feasible
+    rebuilds since the last weight update, rebuilds] carried between calls.
     Returns the best feasible plan value found so far (it lives in ``best_*``).
     """
     np.random.seed(seed_value)
@@ -433,8 +424,10 @@ def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, be
     bcr = np.empty_like(cr)
     bchoice = np.empty(len(choice), dtype=np.int64)
     current = _total(cost, choice, pattern_cost)
-    size_hi = min(ruin_max, len(choice))
-    size_lo = min(ruin_min, size_hi)
+    size_hi = min(int(schedule[S_RUIN_MAX]), len(choice))
+    size_lo = min(int(schedule[S_RUIN_MIN]), size_hi)
+    blink = schedule[S_BLINK]
+    every = int(schedule[S_ADAPT_EVERY])
     for it in range(iterations):
         temp = t_start * (t_end / t_start) ** (it / max(1, iterations))
         nt = 0
@@ -502,17 +495,17 @@ def run(iterations, t_start, t_end, seed_value, seq, ln, cr, choice, weights, be
                     cr[c, g] = bcr[i, g]
         for j in range(nt):
             touched[tlist[j]] = False
-        if state[2] % 100 == 0:
-            share = state[1] / 100.0
+        if state[2] % every == 0:
+            share = state[1] / every
             state[1] = 0
             changed = False
-            if share < FEASIBLE_LOW:
-                weights[0] = min(weights[0] * 1.2, WEIGHT_MAX)
-                weights[1] = min(weights[1] * 1.2, WEIGHT_MAX)
+            if share < schedule[S_FEASIBLE_LOW]:
+                for w in (W_OVERTIME, W_OVERLOAD):
+                    weights[w] = min(weights[w] * schedule[S_RAISE], schedule[S_WEIGHT_MAX])
                 changed = True
-            elif share > FEASIBLE_HIGH:
-                weights[0] = max(weights[0] * 0.85, WEIGHT_MIN)
-                weights[1] = max(weights[1] * 0.85, WEIGHT_MIN)
+            elif share > schedule[S_FEASIBLE_HIGH]:
+                for w in (W_OVERTIME, W_OVERLOAD):
+                    weights[w] = max(weights[w] * schedule[S_LOWER], schedule[S_WEIGHT_MIN])
                 changed = True
             if changed:
                 for r in range(n_routes):
@@ -567,12 +560,15 @@ def solve_free_day(
     iterations: int | None = None,
     progress: Callable[[float, float], None] | None = None,
     initial: tuple[list[list[int]], np.ndarray] | None = None,
-    under_weight: float = 5.0,
+    prices: np.ndarray | None = None,
+    schedule: LnsSchedule | None = None,
 ) -> FreeDayResult:
     """Ruin and recreate until the time limit (or ``iterations``, which makes a run repeatable).
 
     Starts from ``initial`` (routes, pattern per customer) if given, else from a cheapest-
-    insertion construction. ``progress(done share, best value)`` is called between chunks.
+    insertion construction. ``prices``: what a broken route limit costs
+    (:meth:`routeplan.solve.params.Penalties.prices`, default the standard ones);
+    ``schedule``: how the search runs (default :class:`routeplan.solve.params.LnsSchedule`). ``progress(done share, best value)`` is called between chunks.
     """
     t0 = time.monotonic()
     p = problem
@@ -583,7 +579,9 @@ def solve_free_day(
     ln = np.zeros(n_routes, dtype=np.int64)
     cr = np.full((n_cust, p.group_routes.shape[0]), -1, dtype=np.int64)
     choice = np.full(n_cust, -1, dtype=np.int64)
-    weights = np.array([10.0, 10.0, under_weight])
+    schedule = schedule or LnsSchedule()
+    prices = Penalties().prices() if prices is None else np.asarray(prices, dtype=float)
+    weights = np.concatenate([[schedule.start_weight, schedule.start_weight], prices])
     cgroups = _customer_groups(p.patterns)
     tmat = np.ascontiguousarray(p.time)
     dist = np.ascontiguousarray(p.dist)
@@ -604,15 +602,17 @@ def solve_free_day(
     best_value = np.array([value if bad <= 1e-9 else np.inf])
     sub = dist[:n_cust, :n_cust].copy()
     np.fill_diagonal(sub, np.inf)
-    k_nb = min(NEIGHBOURS, max(1, n_cust - 1))
+    k_nb = min(schedule.neighbours, max(1, n_cust - 1))
     neighbours = np.argsort(sub, axis=1, kind="stable")[:, :k_nb].astype(np.int64)
     depot_row = dist[:n_cust][:, np.unique(p.start)].min(axis=1)
     km0 = _route_km(dist, p.start, p.end, seq, ln)
     edges = int(ln.sum() + (ln > 0).sum())
     # every shop at one point gives edges of length 0: keep the annealing temperatures positive
     mean_edge = max(km0 / max(1, edges), 1e-6)
-    t_hi, t_lo = TEMPERATURE_START * mean_edge, TEMPERATURE_END * mean_edge
+    t_hi, t_lo = schedule.temperature_start * mean_edge, schedule.temperature_end * mean_edge
     state = np.zeros(3, dtype=np.int64)
+    settings = schedule.array()
+    granular = min(schedule.granular, neighbours.shape[1])
     done = 0
     deadline = t0 + time_limit_s
     has_visits = bool((p.patterns >= 0).any())
@@ -627,7 +627,7 @@ def solve_free_day(
         b = t_hi * (t_lo / t_hi) ** share_end
         run(chunk, a, b, int(rng.integers(2**31)), seq, ln, cr, choice, weights, best_seq, best_ln, best_choice,
             best_value, dist, tmat, p.service, p.demand, p.start, p.end, p.limits, p.group_routes, p.patterns,
-            p.n_patterns, p.pattern_cost, cgroups, neighbours, depot_row, RUIN_MIN, RUIN_MAX, BLINK, state, min(GRANULAR, neighbours.shape[1]))  # fmt: skip
+            p.n_patterns, p.pattern_cost, cgroups, neighbours, depot_row, settings, state, granular)  # fmt: skip
         done += chunk
         if progress is not None:
             progress(min(1.0, share_end), float(best_value[0]))

@@ -30,11 +30,12 @@ from ..plan import Plan
 from ..travel import TravelModel, travel_for
 from .areas import TERRITORY_SHAPES, cut_areas
 from .design import design_territories, pins, positions_km
-from .kernels import UNDER_KM_PER_MIN, warm_up
+from .kernels import warm_up
 from .lns import compiled as lns_compiled
 from .lns import fixed_routes, solve_free_day
 from .lns import warm_up as warm_up_lns
 from .ordering import ortools_order
+from .params import Continuing, LnsSchedule, Margins, Penalties, Rounds, TimeShares, Weights
 from .patterns import ManagerCalendar, PatternFit, pattern_dates, valid_patterns
 from .schedule import lay_out_month, makeup_load
 from .search import PeriodicSearch, Problem, RouteSpec
@@ -48,137 +49,6 @@ NEIGHBOURS = 30
 ProgressFn = Callable[[str, float], None]
 
 TERRITORY_MODES = ("auto", "fixed", "free")
-
-
-def _check_numbers(params: object, what: str, ok: Callable[[float], bool], wording: str) -> None:
-    """Every field of a parameter dataclass is a number (not a bool) that ``ok`` accepts."""
-    for f in dataclasses.fields(params):  # type: ignore[arg-type]
-        value = getattr(params, f.name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not ok(value):
-            raise ValueError(f"{what} {f.name} must be a number {wording}, not {value!r}")
-
-
-@dataclass(frozen=True)
-class TimeShares:
-    """How a plan spends its time limit: each field a share of it (0 < share <= 1).
-
-    Phases are sized in rounds from these shares; with the clock on, a phase also stops when
-    its share of the limit from the start has passed (the ``*_end`` fields).
-    """
-
-    #: the first whole-plan local search ends here ...
-    whole_plan_end: float = 0.3
-    #: ... and, when swapping route slots found better days, its second pass here
-    whole_plan_swapped_end: float = 0.35
-    #: the make-up room of the routes is settled by here, before the per-manager phase
-    make_up_room_end: float = 0.45
-    #: the per-manager phase is sized for this share (the whole-plan phase before it usually
-    #: converges well within its own)
-    per_manager: float = 0.5
-    #: of the per-manager phase, the share given to the compiled ruin-and-recreate (far more
-    #: rounds a second than the Python one, which prices make-up visits and follows it)
-    compiled_lns: float = 0.8
-    #: kept for the last whole-plan pass (moves between managers, make-up room): its local
-    #: search ends halfway through, the last make-up room at ``last_settle_end``
-    final: float = 0.2
-    last_settle_end: float = 0.95
-    #: with ``territories = "auto"``: the free search, tried when fixed territories break a
-    #: rule; and for a month planned with its holidays when the laid standing cycle breaks one
-    fallback: float = 0.5
-    #: laying the standing cycle's routes onto the month (the rebuild of the managers whose
-    #: lost runs break a route); the cycle gets the rest
-    lay: float = 0.1
-    #: continuing a plan: the rebuild of the whole team, times the share of managers rebuilt
-    continued_rebuild: float = 0.2
-
-    def __post_init__(self) -> None:
-        _check_numbers(self, "time share", lambda x: 0 < x <= 1, "above 0 and at most 1")
-
-
-@dataclass(frozen=True)
-class Weights:
-    """What the search's soft preferences cost, in km of one run (each at least 0)."""
-
-    #: one extra route membership for the highest class; lower classes pay more, so the visits
-    #: added to reach the daily minimum go to higher classes first
-    extra_visit_km: float = 0.3
-    #: a pattern whose lost run can be made up on one day only: such visits crowd that day
-    forced_makeup_km: float = 4.0
-    #: a *fragile* pattern (see :data:`ROBUST_MONTHS`), given only to a shop with no other
-    fragile_km: float = 3.0
-    #: while routes take shape, a minute of field time short of the minimum costs less than the
-    #: km it would take to drive it (1 km = 2.4 min at 25 km/h), so days are filled with
-    #: visits, not detours; the full weight returns for the last phase
-    fill_under_km_per_min: float = 0.4
-    #: placing a make-up visit: a day one hour fuller weighs like a 1.8 km longer detour
-    makeup_load_km_per_min: float = 0.03
-
-    def __post_init__(self) -> None:
-        _check_numbers(self, "weight", lambda x: x >= 0, "of at least 0")
-
-
-@dataclass(frozen=True)
-class Margins:
-    """Minutes a route keeps from the day's limits (each at least 0)."""
-
-    #: kept free below the day's limit, and above the field-time minimum, for rounding
-    safety: float = 3.0
-    #: a route that loses a run to a holiday or day off is kept this near its minimum: its
-    #: shops must fit into the other days of that week
-    lost_run_slack: float = 30.0
-    #: field time kept for managers who drive back to the office (the return is not field time)
-    return_to_office: float = 20.0
-
-    def __post_init__(self) -> None:
-        _check_numbers(self, "margin", lambda x: x >= 0, "of at least 0")
-
-
-@dataclass(frozen=True)
-class Rounds:
-    """How much search a second of the time limit buys (each above 0).
-
-    The per-manager phase counts its work in rounds from these rates, never from the clock,
-    so a seed gives the same plan on any machine; the rates are measured on the reference
-    machine (2 cores).
-    """
-
-    #: the per-manager phase is sized for this many cores; more cores finish it sooner
-    reference_cores: int = 2
-    #: time OR-Tools takes to polish one route's order (it runs when the time limit leaves room)
-    polish_seconds_per_route: float = 0.3
-    #: Python ruin-and-recreate rounds per second and per core
-    ruin_per_second: float = 200.0
-    #: compiled ruin-and-recreate iterations per second (3,500-5,500 on a manager's routes)
-    lns_per_second: float = 5000.0
-
-    def __post_init__(self) -> None:
-        _check_numbers(self, "round rate", lambda x: x > 0, "above 0")
-        if int(self.reference_cores) != self.reference_cores:
-            raise ValueError(f"round rate reference_cores must be a whole number, not {self.reference_cores!r}")
-
-
-@dataclass(frozen=True)
-class Continuing:
-    """What a continued month's repair pays for changing a standing route book (each at least 0)."""
-
-    #: while the routes of a manager with a broken route are rebuilt, a move costs this many km a
-    #: month (or ``move_km``, if lower): a low price lets a hole left by closed shops be filled by
-    #: a chain of near shops rather than by one far one
-    repair_move_km: float = 1.0
-    #: a standing route is re-ordered only where that saves at least this many km a month: a new
-    #: order breaks what its manager learnt by heart, for every shop of the route
-    reorder_km: float = 5.0
-    #: a broken route is rebuilt together with this many routes of its manager next to it
-    rebuild_neighbour_routes: int = 3
-    #: how much dearer a move is for a shop back from suspension (it returns to its old place)
-    reopened_weight: float = 4.0
-
-    def __post_init__(self) -> None:
-        _check_numbers(self, "continuing price", lambda x: x >= 0, "of at least 0")
-        if int(self.rebuild_neighbour_routes) != self.rebuild_neighbour_routes:
-            raise ValueError(
-                f"continuing price rebuild_neighbour_routes must be a whole number, not {self.rebuild_neighbour_routes!r}"
-            )
 
 
 @dataclass(frozen=True)
@@ -215,6 +85,10 @@ class PlanParams:
     rounds: Rounds = Rounds()
     #: what a continued month pays for changing the route book
     continuing: Continuing = Continuing()
+    #: what a broken limit costs inside the search
+    penalties: Penalties = Penalties()
+    #: how the compiled ruin-and-recreate searches
+    lns: LnsSchedule = LnsSchedule()
 
     def __post_init__(self) -> None:
         if self.territories not in TERRITORY_MODES:
@@ -243,8 +117,11 @@ class _Part:
     seed: int
     #: time.monotonic() value at which the part stops, whatever it has left to do
     deadline: float
-    polish: bool = True
-    under_weight: float = 0.0
+    polish: bool
+    #: what broken limits cost, and the shortfall price of the phase that made the part
+    penalties: Penalties
+    shortfall_price: float
+    schedule: LnsSchedule
     #: iterations of the compiled ruin-and-recreate (``lns.py``) before the Python one
     lns_iterations: int = 0
 
@@ -253,8 +130,8 @@ def _improve_part(part: _Part) -> tuple[list[list[int]], np.ndarray]:
     if part.problem.n_customers == 0:  # a manager with no shops (all pinned elsewhere, or away)
         return part.routes, part.choice
     warm_up()
-    search = PeriodicSearch(part.problem, seed=part.seed)
-    search.under_weight = part.under_weight
+    search = PeriodicSearch(part.problem, seed=part.seed, penalties=part.penalties)
+    search.price_shortfall(part.shortfall_price)
     search.set_routes(part.routes, part.choice)
     deadline = part.deadline
     search.local_search(deadline)
@@ -294,7 +171,8 @@ def _compiled_rounds(search: PeriodicSearch, part: _Part, deadline: float) -> No
         limits[lossy, 0] = np.minimum(limits[lossy, 0], limits[lossy, 3])
     found = solve_free_day(
         dataclasses.replace(problem, limits=limits), seed=part.seed, time_limit_s=max(0.0, deadline - time.monotonic()),
-        iterations=part.lns_iterations, initial=snapshot, under_weight=search.under_weight,
+        iterations=part.lns_iterations, initial=snapshot, prices=search.prices,
+        schedule=part.schedule,
     )  # fmt: skip
     search.set_routes(found.routes, found.choice)
     search.reorder(set(range(len(search.routes))))
@@ -343,7 +221,7 @@ class MonthModel:
         sc = scenario
         self.sc = sc
         params = params or PlanParams()
-        self.weights, self.margins = params.weights, params.margins
+        self.weights, self.margins, self.lns = params.weights, params.margins, params.lns
         cal = sc.calendar
         self.n = n = len(sc.retailers)
         self.k = k = len(sc.managers)
@@ -572,7 +450,9 @@ class MonthModel:
         sub_targets = np.where(full_targets[chosen] >= 0, to_local[np.maximum(full_targets[chosen], 0)], -1)
         problem = Problem(dist, tmin, self.service[nodes], specs, pats, costs, sub_targets, full_runs[chosen].copy())
         part_routes = [[local[c] for c in search.routes[int(r)]] for r in chosen]
-        return _Part(problem, part_routes, choice, rounds, seed, stop_at, polish, search.under_weight), customers
+        part = _Part(problem, part_routes, choice, rounds, seed, stop_at, polish, search.penalties,
+                     search.shortfall_price, self.lns)  # fmt: skip
+        return part, customers
 
 
 def positions(model: MonthModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -910,8 +790,8 @@ def _plan_month(
         scenario, wedges = design.apply(scenario), design.wedges
     model = MonthModel(scenario, travel, params)
     reserve = model.initial_reserve()
-    search = PeriodicSearch(model.problem(reserve), seed=seed)
-    search.under_weight = params.weights.fill_under_km_per_min
+    search = PeriodicSearch(model.problem(reserve), seed=seed, penalties=params.penalties)
+    search.price_shortfall(params.weights.fill_under_km_per_min)
     say("territories and routes", 0.08)
     routes, choice = routes_from_groups(model, *cluster_groups(model, rng, wedges=wedges))
     search.set_routes(routes, choice)
@@ -933,7 +813,7 @@ def _plan_month(
         model, search, params, budget * shares.per_manager, seed, params.deadline(t0, 1 - shares.final)
     )
     say("balancing across managers", 0.9)
-    search.under_weight = UNDER_KM_PER_MIN
+    search.price_shortfall()
     search.recost()
     search.local_search(params.deadline(t0, 1 - shares.final / 2))
     settle_reserve(scenario, model, search, reserve, params.deadline(t0, shares.last_settle_end))

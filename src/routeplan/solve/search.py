@@ -24,11 +24,12 @@ import numpy as np
 
 from ..geo import row_blocks
 from .kernels import (
-    UNDER_KM_PER_MIN,
+    UNDER,
     evaluate_customer,
     makeup_cost,
     route_penalty,
 )
+from .params import Penalties
 from .tsp import improve_order, nearest_neighbour
 
 #: Ruin and recreate: early rounds accept a plan up to this share of a route's cost worse.
@@ -87,7 +88,7 @@ def symmetric(mat: np.ndarray) -> bool:
 class PeriodicSearch:
     """Mutable search state over a :class:`Problem`; callers read ``routes`` and ``choice``."""
 
-    def __init__(self, problem: Problem, seed: int = 0) -> None:
+    def __init__(self, problem: Problem, seed: int = 0, penalties: Penalties | None = None) -> None:
         self.p = problem
         self.rng = np.random.default_rng(seed)
         n_routes = len(problem.routes)
@@ -103,9 +104,9 @@ class PeriodicSearch:
         # great-circle model's are): no second square array
         self._dist_to = problem.dist if symmetric(problem.dist) else np.ascontiguousarray(problem.dist.T)
         self._time_to = problem.time if symmetric(problem.time) else np.ascontiguousarray(problem.time.T)
-        #: km per minute of field time below the minimum; a phase may lower it so that
-        #: days are filled with visits rather than with driving
-        self.under_weight = UNDER_KM_PER_MIN
+        self.penalties = penalties or Penalties()
+        #: what broken limits cost, as the compiled loops read them (see :meth:`price_shortfall`)
+        self.prices = self.penalties.prices()
         #: by ``id`` of a customer's pattern array (the problem holds the arrays while the search lives)
         self._lookup: dict[int, dict[tuple[int, ...], int]] = {}
         self.cost_r = np.zeros(n_routes)
@@ -138,9 +139,20 @@ class PeriodicSearch:
                 self.min_min[r],
                 self.min_stops[r],
                 self.target_min[r],
-                self.under_weight,
+                self.prices,
             )
         )
+
+    def price_shortfall(self, km_per_min: float | None = None) -> None:
+        """Price a minute of field time below the day's minimum at ``km_per_min`` (``None``: the
+        standard price). A phase lowers it so that days are filled with visits rather than with
+        driving; costs are not recomputed (call :meth:`recost`)."""
+        self.prices = self.penalties.prices(km_per_min)
+
+    @property
+    def shortfall_price(self) -> float:
+        """km per minute of field time below the minimum, as the search prices it now."""
+        return float(self.prices[UNDER])
 
     def _route_edges(self, r: int) -> tuple[np.ndarray, np.ndarray]:
         path = np.asarray([self.start[r], *self.routes[r], self.end[r]], dtype=np.int64)
@@ -219,7 +231,7 @@ class PeriodicSearch:
             self.p.service, self.ef, self.et, self.offsets, len(self.ef),
             self.km, self.minutes, self.stops, self.max_min, self.min_min, self.min_stops, self.target_min,
             self.cost_r, np.asarray(cur, dtype=np.int64), prev, nxt, self.p.patterns[c], self.p.pattern_cost[c],
-            int(self.choice[c]), self.p.makeup_targets, self.p.makeup_runs, self.under_weight,
+            int(self.choice[c]), self.p.makeup_targets, self.p.makeup_runs, self.prices,
         )  # fmt: skip
         return int(k), float(delta), pos
 
