@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from routeplan import Continuing
 from routeplan.solve.chains import balance, over, short
 from routeplan.solve.search import PeriodicSearch, Problem, RouteSpec
 
+PRICES = Continuing()
 # three routes of one manager side by side; route 1 reaches towards both others
 ROUTE_X = ([0.0, 0.1], [0.35, 1.0, 1.65], [2.0, 2.1, 2.2, 2.3, 2.4])
 
@@ -41,7 +43,7 @@ def test_short_route_is_filled_by_a_chain_of_border_shops():
     search = _search()
     assert short(search, 0) and not short(search, 1)
     km_before = search.km.sum()
-    moved = balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True)
+    moved = balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True, PRICES)
     # route 1's shop nearest route 0 goes there, and route 2's shop nearest route 1 takes its place
     assert moved == {2: 0, 5: 0}
     assert [sorted(r) for r in search.routes] == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
@@ -54,7 +56,7 @@ def test_short_route_is_filled_by_a_chain_of_border_shops():
 
 def test_a_shop_that_may_not_move_is_not_handed_on():
     search = _search()
-    balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: 2 not in shops)
+    balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: 2 not in shops, PRICES)
     assert 2 in search.routes[1]
     assert not short(search, 0)  # filled another way (route 1's next shop or route 2's)
 
@@ -65,7 +67,7 @@ def test_route_past_its_day_hands_shops_along_to_a_route_with_room():
     # route 0 one shop past its day, route 1 exactly full, route 2 with room
     search = _search(max_minutes=(minutes[0] - 0.5, minutes[1], 1e6), min_stops=0)
     assert over(search, 0)
-    moved = balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True)
+    moved = balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True, PRICES)
     assert moved and set(moved.values()) == {0}
     assert not any(over(search, r) for r in range(3))
     assert len(search.routes[2]) == len(ROUTE_X[2]) + 1  # the shop ended where there was room
@@ -74,7 +76,7 @@ def test_route_past_its_day_hands_shops_along_to_a_route_with_room():
 def test_nothing_moves_where_no_route_is_broken():
     search = _search(min_stops=2)
     before = [list(r) for r in search.routes]
-    assert balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True) == {}
+    assert balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True, PRICES) == {}
     assert search.routes == before
 
 
@@ -82,7 +84,7 @@ def test_other_managers_routes_help_only_where_his_own_cannot():
     search = _search()
     # with one route per manager, route 0's neighbours belong to other managers: it is still
     # filled, by route 1's border shop and route 2's shop after it, as with one manager
-    moved = balance(search, _near(search), 1, search.p.pattern_cost, lambda shops: True)
+    moved = balance(search, _near(search), 1, search.p.pattern_cost, lambda shops: True, PRICES)
     assert moved == {2: 0, 5: 0}
     assert not short(search, 0)
 
@@ -95,8 +97,19 @@ def test_short_route_takes_an_extra_visit_of_a_shop_nearby():
     search.p.pattern_cost[2] = np.array([0.0, 0.0, 0.0, 0.1])
     search.set_routes(search.routes, search.choice)
     # route 2's shops stay (locked): no chain can end at a route that spares a shop
-    moved = balance(search, _near(search), 3, [*search.p.pattern_cost], lambda shops: all(c < 5 for c in shops))
+    moved = balance(search, _near(search), 3, [*search.p.pattern_cost], lambda shops: all(c < 5 for c in shops), PRICES)
     assert moved == {2: 0}  # one visit more, no route gives anything
     assert sorted(search.routes_of(2)) == [0, 1]
     assert [len(r) for r in search.routes] == [3, 3, 5]
     assert n == search.p.n_customers
+
+
+def test_a_chain_longer_than_the_links_allowed_is_not_taken():
+    """Route 0's repair takes two handovers (route 1 gives, route 2 refills it): with one
+    allowed, no chain repairs it and nothing moves."""
+    search = _search()
+    before = [list(r) for r in search.routes]
+    moved = balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True,
+                    Continuing(chain_links=1))  # fmt: skip
+    assert moved == {} and search.routes == before
+    assert short(search, 0)

@@ -18,19 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .params import Continuing
 from .search import PeriodicSearch
-
-#: A chain has at most this many handovers.
-CHAIN_LINKS = 4
-#: Each handover costs this many km of one run on top of its detour: of two chains nearly
-#: as short, the one that moves fewer shops.
-CHAIN_LINK_KM = 1.0
-#: A handover to another manager costs this many km of one run more: a shop keeps its
-#: manager where his own routes can repair the route (a manager short of shops as a whole
-#: cannot: his routes take shops from the neighbour's border).
-OTHER_MANAGER_KM = 2.0
-#: At most this many chains repair one route (each moves one stop in or out).
-CHAINS_PER_ROUTE = 12
 
 
 @dataclass(frozen=True)
@@ -64,18 +53,20 @@ def balance(
     per_manager: int,
     base: list[np.ndarray],
     allowed: Callable[[Sequence[int]], bool],
+    prices: Continuing,
 ) -> dict[int, int]:
     """Repair every route short of its stops or field time, or past its day, by handover
     chains (``per_manager`` routes to a manager, in order). ``base``: pattern costs without
-    move prices; ``allowed(shops)``: whether these shops may all move (pins, a cap on moves).
-    Returns the shops moved, each with the route whose repair moved it."""
+    move prices; ``allowed(shops)``: whether these shops may all move (pins, a cap on moves);
+    ``prices``: a chain's length and price (``chain_*``, ``other_manager_km``,
+    ``chains_per_route``). Returns the shops moved, each with the route whose repair moved it."""
     moved: dict[int, int] = {}
     for r in range(len(search.routes)):
-        for _ in range(CHAINS_PER_ROUTE):
+        for _ in range(prices.chains_per_route):
             fill = short(search, r)
             if not fill and not over(search, r):
                 break
-            chain = cheapest_chain(search, near, per_manager, base, r, allowed, fill=fill)
+            chain = cheapest_chain(search, near, per_manager, base, r, allowed, prices, fill=fill)
             if chain is None or not allowed([h.shop for h in chain]):
                 break
             for h in reversed(chain):  # the far end first
@@ -120,13 +111,14 @@ def cheapest_chain(
     base: list[np.ndarray],
     route: int,
     allowed: Callable[[Sequence[int]], bool],
+    prices: Continuing,
     *,
     fill: bool,
 ) -> list[Handover] | None:
     """The cheapest chain repairing ``route``: with ``fill``, handovers into it (the first
     one into ``route``, each next one into the route the one before emptied), ending at a
     route that can spare a shop; without, handovers out of it, ending at a route with room.
-    ``None`` where no chain of at most :data:`CHAIN_LINKS` handovers does it."""
+    ``None`` where no chain of at most ``prices.chain_links`` handovers does it."""
     best: dict[int, float] = {route: 0.0}
     back: dict[int, Handover] = {}  # the route a chain reaches -> the handover that reached it
     ends: set[int] = set()
@@ -146,15 +138,15 @@ def cheapest_chain(
             continue
         if at in ends:
             return chain_to(at)
-        if links >= CHAIN_LINKS:
+        if links >= prices.chain_links:
             continue
         chain = chain_to(at)
         on_chain = {route, *(h.giver if fill else h.taker for h in chain)}
         moved = {h.shop for h in chain}
         for nxt, h in _offers(search, near, base, at, on_chain, moved, allowed, fill=fill).items():
-            total = cost + h.km + CHAIN_LINK_KM
+            total = cost + h.km + prices.chain_link_km
             if min(h.giver, h.taker) >= 0 and h.giver // per_manager != h.taker // per_manager:
-                total += OTHER_MANAGER_KM
+                total += prices.other_manager_km
             if total < best.get(nxt, np.inf) - 1e-12:
                 best[nxt] = total
                 back[nxt] = h

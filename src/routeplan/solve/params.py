@@ -136,13 +136,24 @@ class Continuing:
     rebuild_neighbour_routes: int = 3
     #: how much dearer a move is for a shop back from suspension (it returns to its old place)
     reopened_weight: float = 4.0
+    #: a route left short (or pushed past its day) is repaired by a chain of border shops
+    #: handed one route along each (``chains.py``) of at most this many handovers
+    chain_links: int = 4
+    #: each handover costs this many km of one run on top of its detour: of two chains nearly
+    #: as short, the one that moves fewer shops
+    chain_link_km: float = 1.0
+    #: a handover to another manager costs this many km of one run more: a shop keeps its
+    #: manager where his own routes can repair the route
+    other_manager_km: float = 2.0
+    #: at most this many chains repair one route (each moves one stop in or out)
+    chains_per_route: int = 12
 
     def __post_init__(self) -> None:
         check_numbers(self, "continuing price", lambda x: x >= 0, "of at least 0")
-        if int(self.rebuild_neighbour_routes) != self.rebuild_neighbour_routes:
-            raise ValueError(
-                f"continuing price rebuild_neighbour_routes must be a whole number, not {self.rebuild_neighbour_routes!r}"
-            )
+        for name in ("rebuild_neighbour_routes", "chain_links", "chains_per_route"):
+            value = getattr(self, name)
+            if int(value) != value:
+                raise ValueError(f"continuing price {name} must be a whole number, not {value!r}")
 
 
 @dataclass(frozen=True)
