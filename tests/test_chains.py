@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from routeplan import Continuing
-from routeplan.solve.chains import balance, over, short
+from routeplan.solve.chains import balance
 from routeplan.solve.search import PeriodicSearch, Problem, RouteSpec
 
 PRICES = Continuing()
@@ -41,13 +41,13 @@ def _near(search: PeriodicSearch) -> np.ndarray:
 
 def test_short_route_is_filled_by_a_chain_of_border_shops():
     search = _search()
-    assert short(search, 0) and not short(search, 1)
+    assert search.is_short(0) and not search.is_short(1)
     km_before = search.km.sum()
     moved = balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True, PRICES)
     # route 1's shop nearest route 0 goes there, and route 2's shop nearest route 1 takes its place
     assert moved == {2: 0, 5: 0}
     assert [sorted(r) for r in search.routes] == [[0, 1, 2], [3, 4, 5], [6, 7, 8, 9]]
-    assert not any(short(search, r) for r in range(3))
+    assert not any(search.is_short(r) for r in range(3))
     # cheaper than the one move that also repairs it: route 2's nearest shop straight to route 0
     direct = _search()
     direct.apply(5, 0, np.array([2, 0, 0]))
@@ -58,7 +58,7 @@ def test_a_shop_that_may_not_move_is_not_handed_on():
     search = _search()
     balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: 2 not in shops, PRICES)
     assert 2 in search.routes[1]
-    assert not short(search, 0)  # filled another way (route 1's next shop or route 2's)
+    assert not search.is_short(0)  # filled another way (route 1's next shop or route 2's)
 
 
 def test_route_past_its_day_hands_shops_along_to_a_route_with_room():
@@ -66,10 +66,10 @@ def test_route_past_its_day_hands_shops_along_to_a_route_with_room():
     minutes = full.minutes.copy()
     # route 0 one shop past its day, route 1 exactly full, route 2 with room
     search = _search(max_minutes=(minutes[0] - 0.5, minutes[1], 1e6), min_stops=0)
-    assert over(search, 0)
+    assert search.is_over(0)
     moved = balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True, PRICES)
     assert moved and set(moved.values()) == {0}
-    assert not any(over(search, r) for r in range(3))
+    assert not any(search.is_over(r) for r in range(3))
     assert len(search.routes[2]) == len(ROUTE_X[2]) + 1  # the shop ended where there was room
 
 
@@ -86,7 +86,7 @@ def test_other_managers_routes_help_only_where_his_own_cannot():
     # filled, by route 1's border shop and route 2's shop after it, as with one manager
     moved = balance(search, _near(search), 1, search.p.pattern_cost, lambda shops: True, PRICES)
     assert moved == {2: 0, 5: 0}
-    assert not short(search, 0)
+    assert not search.is_short(0)
 
 
 def test_short_route_takes_an_extra_visit_of_a_shop_nearby():
@@ -112,4 +112,4 @@ def test_a_chain_longer_than_the_links_allowed_is_not_taken():
     moved = balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True,
                     Continuing(chain_links=1))  # fmt: skip
     assert moved == {} and search.routes == before
-    assert short(search, 0)
+    assert search.is_short(0)

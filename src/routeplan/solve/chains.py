@@ -35,18 +35,6 @@ class Handover:
     taker_gains: float  # minutes
 
 
-def short(search: PeriodicSearch, r: int) -> bool:
-    """Whether a working route is short of its stops or its field time."""
-    if search.min_stops[r] <= 0 and search.min_min[r] <= 0:
-        return False
-    return bool(search.stops[r] < search.min_stops[r] or search.minutes[r] < search.min_min[r] - 1e-6)
-
-
-def over(search: PeriodicSearch, r: int) -> bool:
-    """Whether a route is past its day."""
-    return bool(search.minutes[r] > search.max_min[r] + 1e-6)
-
-
 def balance(
     search: PeriodicSearch,
     near: np.ndarray,
@@ -63,8 +51,8 @@ def balance(
     moved: dict[int, int] = {}
     for r in range(len(search.routes)):
         for _ in range(prices.chains_per_route):
-            fill = short(search, r)
-            if not fill and not over(search, r):
+            fill = search.is_short(r)
+            if not fill and not search.is_over(r):
                 break
             chain = cheapest_chain(search, near, per_manager, base, r, allowed, prices, fill=fill)
             if chain is None or not allowed([h.shop for h in chain]):
@@ -185,9 +173,9 @@ def _offers(
         h = handover(search, x, giver, taker, base)
         if h is None or (other in offers and h.km >= offers[other].km):
             continue
-        if fill and search.minutes[taker] + h.taker_gains > search.max_min[taker] + 1e-6:
+        if fill and search.is_over(taker, h.taker_gains):
             continue  # the route filled must still fit its day
-        if not fill and at == giver and search.stops[giver] - 1 < search.min_stops[giver]:
+        if not fill and at == giver and not search.can_spare(giver):
             continue  # the route relieved must keep its stops
         offers[other] = h
     return offers
@@ -200,13 +188,11 @@ def _ends(search: PeriodicSearch, h: Handover, *, fill: bool) -> bool:
         g = h.giver
         if g < 0:
             return True  # one visit more: no route gives anything
-        if search.stops[g] - 1 < search.min_stops[g]:
-            return False
-        return bool(search.min_min[g] <= 0 or search.minutes[g] - h.giver_loses >= search.min_min[g] + 1e-6)
+        return search.can_spare(g, h.giver_loses)
     t = h.taker
     if t < 0:
         return True  # a visit dropped: no route takes anything
-    return bool(search.minutes[t] + h.taker_gains <= search.max_min[t] + 1e-6)
+    return not search.is_over(t, h.taker_gains)
 
 
 def hand(search: PeriodicSearch, h: Handover) -> None:

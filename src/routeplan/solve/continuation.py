@@ -70,7 +70,7 @@ from .month import (
     standing_cycle,
 )  # fmt: skip
 from .schedule import lay_out_month
-from .search import PeriodicSearch
+from .search import PeriodicSearch, RouteLimits
 from .tsp import path_length
 
 ProgressFn = Callable[[str, float], None]
@@ -579,17 +579,13 @@ def _limits_off(search: PeriodicSearch, *, day: bool = True) -> Iterator[None]:
     """Within the block, no route is priced for being short of stops or field time, nor (with
     ``day``) for running past its day: the chains repair what an insertion breaks, with near
     shops, rather than the insertion going far to dodge a limit."""
-    saved = (search.min_stops.copy(), search.min_min.copy(), search.max_min.copy())
-    search.min_stops[:] = 0.0
-    search.min_min[:] = 0.0
-    if day:
-        search.max_min[:] = np.inf
-    search.recost()
+    saved = search.limits()
+    none = np.zeros_like(saved.min_stops)
+    search.hold_to(RouteLimits(np.full_like(none, np.inf) if day else saved.max_minutes, none, none))
     try:
         yield
     finally:
-        search.min_stops[:], search.min_min[:], search.max_min[:] = saved
-        search.recost()
+        search.hold_to(saved)
 
 
 def _keep_orders(search: PeriodicSearch, before: list[list[int]], fresh: set[int], min_gain: float) -> dict[int, float]:

@@ -562,17 +562,16 @@ def _swap_slots(model: MonthModel, search: PeriodicSearch) -> int:
 
         def judge(mi: int = mi) -> float:
             # the manager's routes scored with the make-up room their new contents would need
-            reserve = model.proportional_reserve(search.minutes, range(mi, mi + 1))
-            lo, hi = mi * model.s, (mi + 1) * model.s
-            search.max_min[lo:hi] = model.sc.rules.field_window_minutes - reserve[lo:hi] - model.margins.safety
-            part = slice(lo, hi)
-            return float(search.penalty(search.km[part], search.minutes[part], search.stops[part], part).sum())
+            reserve = model.proportional_reserve(search.loads().minutes, range(mi, mi + 1))
+            part = slice(mi * model.s, (mi + 1) * model.s)
+            search.cap_minutes(part, model.sc.rules.field_window_minutes - reserve[part] - model.margins.safety)
+            now = search.loads(part)
+            return float(search.penalty(now.km, now.minutes, now.stops, part).sum())
 
-        saved = search.max_min.copy()
+        saved = search.limits()
         for perm in perms:
             kept += search.try_permutation(perm, judge)
-        search.max_min = saved
-        search.recost()
+        search.hold_to(saved)
     return kept
 
 
@@ -601,12 +600,13 @@ def settle_reserve(
         base = load if (it == 0 or swapped) else np.maximum(reserve, load)
         # never squeeze a route below what its own minimum of stops takes: the
         # make-up visits must then go to the other days of the week
-        per_stop = search.minutes / np.maximum(search.stops, 1.0)
-        need = np.maximum(search.min_min, per_stop * search.min_stops)
+        now, held = search.loads(), search.limits()
+        per_stop = now.minutes / np.maximum(now.stops, 1.0)
+        need = np.maximum(held.min_minutes, per_stop * held.min_stops)
         reserve = np.minimum(base, np.maximum(window - need, 0.0))
         search.set_limits(model.route_specs(reserve))
-        overflow = search.minutes - search.max_min
-        if not np.any(overflow > 0) and not np.any(search.stops < search.min_stops):
+        held = search.limits()
+        if not np.any(now.minutes > held.max_minutes) and not np.any(now.stops < held.min_stops):
             break
         improve(deadline)
     return reserve

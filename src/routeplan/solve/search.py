@@ -51,6 +51,24 @@ class RouteSpec:
     target_minutes: float = float("inf")
 
 
+@dataclass(frozen=True)
+class RouteLimits:
+    """What each route is held to (arrays by route): a snapshot the search can be put back to."""
+
+    max_minutes: np.ndarray
+    min_minutes: np.ndarray
+    min_stops: np.ndarray
+
+
+@dataclass(frozen=True)
+class RouteLoads:
+    """What each route carries now (arrays by route, copies)."""
+
+    km: np.ndarray
+    minutes: np.ndarray
+    stops: np.ndarray
+
+
 @dataclass
 class Problem:
     """The abstract periodic routing problem the search works on."""
@@ -287,6 +305,44 @@ class PeriodicSearch:
         for r in self._dirty:
             self._refresh(r)
         self._rebuild_edges(set(self._dirty))
+
+    # ---- what the routes carry and are held to ------------------------
+    def loads(self, idx: slice = slice(None)) -> RouteLoads:
+        """km, minutes and stops of routes ``idx`` now."""
+        return RouteLoads(self.km[idx].copy(), self.minutes[idx].copy(), self.stops[idx].copy())
+
+    def limits(self) -> RouteLimits:
+        """Every route's ceiling of minutes and floors of minutes and stops."""
+        return RouteLimits(self.max_min.copy(), self.min_min.copy(), self.min_stops.copy())
+
+    def hold_to(self, limits: RouteLimits) -> None:
+        """Hold every route to ``limits`` (e.g. a snapshot from :meth:`limits`), re-pricing the routes."""
+        self.max_min = np.array(limits.max_minutes, dtype=float)
+        self.min_min = np.array(limits.min_minutes, dtype=float)
+        self.min_stops = np.array(limits.min_stops, dtype=float)
+        self.recost()
+
+    def cap_minutes(self, idx: slice, max_minutes: np.ndarray) -> None:
+        """Lower or raise routes ``idx``'s ceiling of minutes, without re-pricing (a what-if for
+        :meth:`penalty`; :meth:`hold_to` puts the limits back)."""
+        self.max_min[idx] = max_minutes
+
+    def is_short(self, r: int) -> bool:
+        """Whether working route r is short of its stops or its field time."""
+        if self.min_stops[r] <= 0 and self.min_min[r] <= 0:
+            return False
+        return bool(self.stops[r] < self.min_stops[r] or self.minutes[r] < self.min_min[r] - 1e-6)
+
+    def is_over(self, r: int, more_minutes: float = 0.0) -> bool:
+        """Whether route r is past its day (with ``more_minutes`` more)."""
+        return bool(self.minutes[r] + more_minutes > self.max_min[r] + 1e-6)
+
+    def can_spare(self, r: int, minutes: float | None = None) -> bool:
+        """Whether route r keeps its stops, and (given the ``minutes`` a stop takes) its field
+        time, with one stop less."""
+        if self.stops[r] - 1 < self.min_stops[r]:
+            return False
+        return bool(minutes is None or self.min_min[r] <= 0 or self.minutes[r] - minutes >= self.min_min[r] + 1e-6)
 
     def set_limits(self, routes: list[RouteSpec]) -> None:
         """Replace every route's limits (starts and ends stay)."""
