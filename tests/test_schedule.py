@@ -1,4 +1,5 @@
-"""Laying the cycle onto the month: make-up visits that do not fit their day move within the week."""
+"""Laying the cycle onto the month: make-up visits that do not fit their day move within the week;
+the layout reads the search's routes as a snapshot."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import dataclasses
 import math
 from datetime import date
 
+import numpy as np
 import pytest
 
 from routeplan.calendar import monday_of
 from routeplan.model import Scenario
-from routeplan.solve.month import MonthModel
-from routeplan.solve.schedule import _day_minutes, _spread_make_ups
+from routeplan.solve.month import MonthModel, routes_from_groups
+from routeplan.solve.naive import sweep_groups
+from routeplan.solve.schedule import _day_minutes, _spread_make_ups, lay_out_month
+from routeplan.solve.search import PeriodicSearch
 from routeplan.travel import travel_for
 
 Day = list[tuple[int, int, bool]]
@@ -65,3 +69,20 @@ def test_a_make_up_moves_off_a_full_day_to_a_day_of_its_week_with_room(tiny: Sce
         # the other day has no room for it (it is itself past the window): nothing moves
         assert second_before > window
         assert days[first] == full and days[second] == light
+
+
+def test_the_month_is_laid_from_a_snapshot_of_the_routes(tiny: Scenario) -> None:
+    """The calendar reads the routes the search handed on, not the search: moves made after the
+    snapshot change nothing in the laid month, and every shop of the snapshot is visited."""
+    model = MonthModel(tiny, travel_for(tiny))
+    search = PeriodicSearch(model.problem(np.zeros(model.k * model.s)))
+    search.set_routes(*routes_from_groups(model, *sweep_groups(model)))
+    cycle = search.cycle()
+    first = lay_out_month(model, cycle, seconds=0.0, seed=0)
+    search.set_routes([[] for _ in search.routes], np.full(model.n, -1))  # the search moves on
+    assert cycle.routes != tuple(tuple(r) for r in search.routes)
+    again = lay_out_month(model, cycle, seconds=0.0, seed=0)
+    assert again == first
+    riding = {tiny.retailers[c].id for route in cycle.routes for c in route}
+    assert riding and riding == {v.retailer_id for v in first.visits}
+    assert all(cycle.routes_of(c) for c in range(model.n) if tiny.retailers[c].id in riding)

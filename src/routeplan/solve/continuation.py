@@ -392,7 +392,7 @@ def lay_book(
     settle_reserve(scenario, model, search, reserve, deadline, swap=False, improve=repair)
 
     say("laying out the calendar", 0.9)
-    plan = lay_out_month(scenario, model, search, seconds=0.0, seed=seed)
+    plan = lay_out_month(model, search.cycle(), seconds=0.0, seed=seed)
     why.update({ids[c]: text for c, text in repair.why.items()})
     why.update({names[r]: text for r, text in repair.route_why.items()})
     standing = _with_suspended(plan.routes, previous, scenario)

@@ -596,7 +596,7 @@ def settle_reserve(
     window = scenario.rules.field_window_minutes - model.margins.safety
     for it in range(4):
         swapped = _swap_slots(model, search) if swap else 0
-        load = makeup_load(scenario, model, search)
+        load = makeup_load(model, search.cycle())
         base = load if (it == 0 or swapped) else np.maximum(reserve, load)
         # never squeeze a route below what its own minimum of stops takes: the
         # make-up visits must then go to the other days of the week
@@ -819,6 +819,6 @@ def _plan_month(
     settle_reserve(scenario, model, search, reserve, params.deadline(t0, shares.last_settle_end))
 
     say("laying out the calendar", 0.95)
-    plan = lay_out_month(scenario, model, search, seconds=time.monotonic() - t0, seed=seed)
+    plan = lay_out_month(model, search.cycle(), seconds=time.monotonic() - t0, seed=seed)
     say("done", 1.0)
     return plan

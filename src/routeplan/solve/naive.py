@@ -63,4 +63,4 @@ def plan_month_naive(scenario: Scenario, *, travel: TravelModel | None = None) -
     search = PeriodicSearch(model.problem(np.zeros(model.k * model.s)))
     ordered = [nearest_neighbour(model.dist, int(search.start[r]), seq) if seq else [] for r, seq in enumerate(routes)]
     search.set_routes(ordered, choice)
-    return lay_out_month(scenario, model, search, seconds=time.monotonic() - t0, seed=0)
+    return lay_out_month(model, search.cycle(), seconds=time.monotonic() - t0, seed=0)

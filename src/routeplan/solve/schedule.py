@@ -21,7 +21,7 @@ from ..plan import Call, Plan, Route, Visit
 
 if TYPE_CHECKING:
     from .month import MonthModel
-    from .search import PeriodicSearch
+    from .search import CycleRoutes
 
 
 def _day_minutes(model: MonthModel, start: int, seq: list[int], end: int) -> float:
@@ -40,24 +40,22 @@ def _cheapest_insertion(model: MonthModel, start: int, seq: list[int], end: int,
     return float(km[i]), float(minutes), i
 
 
-def _manager_days(
-    scenario: Scenario, model: MonthModel, search: PeriodicSearch, mi: int
-) -> dict[date, list[tuple[int, int, bool]]]:
+def _manager_days(model: MonthModel, cycle: CycleRoutes, mi: int) -> dict[date, list[tuple[int, int, bool]]]:
     """Working day -> [(customer, route, is make-up)] in visiting order, before make-ups."""
+    scenario = model.sc
     cal = scenario.calendar
     days: dict[date, list[tuple[int, int, bool]]] = {}
     for day in scenario.working_days(scenario.managers[mi]):
         slot = cal.slot_of(day)
         assert slot is not None
         r = mi * model.s + slot
-        days[day] = [(c, r, False) for c in search.routes[r]]
+        days[day] = [(c, r, False) for c in cycle.routes[r]]
     return days
 
 
 def _make_up(
-    sc: Scenario,
     model: MonthModel,
-    search: PeriodicSearch,
+    cycle: CycleRoutes,
     mi: int,
     days: dict[date, list[tuple[int, int, bool]]],
     notes: list[str],
@@ -66,6 +64,7 @@ def _make_up(
 
     Returns each customer's visit dates. ``days`` is changed in place.
     """
+    sc = model.sc
     m = sc.managers[mi]
     mcal = model.mcals[mi]
     n_slots = model.s
@@ -84,7 +83,7 @@ def _make_up(
         for day in lost:
             r = mi * n_slots + slot
             lost_runs.append((day, r))
-            for c in search.routes[r]:
+            for c in cycle.routes[r]:
                 pending[c] += 1
 
     def freedom(c: int, targets: list[date]) -> int:
@@ -95,7 +94,7 @@ def _make_up(
     for lost_day, r in sorted(lost_runs):
         targets = mcal.makeup_days(lost_day)
         # the most constrained shops first, so that the flexible ones make room for them
-        for c in sorted(search.routes[r], key=lambda c: freedom(c, targets)):
+        for c in sorted(cycle.routes[r], key=lambda c: freedom(c, targets)):
             pending[c] -= 1
             retailer = sc.retailers[c]
             options = [d for d in targets if d.weekday() not in retailer.closed_weekdays and d not in visit_days[c]]
@@ -187,15 +186,16 @@ def _spread_make_ups(
         length[d], length[t] = minutes(d), minutes(t)
 
 
-def makeup_load(scenario: Scenario, model: MonthModel, search: PeriodicSearch) -> np.ndarray:
+def makeup_load(model: MonthModel, cycle: CycleRoutes) -> np.ndarray:
     """Minutes of make-up visits each route's days receive at most in the month."""
+    scenario = model.sc
     load = np.zeros(model.k * model.s)
     for mi in range(model.k):
         office = model.n + mi
         end = office if scenario.managers[mi].return_to_office else model.end_node
-        days = _manager_days(scenario, model, search, mi)
+        days = _manager_days(model, cycle, mi)
         before = {d: (len(v), _day_minutes(model, office, [c for c, _, _ in v], end)) for d, v in days.items()}
-        _make_up(scenario, model, search, mi, days, [])
+        _make_up(model, cycle, mi, days, [])
         for d, v in days.items():
             if len(v) == before[d][0]:
                 continue
@@ -207,8 +207,10 @@ def makeup_load(scenario: Scenario, model: MonthModel, search: PeriodicSearch) -
     return load
 
 
-def lay_out_month(scenario: Scenario, model: MonthModel, search: PeriodicSearch, *, seconds: float, seed: int) -> Plan:
-    sc = scenario
+def lay_out_month(model: MonthModel, cycle: CycleRoutes, *, seconds: float, seed: int) -> Plan:
+    """The month's plan: ``cycle``'s routes run on their slots' dates, lost runs made up,
+    phone calls for the weeks a shop is not visited (``model.sc`` is the scenario)."""
+    sc = model.sc
     cal = sc.calendar
     rules = sc.rules
     n_slots = model.s
@@ -219,10 +221,10 @@ def lay_out_month(scenario: Scenario, model: MonthModel, search: PeriodicSearch,
         for slot in range(n_slots):
             r = mi * n_slots + slot
             route_id[r] = f"{m.id}-{cal.slot_label(slot)}"
-            if search.routes[r]:
+            if cycle.routes[r]:
                 routes.append(
                     Route(
-                        route_id[r], m.id, slot, cal.slot_label(slot), tuple(retailer_ids[c] for c in search.routes[r])
+                        route_id[r], m.id, slot, cal.slot_label(slot), tuple(retailer_ids[c] for c in cycle.routes[r])
                     )
                 )
 
@@ -232,8 +234,8 @@ def lay_out_month(scenario: Scenario, model: MonthModel, search: PeriodicSearch,
     for mi, m in enumerate(sc.managers):
         mcal = model.mcals[mi]
         office = model.n + mi
-        days = _manager_days(sc, model, search, mi)
-        visit_days = _make_up(sc, model, search, mi, days, notes)
+        days = _manager_days(model, cycle, mi)
+        visit_days = _make_up(model, cycle, mi, days, notes)
 
         for day in sorted(days):
             t = float(rules.leave_minutes)
@@ -258,7 +260,7 @@ def lay_out_month(scenario: Scenario, model: MonthModel, search: PeriodicSearch,
                 prev = c
 
         # phone calls: every shop hears from its manager every week
-        mine = [c for c in range(model.n) if search.choice[c] >= 0 and search.routes_of(c)[0] // n_slots == mi]
+        mine = [c for c in range(model.n) if cycle.routes_of(c) and cycle.routes_of(c)[0] // n_slots == mi]
         for monday in cal.weeks():
             week = [d for d in cal.week_days(monday) if mcal.working(d)]
             if not week:
@@ -266,7 +268,7 @@ def lay_out_month(scenario: Scenario, model: MonthModel, search: PeriodicSearch,
             for c in mine:
                 if any(monday <= d < monday + timedelta(days=7) for d in visit_days[c]):
                     continue
-                r = search.routes_of(c)[0]
+                r = cycle.routes_of(c)[0]
                 weekday = cal.slot_weekday(r % n_slots)
                 due = monday + timedelta(days=weekday)
                 day = min(week, key=lambda d: (abs((d - due).days), d))

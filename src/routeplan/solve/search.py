@@ -69,6 +69,18 @@ class RouteLoads:
     stops: np.ndarray
 
 
+@dataclass(frozen=True)
+class CycleRoutes:
+    """What a search hands on: each cycle route's shops in visiting order, and the routes each
+    shop rides (none: the shop has no place)."""
+
+    routes: tuple[tuple[int, ...], ...]
+    rides: tuple[tuple[int, ...], ...]
+
+    def routes_of(self, c: int) -> tuple[int, ...]:
+        return self.rides[c]
+
+
 @dataclass
 class Problem:
     """The abstract periodic routing problem the search works on."""
@@ -305,6 +317,11 @@ class PeriodicSearch:
         for r in self._dirty:
             self._refresh(r)
         self._rebuild_edges(set(self._dirty))
+
+    def cycle(self) -> CycleRoutes:
+        """The routes as they stand now (a copy the search's later moves leave alone)."""
+        return CycleRoutes(tuple(tuple(r) for r in self.routes),
+                           tuple(tuple(self.routes_of(c)) for c in range(len(self.choice))))  # fmt: skip
 
     # ---- what the routes carry and are held to ------------------------
     def loads(self, idx: slice = slice(None)) -> RouteLoads:
