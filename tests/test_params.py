@@ -22,21 +22,29 @@ def test_a_time_share_outside_0_to_1_is_refused_naming_it(value: object) -> None
         TimeShares(per_manager=value)  # type: ignore[arg-type]
 
 
-def _phase_sizes(
+def _parts_improved(
     scenario: Scenario, params: PlanParams, monkeypatch: pytest.MonkeyPatch
-) -> tuple[list[tuple[int, int]], object]:
-    """(compiled iterations, Python rounds) of every manager the per-manager phase improves, and the plan."""
-    seen: list[tuple[int, int]] = []
+) -> tuple[list[month._Part], object]:
+    """Every manager's part the per-manager phase improves, and the plan."""
+    seen: list[month._Part] = []
     improve = month._improve_part
 
     def spy(part: month._Part) -> tuple[list[list[int]], object]:
-        seen.append((part.lns_iterations, part.rounds))
+        seen.append(part)
         return improve(part)
 
     monkeypatch.setattr(month, "_improve_part", spy)
     plan = month.plan_month(scenario, params, seed=0)
     monkeypatch.setattr(month, "_improve_part", improve)
     return seen, plan
+
+
+def _phase_sizes(
+    scenario: Scenario, params: PlanParams, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[tuple[int, int]], object]:
+    """(compiled iterations, Python rounds) of every manager the per-manager phase improves, and the plan."""
+    parts, plan = _parts_improved(scenario, params, monkeypatch)
+    return [(part.lns_iterations, part.rounds) for part in parts], plan
 
 
 def test_the_per_manager_phase_is_sized_by_its_shares(tiny: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -167,15 +175,8 @@ def test_the_compiled_loop_reads_each_lns_setting_at_its_place() -> None:
 def test_a_plan_takes_its_penalties_and_lns_schedule_from_the_params(
     tiny: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seen: list[tuple[Penalties, LnsSchedule]] = []
-    improve = month._improve_part
-
-    def spy(part: month._Part) -> tuple[list[list[int]], object]:
-        seen.append((part.penalties, part.schedule))
-        return improve(part)
-
-    monkeypatch.setattr(month, "_improve_part", spy)
     asked = (Penalties(over_km_per_min=30.0), LnsSchedule(ruin_max=12))
-    plan = month.plan_month(tiny, PlanParams(time_limit_s=4, workers=1, penalties=asked[0], lns=asked[1]), seed=0)
-    assert seen and all(part == asked for part in seen)
+    params = PlanParams(time_limit_s=4, workers=1, penalties=asked[0], lns=asked[1])
+    parts, plan = _parts_improved(tiny, params, monkeypatch)
+    assert parts and all((part.penalties, part.schedule) == asked for part in parts)
     assert check_plan(tiny, plan) == []
