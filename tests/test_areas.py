@@ -10,7 +10,7 @@ import pytest
 
 from routeplan.check import check_plan
 from routeplan.model import Rules
-from routeplan.solve.areas import compact_areas, open_route_km, wedge_areas
+from routeplan.solve.areas import compact_areas, open_route_km, shorter_areas, wedge_areas
 from routeplan.solve.design import design_territories, positions_km
 from routeplan.solve.month import PlanParams, plan_month
 from routeplan.solve.territory import wedges
@@ -81,6 +81,22 @@ def test_wedge_areas_drive_less_than_compact_ones_around_the_office():
     assert open_route_km(xy, np.zeros(2), wedge) < open_route_km(xy, np.zeros(2), compact)
     # neighbouring wedges are the same weekday in the cycle's two weeks
     assert _angular_runs(xy, wedge // 2, np.zeros(2)) == 5
+
+
+@pytest.mark.parametrize("office", [np.zeros(2), np.array([25.0, 0.0])])
+def test_a_territory_of_no_chosen_shape_gets_the_areas_the_estimate_finds_shorter(office: np.ndarray) -> None:
+    """Around the office, wedges; beside the town, whichever cut drives less, balanced either way."""
+    xy = _disk(340, seed=5)
+    weights = np.ones(len(xy))
+    chosen = shorter_areas(xy, weights, office, 5, 2, np.random.default_rng(0))
+    wedge = wedge_areas(xy, weights, office, 5, 2)
+    compact = compact_areas(xy, weights, 5, 2, np.random.default_rng(0))
+    km = {name: open_route_km(xy, office, areas) for name, areas in (("wedge", wedge), ("compact", compact))}
+    assert open_route_km(xy, office, chosen) == pytest.approx(min(km.values()))
+    assert np.array_equal(chosen, wedge if km["wedge"] < km["compact"] else compact)
+    if not office.any():
+        assert np.array_equal(chosen, wedge)
+    assert np.bincount(chosen, minlength=10).min() >= 30
 
 
 def _city_around_its_office(seed: int = 0):

@@ -32,6 +32,16 @@ def cut_areas(
     return wedge_areas(xy, weights, office, days, weeks) if wedge else compact_areas(xy, weights, days, weeks, rng)
 
 
+def shorter_areas(
+    xy: np.ndarray, weights: np.ndarray, office: np.ndarray, days: int, weeks: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Wedge or compact areas, whichever routes :func:`open_route_km` finds shorter (compact on a
+    tie): for a territory whose shape no design chose, e.g. a manager new to a route book."""
+    compact = compact_areas(xy, weights, days, weeks, rng)
+    wedge = wedge_areas(xy, weights, office, days, weeks)
+    return wedge if open_route_km(xy, office, wedge) < open_route_km(xy, office, compact) else compact
+
+
 def open_route_km(xy: np.ndarray, office: np.ndarray, areas: np.ndarray) -> float:
     """Estimated km of driving each area once from the office, on the plane: a route from the
     office through the area's shops, ending at the last one (nearest neighbour first, then 2-opt

@@ -535,7 +535,8 @@ def _carve_new_managers(
     fresh: set[int] = set()
     for mi in newcomers:
         mine = np.array(sorted(c for c, m in target.items() if m == mi), dtype=np.int64)
-        day_areas(model, mine, xy, weights, offices[mi], rng, day, week)
+        # the newcomer's territory was carved from the neighbours': its shape is its own
+        day_areas(model, mine, xy, weights, offices[mi], rng, day, week, wedges=None)
         for c in mine:
             k = area_pattern(model, int(c), mi, int(day[c]), int(week[c]))
             if k >= 0 and search.choice[c] < 0:

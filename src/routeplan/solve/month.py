@@ -28,7 +28,7 @@ from ..geo import mean_nearest, nearest_in_rows
 from ..model import Retailer, Scenario
 from ..plan import Plan
 from ..travel import TravelModel, travel_for
-from .areas import TERRITORY_SHAPES, cut_areas
+from .areas import TERRITORY_SHAPES, cut_areas, shorter_areas
 from .design import design_territories, pins, positions_km
 from .kernels import warm_up
 from .lns import compiled as lns_compiled
@@ -492,14 +492,19 @@ def day_areas(
     day: np.ndarray,
     week: np.ndarray,
     *,
-    wedges: bool = False,
+    wedges: bool | None = False,
 ) -> None:
     """Split one territory's shops (``mine``, worked from ``office``) into weekday areas and
-    those into cycle weeks, compact or as wedges around the office, in place."""
+    those into cycle weeks, compact or as wedges around the office (``None``: whichever the
+    route estimate finds shorter), in place."""
     cal = model.sc.calendar
     if not len(mine):
         return
-    areas = cut_areas(xy[mine], weights[mine], office, len(cal.workdays), cal.cycle_weeks, wedge=wedges, rng=rng)
+    days, weeks = len(cal.workdays), cal.cycle_weeks
+    if wedges is None:
+        areas = shorter_areas(xy[mine], weights[mine], office, days, weeks, rng)
+    else:
+        areas = cut_areas(xy[mine], weights[mine], office, days, weeks, wedge=wedges, rng=rng)
     day[mine], week[mine] = areas // cal.cycle_weeks, areas % cal.cycle_weeks
 
 
