@@ -12,7 +12,7 @@ import pytest
 
 from routeplan.calendar import monday_of
 from routeplan.model import Scenario
-from routeplan.solve.month import MonthModel, routes_from_groups
+from routeplan.solve.month import MonthModel, routes_from_groups, settle_reserve
 from routeplan.solve.naive import sweep_groups
 from routeplan.solve.schedule import _day_minutes, _spread_make_ups, lay_out_month
 from routeplan.solve.search import PeriodicSearch
@@ -86,3 +86,23 @@ def test_the_month_is_laid_from_a_snapshot_of_the_routes(tiny: Scenario) -> None
     riding = {tiny.retailers[c].id for route in cycle.routes for c in route}
     assert riding and riding == {v.retailer_id for v in first.visits}
     assert all(cycle.routes_of(c) for c in range(model.n) if tiny.retailers[c].id in riding)
+
+
+def test_make_up_room_leaves_every_route_room_for_a_stop_above_its_minimum(tiny: Scenario) -> None:
+    """A route whose days take make-up visits keeps, below its ceiling, its minimum field time
+    and room for one more stop: a route just short of the minimum can take a whole stop."""
+    # 3 hours in the field at least, a field window of 4.5 hours: the make-ups of the Christmas
+    # run (up to about 2 hours on a day) do not all fit beside a route at its minimum
+    rules = dataclasses.replace(tiny.rules, min_field_minutes=180, max_day_minutes=300, min_stops_per_day=4)
+    sc = dataclasses.replace(tiny, rules=rules)
+    assert date(2026, 12, 25) in sc.calendar.holidays
+    model = MonthModel(sc, travel_for(sc))
+    reserve = model.initial_reserve()
+    search = PeriodicSearch(model.problem(reserve))
+    search.set_routes(*routes_from_groups(model, *sweep_groups(model)))
+    reserve = settle_reserve(sc, model, search, reserve, math.inf)
+    now, held = search.loads(), search.limits()
+    per_stop = now.minutes / np.maximum(now.stops, 1.0)
+    squeezed = (reserve > 0) & (held.min_minutes > 0)
+    assert squeezed.any()  # the holiday's make-ups take room on the other days of its week
+    assert np.all(held.max_minutes[squeezed] >= held.min_minutes[squeezed] + per_stop[squeezed] - 1e-6)

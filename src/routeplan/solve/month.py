@@ -603,11 +603,12 @@ def settle_reserve(
         swapped = _swap_slots(model, search) if swap else 0
         load = makeup_load(model, search.cycle())
         base = load if (it == 0 or swapped) else np.maximum(reserve, load)
-        # never squeeze a route below what its own minimum of stops takes: the
-        # make-up visits must then go to the other days of the week
+        # never squeeze a route below what its own minimum of stops takes, nor below its field
+        # time and room for one more stop (a route just short of the minimum must be able to
+        # take a whole stop): the make-up visits must then go to the other days of the week
         now, held = search.loads(), search.limits()
         per_stop = now.minutes / np.maximum(now.stops, 1.0)
-        need = np.maximum(held.min_minutes, per_stop * held.min_stops)
+        need = np.maximum(held.min_minutes + per_stop, per_stop * held.min_stops)
         reserve = np.minimum(base, np.maximum(window - need, 0.0))
         search.set_limits(model.route_specs(reserve))
         held = search.limits()
