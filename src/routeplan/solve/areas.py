@@ -25,10 +25,13 @@ WEDGE_GAIN = 0.0
 
 
 def cut_areas(
-    xy: np.ndarray, weights: np.ndarray, office: np.ndarray, days: int, weeks: int, *, wedge: bool,
+    xy: np.ndarray, weights: np.ndarray, office: np.ndarray, days: int, weeks: int, *, wedge: bool | None,
     rng: np.random.Generator,
 ) -> np.ndarray:  # fmt: skip
-    """One territory's route areas (area = day x weeks + week), wedges or compact."""
+    """One territory's route areas (area = day x weeks + week), wedges or compact (``None``:
+    whichever :func:`shorter_areas` finds shorter)."""
+    if wedge is None:
+        return shorter_areas(xy, weights, office, days, weeks, rng)
     return wedge_areas(xy, weights, office, days, weeks) if wedge else compact_areas(xy, weights, days, weeks, rng)
 
 

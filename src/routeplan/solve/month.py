@@ -28,7 +28,7 @@ from ..geo import mean_nearest, nearest_in_rows
 from ..model import Retailer, Scenario
 from ..plan import Plan
 from ..travel import TravelModel, travel_for
-from .areas import TERRITORY_SHAPES, cut_areas, shorter_areas
+from .areas import TERRITORY_SHAPES, cut_areas
 from .design import design_territories, pins, positions_km
 from .kernels import warm_up
 from .lns import compiled as lns_compiled
@@ -500,12 +500,9 @@ def day_areas(
     cal = model.sc.calendar
     if not len(mine):
         return
-    days, weeks = len(cal.workdays), cal.cycle_weeks
-    if wedges is None:
-        areas = shorter_areas(xy[mine], weights[mine], office, days, weeks, rng)
-    else:
-        areas = cut_areas(xy[mine], weights[mine], office, days, weeks, wedge=wedges, rng=rng)
-    day[mine], week[mine] = areas // cal.cycle_weeks, areas % cal.cycle_weeks
+    weeks = cal.cycle_weeks
+    areas = cut_areas(xy[mine], weights[mine], office, len(cal.workdays), weeks, wedge=wedges, rng=rng)
+    day[mine], week[mine] = areas // weeks, areas % weeks
 
 
 def routes_from_groups(
