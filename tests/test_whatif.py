@@ -214,3 +214,61 @@ def test_a_territory_far_from_the_office_gets_less_visiting_for_its_morning_driv
     near, far = min(km, key=km.__getitem__), max(km, key=km.__getitem__)
     assert visits[near] >= 1.1 * visits[far]
     assert design.balance < 1.1  # the estimated work stays balanced
+
+
+def test_a_fresh_design_keeps_the_managers_names():
+    from conftest import DEMO
+
+    sc = read_scenario(DEMO)
+    days = len(sc.working_days(sc.managers[0]))
+    ids = [m.id for m in sc.managers if len(sc.working_days(m)) == days]  # M03 has a day off: he keeps his
+    assert len(ids) >= 3
+    renamed = {m.id: m.id for m in sc.managers} | dict(zip(ids, ids[1:] + ids[:1], strict=True))  # names rotated
+    current = {shop: renamed[mid] for shop, mid in design_territories(sc).manager_of.items()}
+    t = design_territories(sc, current=current, fresh=True)
+    assert dict(t.manager_of) == current and t.moved == 0
+
+
+@pytest.mark.parametrize("apart", ["pinned shop", "other office"])
+def test_a_fresh_design_trades_territories_only_between_like_managers(tiny, apart):
+    if apart == "pinned shop":
+        shop = dataclasses.replace(tiny.retailers[0], manager_id="M02")
+        sc = dataclasses.replace(tiny, retailers=(shop, *tiny.retailers[1:]))
+    else:
+        office = tiny.managers[1].office._replace(lat=tiny.managers[1].office.lat + 0.001)
+        sc = dataclasses.replace(
+            tiny, managers=(tiny.managers[0], dataclasses.replace(tiny.managers[1], office=office))
+        )
+    fresh = design_territories(sc).manager_of
+    swapped = {shop: {"M01": "M02", "M02": "M01"}[mid] for shop, mid in fresh.items()}
+    t = design_territories(sc, current=swapped, fresh=True)
+    assert dict(t.manager_of) == dict(fresh)  # M02 keeps its pinned shop or its office: no trade
+    assert t.moved == len(sc.retailers)
+
+
+@pytest.mark.parametrize("target", [float("inf"), 0.5])
+def test_a_variant_that_misses_the_balance_is_designed_afresh_and_the_best_plan_kept(tiny, monkeypatch, target):
+    import routeplan.whatif as whatif
+
+    designs, plans = [], []
+    design, plan = whatif.design_territories, whatif.plan_company
+
+    def spy_design(*args, **kwargs):
+        designs.append(kwargs.get("fresh", False))
+        return design(*args, **kwargs)
+
+    def spy_plan(scenario, params, *, seed):
+        planned = plan(scenario, params, seed=seed)
+        plans.append((len(check_plan(tiny, planned)), whatif._balance(tiny, planned)))
+        return planned
+
+    monkeypatch.setattr(whatif, "design_territories", spy_design)
+    monkeypatch.setattr(whatif, "plan_company", spy_plan)
+    current = dict(design_territories(tiny).manager_of)
+    v = whatif.plan_variant("two", tiny, QUICK, current, 0, balance_target=target)
+    if target == float("inf"):
+        assert designs == [False] and len(plans) == 1
+    else:  # never met: every corrected design, then a fresh one
+        assert designs == [False] * (1 + whatif.RETRIES) + [True]
+    assert (len(v.violations), whatif._balance(tiny, v.plan)) == min(plans)
+    assert list(v.violations) == check_plan(tiny, v.plan)

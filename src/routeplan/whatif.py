@@ -122,29 +122,40 @@ def plan_variant(
     When the plan's workload balance misses ``balance_target`` (the estimate of a territory's
     work cannot see every detour), the shares are corrected by the field minutes each manager
     really got and the variant is designed and planned again in a shorter time, up to
-    ``RETRIES`` times; the best plan is kept.
+    ``RETRIES`` times; if it still misses, once more from a fresh design (``fresh=True``: the
+    split in use kept only in the managers' names); the best plan is kept.
     """
     started = time.monotonic()
-    territories = design_territories(scenario, current=current, seed=seed)
     params = dataclasses.replace(params, territories="free")  # designed here: every shop is pinned
-    plan = plan_company(territories.apply(scenario), params, seed=seed)
-    violations = tuple(check_plan(scenario, plan))
-    best = (len(violations), _balance(scenario, plan))
+    retry = dataclasses.replace(params, time_limit_s=params.time_limit_s * RETRY_SHARE)
+
+    def attempt(
+        design: Territories, run: PlanParams
+    ) -> tuple[tuple[int, float], Territories, Plan, tuple[Violation, ...]]:
+        planned = plan_company(design.apply(scenario), run, seed=seed)
+        found = tuple(check_plan(scenario, planned))
+        return (len(found), _balance(scenario, planned)), design, planned, found
+
+    best = attempt(design_territories(scenario, current=current, seed=seed), params)
     shares = {m.id: float(len(scenario.working_days(m))) for m in scenario.managers}
-    latest = plan
-    for _ in range(RETRIES if len(scenario.managers) > 1 else 0):
-        if best[1] <= balance_target:
+    latest = best[2]
+    several = len(scenario.managers) > 1
+    for _ in range(RETRIES if several else 0):
+        if best[0][1] <= balance_target:
             break
         per_day = _minutes_per_day(scenario, latest)
         mean = sum(per_day.values()) / len(per_day)
         shares = {mid: shares[mid] * (mean / per_day[mid]) ** SHARE_CORRECTION for mid in shares}
-        again = design_territories(scenario, current=current, shares=shares, seed=seed)
-        retry = dataclasses.replace(params, time_limit_s=params.time_limit_s * RETRY_SHARE)
-        latest = plan_company(again.apply(scenario), retry, seed=seed)
-        found = tuple(check_plan(scenario, latest))
-        score = (len(found), _balance(scenario, latest))
-        if score < best:
-            territories, plan, violations, best = again, latest, found, score
+        tried = attempt(design_territories(scenario, current=current, shares=shares, seed=seed), retry)
+        latest = tried[2]
+        best = min(best, tried, key=lambda t: t[0])
+    if current and several and best[0][1] > balance_target:
+        # moving borders could not balance it (at the daily minimum of stops a manager's day is
+        # long for the far places his territory holds, whatever its share): a fresh design, each
+        # territory given to the manager who has most of its shops; more shops change hands
+        tried = attempt(design_territories(scenario, current=current, seed=seed, fresh=True), retry)
+        best = min(best, tried, key=lambda t: t[0])
+    _, territories, plan, violations = best
     return VariantPlan(name, scenario, territories, plan, violations, time.monotonic() - started)
 
 

@@ -22,6 +22,7 @@ from ..travel import GreatCircleTravel, TravelModel, travel_for
 from .areas import WEDGE_GAIN, cut_areas, open_route_km
 from .territory import (
     balanced_clusters,
+    cheapest_pairs,
     group_centers,
     office_pull,
     rebalance,
@@ -185,6 +186,7 @@ def design_territories(
     seed: int = 0,
     travel: TravelModel | None = None,
     shape: str = "auto",
+    fresh: bool = False,
 ) -> Territories:
     """Split the shops among ``scenario.managers``.
 
@@ -192,7 +194,10 @@ def design_territories(
     still exist keep them unless balance asks otherwise. ``shares`` overrides each
     manager's part of the work (default: in proportion to working days). ``shape`` is one of
     :data:`routeplan.solve.areas.TERRITORY_SHAPES`: a new design for a team at one office
-    may be wedges around it (a split in use keeps its shape).
+    may be wedges around it (a split in use keeps its shape). ``fresh``: design as if no split
+    were in use, then give each territory to the manager of ``current`` who has most of its shops
+    (among managers that could swap territories: same office and share, no pinned shops), for a
+    team whose split in use cannot be balanced by moving its borders.
     """
     rng = np.random.default_rng(seed)
     managers = scenario.managers
@@ -208,6 +213,9 @@ def design_territories(
     else:
         share = np.array([shares[m.id] for m in managers], dtype=float)
     now = np.array([index.get((current or {}).get(r.id, ""), -1) for r in scenario.retailers])
+    kept = now
+    if fresh:
+        now = np.full(n, -1)
     if k == 1:
         labels = np.zeros(n, dtype=np.int64)
     elif (now >= 0).any():
@@ -230,7 +238,30 @@ def design_territories(
         if shape != "compact" and not (now >= 0).any() and not office_pull(offices):  # new, one office
             labels, shaped = _wedges_if_shorter(scenario, xy, weights, offices, share, fixed, labels, seed,
                                                 always=shape == "wedges")  # fmt: skip
+    if fresh and k > 1:
+        labels = _keep_names(labels, kept, offices, share, fixed, k)
     manager_of = {r.id: managers[int(j)].id for r, j in zip(scenario.retailers, labels, strict=True)}
     work = {m.id: float(weights[labels == j].sum()) for j, m in enumerate(managers)}
     moved = sum(1 for r in scenario.retailers if current and r.id in current and current[r.id] != manager_of[r.id])
     return Territories(MappingProxyType(manager_of), MappingProxyType(work), moved, shaped)
+
+
+def _keep_names(labels: np.ndarray, current: np.ndarray, offices: np.ndarray, share: np.ndarray,
+                fixed: np.ndarray, k: int) -> np.ndarray:  # fmt: skip
+    """Relabel a fresh design so that each territory goes to the manager of the split in use
+    who has most of its shops, most shared shops first. Only managers who could swap
+    territories trade them: the same office and share, no pinned shops."""
+    pinned = np.zeros(k, dtype=bool)
+    pinned[fixed[fixed >= 0]] = True
+    overlap = np.zeros((k, k))
+    known = current >= 0
+    np.add.at(overlap, (labels[known], current[known]), 1.0)
+    perm = np.arange(k)
+    groups: dict[tuple[float, float, float], list[int]] = {}
+    for j in range(k):
+        if not pinned[j]:
+            groups.setdefault((float(offices[j, 0]), float(offices[j, 1]), float(share[j])), []).append(j)
+    for members in groups.values():
+        idx = np.array(members)
+        perm[idx] = idx[cheapest_pairs(-overlap[np.ix_(idx, idx)])]
+    return perm[labels]

@@ -223,8 +223,13 @@ def match_groups(centers: np.ndarray, anchors: np.ndarray) -> np.ndarray:
 
     Returns ``perm`` with ``perm[group] = anchor``.
     """
-    k = len(centers)
-    cost = np.sqrt(((centers[:, None, :] - anchors[None, :, :]) ** 2).sum(-1))
+    return cheapest_pairs(np.sqrt(((centers[:, None, :] - anchors[None, :, :]) ** 2).sum(-1)))
+
+
+def cheapest_pairs(cost: np.ndarray) -> np.ndarray:
+    """Greedy one-to-one match of the rows of a square ``cost`` to its columns, cheapest pair
+    first (ties by position). Returns ``perm`` with ``perm[row] = column``."""
+    k = len(cost)
     perm = np.full(k, -1, dtype=np.int64)
     used = np.zeros(k, dtype=bool)
     for flat in np.argsort(cost, axis=None, kind="stable"):
