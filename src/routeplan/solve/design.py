@@ -213,7 +213,7 @@ def design_territories(
     else:
         share = np.array([shares[m.id] for m in managers], dtype=float)
     now = np.array([index.get((current or {}).get(r.id, ""), -1) for r in scenario.retailers])
-    kept = now
+    in_use = now
     if fresh:
         now = np.full(n, -1)
     if k == 1:
@@ -239,14 +239,14 @@ def design_territories(
             labels, shaped = _wedges_if_shorter(scenario, xy, weights, offices, share, fixed, labels, seed,
                                                 always=shape == "wedges")  # fmt: skip
     if fresh and k > 1:
-        labels = _keep_names(labels, kept, offices, share, fixed, k)
+        labels = _keep_names(labels, in_use, offices, share, fixed, k)
     manager_of = {r.id: managers[int(j)].id for r, j in zip(scenario.retailers, labels, strict=True)}
     work = {m.id: float(weights[labels == j].sum()) for j, m in enumerate(managers)}
     moved = sum(1 for r in scenario.retailers if current and r.id in current and current[r.id] != manager_of[r.id])
     return Territories(MappingProxyType(manager_of), MappingProxyType(work), moved, shaped)
 
 
-def _keep_names(labels: np.ndarray, current: np.ndarray, offices: np.ndarray, share: np.ndarray,
+def _keep_names(labels: np.ndarray, in_use: np.ndarray, offices: np.ndarray, share: np.ndarray,
                 fixed: np.ndarray, k: int) -> np.ndarray:  # fmt: skip
     """Relabel a fresh design so that each territory goes to the manager of the split in use
     who has most of its shops, most shared shops first. Only managers who could swap
@@ -254,8 +254,8 @@ def _keep_names(labels: np.ndarray, current: np.ndarray, offices: np.ndarray, sh
     pinned = np.zeros(k, dtype=bool)
     pinned[fixed[fixed >= 0]] = True
     overlap = np.zeros((k, k))
-    known = current >= 0
-    np.add.at(overlap, (labels[known], current[known]), 1.0)
+    known = in_use >= 0
+    np.add.at(overlap, (labels[known], in_use[known]), 1.0)
     perm = np.arange(k)
     groups: dict[tuple[float, float, float], list[int]] = {}
     for j in range(k):
