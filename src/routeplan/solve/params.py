@@ -22,6 +22,15 @@ def check_numbers(params: object, what: str, ok: Callable[[float], bool], wordin
             raise ValueError(f"{what} {f.name} must be a number {wording}, not {value!r}")
 
 
+def check_whole(params: object, what: str, names: tuple[str, ...], least: int | None = None) -> None:
+    """The named fields (numbers already, see :func:`check_numbers`) are whole, and at least ``least``."""
+    for name in names:
+        value = getattr(params, name)
+        if not float(value).is_integer() or (least is not None and value < least):
+            floor = f" of at least {least}" if least is not None else ""
+            raise ValueError(f"{what} {name} must be a whole number{floor}, not {value!r}")
+
+
 @dataclass(frozen=True)
 class TimeShares:
     """How a plan spends its time limit: each field a share of it (0 < share <= 1).
@@ -117,8 +126,7 @@ class Rounds:
 
     def __post_init__(self) -> None:
         check_numbers(self, "round rate", lambda x: x > 0, "above 0")
-        if int(self.reference_cores) != self.reference_cores:
-            raise ValueError(f"round rate reference_cores must be a whole number, not {self.reference_cores!r}")
+        check_whole(self, "round rate", ("reference_cores",))
 
 
 @dataclass(frozen=True)
@@ -150,10 +158,7 @@ class Continuing:
 
     def __post_init__(self) -> None:
         check_numbers(self, "continuing price", lambda x: x >= 0, "of at least 0")
-        for name in ("rebuild_neighbour_routes", "chain_links", "chains_per_route"):
-            value = getattr(self, name)
-            if int(value) != value:
-                raise ValueError(f"continuing price {name} must be a whole number, not {value!r}")
+        check_whole(self, "continuing price", ("rebuild_neighbour_routes", "chain_links", "chains_per_route"))
 
 
 @dataclass(frozen=True)
@@ -214,10 +219,7 @@ class LnsSchedule:
 
     def __post_init__(self) -> None:
         check_numbers(self, "LNS setting", lambda x: 0 <= x < math.inf, "of at least 0")
-        for name in ("ruin_min", "ruin_max", "adapt_every", "neighbours", "granular"):
-            value = getattr(self, name)
-            if int(value) != value or value < 1:
-                raise ValueError(f"LNS setting {name} must be a whole number of at least 1, not {value!r}")
+        check_whole(self, "LNS setting", ("ruin_min", "ruin_max", "adapt_every", "neighbours", "granular"), least=1)
         pairs = [
             (self.ruin_min <= self.ruin_max, "ruin_max", "at least ruin_min"),
             (0 < self.temperature_end <= self.temperature_start, "temperature_end", "above 0, at most the start's"),
