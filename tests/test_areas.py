@@ -10,7 +10,7 @@ import pytest
 
 from routeplan.check import check_plan
 from routeplan.model import Rules
-from routeplan.solve.areas import compact_areas, open_route_km, shorter_areas, wedge_areas
+from routeplan.solve.areas import compact_areas, open_route_km, shorter_areas, wedge_areas, weeks_ridden
 from routeplan.solve.design import design_territories, positions_km
 from routeplan.solve.month import PlanParams, plan_month
 from routeplan.solve.territory import wedges
@@ -70,6 +70,52 @@ def test_open_route_estimate_drives_out_and_ends_at_the_last_shop():
     # a square of shops 1 km apart beside the office: out 1 km, then three sides, not back
     square = np.array([[1.0, 0.0], [2.0, 1.0], [1.0, 1.0], [2.0, 0.0]])
     assert open_route_km(square, office, np.zeros(4, dtype=int)) == pytest.approx(1 + 3)
+
+
+def test_a_shop_riding_every_week_is_a_stop_of_each_week_route_of_its_weekday():
+    office = np.zeros(2)
+    xy = np.array([[3.0, 0.0], [0.0, 4.0], [0.0, 6.0], [5.0, 0.0], [0.0, 9.0]])
+    areas = np.array([0, 1, 1, 2, 3])  # weekday 0: areas 0 (week 1) and 1 (week 2); weekday 1: 2 and 3
+    once = open_route_km(xy, office, areas, weeks=2)
+    assert once == pytest.approx(3 + 6 + 5 + 9)
+    assert open_route_km(xy, office, areas) == pytest.approx(once), "one week: the areas as they are"
+    # the shop at (3, 0) rides both weeks: week 2's route of weekday 0 now passes it too
+    rides = np.array([2, 1, 1, 1, 1])
+    assert open_route_km(xy, office, areas, weeks=2, rides=rides) == pytest.approx(3 + (3 + 5 + 2) + 5 + 9)
+    # but never another weekday's route: riding both weeks of weekday 1 adds (5, 0) to area 3 only
+    assert open_route_km(xy, office, areas, weeks=2, rides=np.array([1, 1, 1, 2, 1])) == pytest.approx(
+        3 + 6 + 5 + (5 + np.hypot(5, 9))
+    )
+    # four weeks: a shop riding two rides its own week and the week two after it
+    four = np.array([0, 2])
+    pair = np.array([[1.0, 0.0], [0.0, 2.0]])
+    assert open_route_km(pair, office, four, weeks=4, rides=np.array([2, 1])) == pytest.approx(1 + 1 + np.hypot(1, 2))
+    assert open_route_km(pair, office, np.array([0, 1]), weeks=4, rides=np.array([2, 1])) == pytest.approx(1 + 2)
+
+
+def test_weeks_ridden_follow_the_visits_a_month_needs():
+    # two-week cycle: a route runs about twice a month, so 4 visits need both weeks, 2 need one
+    assert weeks_ridden(np.array([1, 2, 3, 4, 8]), 2, 31).tolist() == [1, 1, 2, 2, 2]
+    assert weeks_ridden(np.array([2, 4]), 2, 28).tolist() == [1, 2]
+    # weekly cycle: every shop rides its one week; four-week cycle: twice a month, two weeks
+    assert weeks_ridden(np.array([4]), 1, 31).tolist() == [1]
+    assert weeks_ridden(np.array([1, 2, 4]), 4, 30).tolist() == [1, 2, 4]
+
+
+def test_the_estimate_with_weekly_shops_prefers_wedges_where_compact_weeks_lie_apart():
+    """Two weeks' compact areas of a weekday lie side by side; its weekly shops pull each week's
+    route into the other's area, which thin neighbouring wedges barely notice."""
+    xy = _disk(340, seed=5)
+    weights = np.ones(len(xy))
+    office = np.zeros(2)
+    rides = np.where(np.random.default_rng(2).random(len(xy)) < 0.1, 2, 1)
+    wedge = wedge_areas(xy, weights, office, 5, 2)
+    compact = compact_areas(xy, weights, 5, 2, np.random.default_rng(0))
+    added = {
+        name: open_route_km(xy, office, areas, weeks=2, rides=rides) - open_route_km(xy, office, areas, weeks=2)
+        for name, areas in (("wedge", wedge), ("compact", compact))
+    }
+    assert 0 < added["wedge"] < added["compact"]
 
 
 def test_wedge_areas_drive_less_than_compact_ones_around_the_office():
@@ -161,3 +207,25 @@ def test_plan_command_takes_the_territory_shape(tmp_path):
         runs[k] = _angular_runs(xy, labels, offices[0])
     assert runs["wedges"] >= 4 and 4 * runs["wedges"] < runs["compact"], runs  # wedges: a run each, give or take
     assert splits["compact"] != splits["wedges"]
+
+
+def test_the_design_estimates_each_shop_on_as_many_weeks_as_its_visits_need(monkeypatch):
+    import routeplan.solve.design as design
+
+    sc = _city_around_its_office()
+    seen = []
+    estimate = design.open_route_km
+
+    def spy(xy, office, areas, **kwargs):
+        seen.append((len(xy), kwargs))
+        return estimate(xy, office, areas, **kwargs)
+
+    monkeypatch.setattr(design, "open_route_km", spy)
+    design_territories(sc, seed=0)
+    assert seen and all(kw["weeks"] == 2 for _, kw in seen)
+    weekly = sum(r.visits_per_month == 4 for r in sc.retailers)
+    assert 0 < weekly < len(sc.retailers)
+    # each shape's estimate covers every shop once: the weekly ones ride 2 weeks, the others 1
+    rides = [kw["rides"] for _, kw in seen]
+    assert sum(int((r == 2).sum()) for r in rides) == 2 * weekly
+    assert sum(len(r) for r in rides) == 2 * len(sc.retailers)

@@ -5,8 +5,9 @@ on the map. Compact areas suit a territory that is a town of its own; where the 
 out around the office, wedges pointing away from it do better (each route drives outward
 through its shops instead of crossing empty ground to a compact area, as the classic sweep
 heuristic's petals do). The territory design estimates both (:func:`open_route_km`: each
-area's route ordered as the search would, on the plane) and keeps the cheaper for the whole
-team: wedge territories cut into wedges, compact ones into compact areas.
+area's route ordered as the search would, on the plane, with the shops visited every week on
+their weekday's route of each week) and keeps the cheaper for the whole team: wedge
+territories cut into wedges, compact ones into compact areas.
 """
 
 from __future__ import annotations
@@ -26,32 +27,59 @@ WEDGE_GAIN = 0.0
 
 def cut_areas(
     xy: np.ndarray, weights: np.ndarray, office: np.ndarray, days: int, weeks: int, *, wedge: bool | None,
-    rng: np.random.Generator,
+    rng: np.random.Generator, rides: np.ndarray | None = None,
 ) -> np.ndarray:  # fmt: skip
     """One territory's route areas (area = day x weeks + week), wedges or compact (``None``:
-    whichever :func:`shorter_areas` finds shorter)."""
+    whichever :func:`shorter_areas` finds shorter, each shop riding ``rides`` weeks)."""
     if wedge is None:
-        return shorter_areas(xy, weights, office, days, weeks, rng)
+        return shorter_areas(xy, weights, office, days, weeks, rng, rides)
     return wedge_areas(xy, weights, office, days, weeks) if wedge else compact_areas(xy, weights, days, weeks, rng)
 
 
 def shorter_areas(
-    xy: np.ndarray, weights: np.ndarray, office: np.ndarray, days: int, weeks: int, rng: np.random.Generator
-) -> np.ndarray:
+    xy: np.ndarray, weights: np.ndarray, office: np.ndarray, days: int, weeks: int, rng: np.random.Generator,
+    rides: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
     """Wedge or compact areas, whichever routes :func:`open_route_km` finds shorter (compact on a
     tie): for a territory whose shape no design chose, e.g. a manager new to a route book."""
     compact = compact_areas(xy, weights, days, weeks, rng)
     wedge = wedge_areas(xy, weights, office, days, weeks)
-    return wedge if open_route_km(xy, office, wedge) < open_route_km(xy, office, compact) else compact
+    km = [open_route_km(xy, office, areas, weeks=weeks, rides=rides) for areas in (wedge, compact)]
+    return wedge if km[0] < km[1] else compact
 
 
-def open_route_km(xy: np.ndarray, office: np.ndarray, areas: np.ndarray) -> float:
+def weeks_ridden(visits: np.ndarray, weeks: int, days_in_month: int) -> np.ndarray:
+    """In how many of the cycle's weeks each shop rides its weekday's route: as many as its
+    monthly visits need (the route of one cycle week runs about ``days_in_month / 7 / weeks``
+    times a month), at least one, at most every week. A class-A shop seen 4 times a month in a
+    two-week cycle rides both weeks' routes."""
+    runs = days_in_month / 7 / weeks
+    return np.clip(np.ceil(np.asarray(visits, dtype=float) / runs - 1e-9), 1, weeks).astype(np.int64)
+
+
+def open_route_km(
+    xy: np.ndarray, office: np.ndarray, areas: np.ndarray, *, weeks: int = 1, rides: np.ndarray | None = None
+) -> float:
     """Estimated km of driving each area once from the office, on the plane: a route from the
     office through the area's shops, ending at the last one (nearest neighbour first, then 2-opt
-    and Or-opt, as the search orders its routes)."""
+    and Or-opt, as the search orders its routes).
+
+    ``rides``: in how many of the cycle's ``weeks`` each shop rides its weekday's route
+    (:func:`weeks_ridden`; default one). A shop riding more is a stop of as many routes of its
+    weekday, evenly spaced from its own area's week: the detour of a weekly shop is what makes
+    two weeks' areas cut side by side from one weekday area cost more than they seem to.
+    """
+    ridden = np.ones(len(xy), dtype=np.int64) if rides is None else np.asarray(rides, dtype=np.int64)
+    # rides_in[r, s]: a shop riding r weeks rides the week s weeks after its own
+    rides_in = np.zeros((weeks + 1, weeks), dtype=bool)
+    for r in range(1, weeks + 1):
+        rides_in[r, [i * weeks // r for i in range(r)]] = True
+    day, week = np.divmod(areas, weeks)
     total = 0.0
     for a in np.unique(areas):
-        stops = np.vstack([office[None, :], xy[areas == a]])
+        d, w = divmod(int(a), weeks)
+        on = (day == d) & rides_in[ridden, (w - week) % weeks]
+        stops = np.vstack([office[None, :], xy[on]])
         m = len(stops)
         dist = np.zeros((m + 1, m + 1))  # the last node ends the day anywhere, at no cost
         dist[:m, :m] = np.sqrt(((stops[:, None, :] - stops[None, :, :]) ** 2).sum(-1))

@@ -19,7 +19,7 @@ import numpy as np
 from ..geo import LatLon, local_xy_km, nearest_neighbours
 from ..model import Scenario
 from ..travel import GreatCircleTravel, TravelModel, travel_for
-from .areas import WEDGE_GAIN, cut_areas, open_route_km
+from .areas import WEDGE_GAIN, cut_areas, open_route_km, weeks_ridden
 from .territory import (
     balanced_clusters,
     cheapest_pairs,
@@ -162,13 +162,15 @@ def _wedges_if_shorter(
     wedge = rebalance(xy, weights, wedges(xy, weights, offices.mean(axis=0), share, fixed=fixed), share, fixed=fixed)
     if always:
         return wedge, True
-    days, weeks = len(scenario.calendar.workdays), scenario.calendar.cycle_weeks
+    cal = scenario.calendar
+    days, weeks = len(cal.workdays), cal.cycle_weeks
+    rides = weeks_ridden(np.array([r.visits_per_month for r in scenario.retailers]), weeks, cal.days_in_month)
 
     def km(labels: np.ndarray, shape: bool) -> float:
         rng = np.random.default_rng(seed)
         return sum(
             open_route_km(xy[mine], offices[j], cut_areas(xy[mine], weights[mine], offices[j], days, weeks,
-                                                          wedge=shape, rng=rng))
+                                                          wedge=shape, rng=rng), weeks=weeks, rides=rides[mine])
             for j in range(len(offices))
             if len(mine := np.flatnonzero(labels == j))
         )  # fmt: skip

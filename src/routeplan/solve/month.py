@@ -28,7 +28,7 @@ from ..geo import mean_nearest, nearest_in_rows
 from ..model import Retailer, Scenario
 from ..plan import Plan
 from ..travel import TravelModel, travel_for
-from .areas import TERRITORY_SHAPES, cut_areas
+from .areas import TERRITORY_SHAPES, cut_areas, weeks_ridden
 from .design import design_territories, pins, positions_km
 from .kernels import warm_up
 from .lns import compiled as lns_compiled
@@ -501,7 +501,8 @@ def day_areas(
     if not len(mine):
         return
     weeks = cal.cycle_weeks
-    areas = cut_areas(xy[mine], weights[mine], office, len(cal.workdays), weeks, wedge=wedges, rng=rng)
+    rides = weeks_ridden(np.array([model.sc.retailers[c].visits_per_month for c in mine]), weeks, cal.days_in_month)
+    areas = cut_areas(xy[mine], weights[mine], office, len(cal.workdays), weeks, wedge=wedges, rng=rng, rides=rides)
     day[mine], week[mine] = areas // weeks, areas % weeks
 
 
