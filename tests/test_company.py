@@ -173,6 +173,34 @@ def test_a_large_office_is_planned_as_territory_groups(monkeypatch):
     assert check_plan(sc, plan) == []
 
 
+@pytest.mark.parametrize("asked", ["auto", "compact"])
+def test_territory_groups_are_planned_in_the_shape_of_their_office_design(monkeypatch, asked):
+    """Each group of a large office keeps the shape the office's design took (a sector of wedges
+    is planned as wedges), instead of choosing again on its own shops."""
+    from routeplan.solve import company
+    from routeplan.solve.design import design_territories
+
+    monkeypatch.setattr(company, "GROUP_SHOPS", 70)
+    monkeypatch.setattr(company, "ONE_PROBLEM_SHOPS", 70)
+    sc = synthetic_scenario(shape("city", 200, 4), seed=8, rules=RULES)
+    office = design_territories(sc, seed=0, shape=asked)
+    groups, shape_name = company.shaped_groups(sc, seed=0, shape=asked)
+    assert len(groups) == 3
+    assert shape_name == ("wedges" if office.wedges else "compact")
+    assert asked == "auto" or shape_name == asked
+    seen = []
+
+    def spy(job):
+        seen.append((job[0].name, job[1].territory_shape))
+        return company.plan_month(job[0], job[1], seed=job[2])
+
+    monkeypatch.setattr(company, "plan_task", spy)
+    plan = plan_company(sc, PlanParams(time_limit_s=3, workers=1, clock=False, territory_shape=asked), seed=0)
+    assert sorted(name.rsplit(": ", 1)[1] for name, _ in seen) == ["group 1", "group 2", "group 3"]
+    assert {planned for _, planned in seen} == {shape_name}
+    assert check_plan(sc, plan) == []
+
+
 def _next_month(sc: Scenario, **fields: object) -> Scenario:
     """The scenario in January 2027 (no holidays), with the given fields replaced."""
     cal = Calendar(2027, 1, sc.calendar.workdays, frozenset(), sc.calendar.cycle_weeks)
