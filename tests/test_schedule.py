@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
@@ -14,7 +14,14 @@ from routeplan.calendar import monday_of
 from routeplan.model import Scenario
 from routeplan.solve.month import MonthModel, routes_from_groups, settle_reserve
 from routeplan.solve.naive import sweep_groups
-from routeplan.solve.schedule import _day_minutes, _spread_make_ups, lay_out_month
+from routeplan.solve.schedule import (
+    _cheapest_insertion,
+    _day_minutes,
+    _LaidDays,
+    _spread_make_ups,
+    _tighten_make_ups,
+    lay_out_month,
+)
 from routeplan.solve.search import PeriodicSearch
 from routeplan.travel import travel_for
 
@@ -57,7 +64,7 @@ def test_a_make_up_moves_off_a_full_day_to_a_day_of_its_week_with_room(tiny: Sce
         return _day_minutes(model, model.n, [c for c, _, _ in days[d]], model.end_node)
 
     second_before = length(second)
-    _spread_make_ups(sc, model, 0, days, visit_days)
+    _spread_make_ups(_LaidDays(sc, model, 0, days, visit_days))
     if room:
         # the make-up went to the other day of its week, which stays inside the window; the
         # regular visits did not move, in their order
@@ -106,3 +113,92 @@ def test_make_up_room_leaves_every_route_room_for_a_stop_above_its_minimum(tiny:
     squeezed = (reserve > 0) & (held.min_minutes > 0)
     assert squeezed.any()  # the holiday's make-ups take room on the other days of its week
     assert np.all(held.max_minutes[squeezed] >= held.min_minutes[squeezed] + per_stop[squeezed] - 1e-6)
+
+
+def _week_km(model: MonthModel, days: dict[date, Day]) -> float:
+    total = 0.0
+    for stops in days.values():
+        path = [model.n, *(c for c, _, _ in stops)]
+        total += float(model.dist[path[:-1], path[1:]].sum())
+    return total
+
+
+def _costly_make_up(tiny: Scenario) -> tuple[MonthModel, date, date, list[int], list[int], int]:
+    """Two days of a week with ten regular stops each, and the shop whose make-up costs most
+    more at the end of the first day than anywhere on the second."""
+    first, second = _two_days(tiny)
+    model = MonthModel(tiny, travel_for(tiny))
+    here, there = list(range(0, 10)), list(range(10, 20))
+    shop = max(range(20, model.n), key=lambda c: float(model.dist[here[-1], c]) - _insertion_km(model, there, c))
+    return model, first, second, here, there, shop
+
+
+def _insertion_km(model: MonthModel, seq: list[int], c: int) -> float:
+    return _cheapest_insertion(model, model.n, seq, model.end_node, c)[0]
+
+
+def test_a_make_up_placed_far_from_its_neighbours_moves_to_the_cheapest_day_of_its_week(tiny: Scenario) -> None:
+    """A make-up visit that took a costly place goes where it costs least in its week; the
+    regular stops keep their order and the week drives that much less."""
+    model, first, second, here, there, shop = _costly_make_up(tiny)
+    added_first = float(model.dist[here[-1], shop])
+    assert _insertion_km(model, there, shop) < _insertion_km(model, here, shop) <= added_first
+    days = {first: [(c, 0, False) for c in here] + [(shop, 1, True)], second: [(c, 2, False) for c in there]}
+    visit_days = {c: {first} for c in here} | {c: {second} for c in there} | {shop: {first}}
+    before = _week_km(model, days)
+    _tighten_make_ups(_LaidDays(tiny, model, 0, days, visit_days))
+    assert (shop, 1, True) in days[second] and visit_days[shop] == {second}
+    assert days[first] == [(c, 0, False) for c in here]
+    assert [c for c, _, makeup in days[second] if not makeup] == there
+    assert _week_km(model, days) == pytest.approx(before - added_first + _insertion_km(model, there, shop))
+
+
+def test_a_make_up_does_not_move_onto_a_day_it_would_take_past_the_limit(tiny: Scenario) -> None:
+    model, first, second, here, there, shop = _costly_make_up(tiny)
+    full: Day = [(c, 2, False) for c in there]
+    sc, model = _model_with_window(tiny, full)
+    sc = dataclasses.replace(sc, rules=dataclasses.replace(sc.rules, max_day_minutes=sc.rules.max_day_minutes + 1))
+    days = {first: [(c, 0, False) for c in here] + [(shop, 1, True)], second: list(full)}
+    visit_days = {c: {first} for c in here} | {c: {second} for c in there} | {shop: {first}}
+    # the second day has a minute to spare, less than the make-up's service alone
+    assert sc.retailers[shop].service_minutes > 1
+    _tighten_make_ups(_LaidDays(sc, model, 0, days, visit_days))
+    assert days[second] == full and visit_days[shop] == {first}
+    assert (shop, 1, True) in days[first]
+
+
+def test_a_make_up_keeps_its_visits_spaced(tiny: Scenario) -> None:
+    """The cheaper day is too close to the shop's other visit: the make-up stays where it is."""
+    model, first, second, here, there, shop = _costly_make_up(tiny)
+    days = {first: [(c, 0, False) for c in here] + [(shop, 1, True)], second: [(c, 2, False) for c in there]}
+    need = tiny.gap_days(2)
+    # the shop's other visit of the month: just too close to the second day, far enough from the first
+    other = second + timedelta(days=need - 1) if second > first else second - timedelta(days=need - 1)
+    visit_days = {c: {first} for c in here} | {c: {second} for c in there} | {shop: {first, other}}
+    assert abs((other - first).days) >= need > abs((other - second).days)
+    _tighten_make_ups(_LaidDays(tiny, model, 0, days, visit_days))
+    assert visit_days[shop] == {first, other} and (shop, 1, True) in days[first]
+
+
+def test_tightened_make_ups_drive_less_and_break_no_rule_the_layout_kept(
+    tiny: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month with a holiday laid with and without moving the make-ups: never more km, and no
+    rule broken that the untightened month kept."""
+    from routeplan import check
+    from routeplan.figures import total_km
+    from routeplan.solve import schedule
+
+    cal = tiny.calendar
+    holiday = next(d for d in cal.working_days() if d.day > 7 and d.weekday() == 4)
+    sc = dataclasses.replace(tiny, calendar=dataclasses.replace(cal, holidays=cal.holidays | {holiday}))
+    model = MonthModel(sc, travel_for(sc))
+    search = PeriodicSearch(model.problem(np.zeros(model.k * model.s)))
+    search.set_routes(*routes_from_groups(model, *sweep_groups(model)))
+    tight = lay_out_month(model, search.cycle(), seconds=0.0, seed=0)
+    monkeypatch.setattr(schedule, "MAKEUP_PASSES", 0)
+    loose = lay_out_month(model, search.cycle(), seconds=0.0, seed=0)
+    assert sum(v.makeup for v in tight.visits) == sum(v.makeup for v in loose.visits) > 0
+    assert total_km(sc, tight) < total_km(sc, loose)
+    kinds = {(v.rule, v.code, v.manager_id, v.retailer_id) for v in check.check_plan(sc, tight)}
+    assert kinds <= {(v.rule, v.code, v.manager_id, v.retailer_id) for v in check.check_plan(sc, loose)}

@@ -3,13 +3,15 @@
 Each working day runs the route of its slot in the fixed order. A run lost to a
 holiday or a day off is made up within its week: each of its shops is inserted into
 another working day of that week, on the day that keeps its visits spaced and costs
-the least detour, keeping the day inside its time limit where possible. Shops not
+the least detour, keeping the day inside its time limit where possible; then each
+make-up moves to the cheapest place of its week while that saves km. Shops not
 seen in person in a week get a phone call on their route's weekday.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,11 @@ import numpy as np
 from ..calendar import days_to_nearest, monday_of
 from ..model import Scenario
 from ..plan import Call, Plan, Route, Visit
+
+#: Rounds of moving make-up visits to cheaper places (each round tries every one).
+MAKEUP_PASSES = 5
+#: Least km a move of a make-up visit must save (rounding noise is no saving).
+MAKEUP_GAIN_KM = 1e-6
 
 if TYPE_CHECKING:
     from .month import MonthModel
@@ -123,54 +130,95 @@ def _make_up(
             days[d].insert(pos, (c, r, True))
             visit_days[c].add(d)
 
-    _spread_make_ups(sc, model, mi, days, visit_days)
+    laid = _LaidDays(sc, model, mi, days, visit_days)
+    _spread_make_ups(laid)
+    _tighten_make_ups(laid)
     return visit_days
 
 
-def _spread_make_ups(
-    sc: Scenario,
-    model: MonthModel,
-    mi: int,
-    days: dict[date, list[tuple[int, int, bool]]],
-    visit_days: dict[int, set[date]],
-) -> None:
+@dataclass
+class _LaidDays:
+    """One manager's working days as laid (day -> [(customer, route, is make-up)] in visiting
+    order) and each shop's visit dates, with the moves of a make-up visit within its week."""
+
+    sc: Scenario
+    model: MonthModel
+    mi: int
+    days: dict[date, list[tuple[int, int, bool]]]
+    visit_days: dict[int, set[date]]
+    office: int = field(init=False)
+    end: int = field(init=False)
+    window: float = field(init=False)
+    #: field minutes of each day, kept up to date by :meth:`move`
+    length: dict[date, float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.office = self.model.n + self.mi
+        self.end = self.office if self.sc.managers[self.mi].return_to_office else self.model.end_node
+        self.window = self.sc.rules.field_window_minutes
+        self.length = {d: self.minutes(d) for d in self.days}
+
+    def stops(self, d: date, without: int | None = None) -> list[int]:
+        return [c for j, (c, _, _) in enumerate(self.days[d]) if j != without]
+
+    def minutes(self, d: date, without: int | None = None) -> float:
+        return _day_minutes(self.model, self.office, self.stops(d, without), self.end)
+
+    def insertion(self, d: date, c: int, without: int | None = None) -> tuple[float, float, int]:
+        """(km added, minutes added, position) of the cheapest place for c on day d (``without``
+        its stop at that index)."""
+        return _cheapest_insertion(self.model, self.office, self.stops(d, without), self.end, c)
+
+    def removal_km(self, d: date, i: int) -> float:
+        """The km day d saves without its stop i."""
+        path = [self.office, *self.stops(d), self.end]
+        a, c, b = path[i], path[i + 1], path[i + 2]
+        return float(self.model.dist[a, c] + self.model.dist[c, b] - self.model.dist[a, b])
+
+    def destinations(self, d: date, c: int) -> list[date]:
+        """The other working days of d's week that may take c's visit of day d: c is not seen
+        that day, not closed on it, and its visits stay as far apart as the rules ask (or no
+        closer than they are)."""
+        others = self.visit_days[c] - {d}
+        spacing = min(days_to_nearest(d, others), self.sc.gap_days(len(self.visit_days[c])))
+        closed = self.sc.retailers[c].closed_weekdays
+        return [
+            t for t in self.sc.calendar.week_days(monday_of(d))
+            if t != d and t in self.days and t not in self.visit_days[c] and t.weekday() not in closed
+            and days_to_nearest(t, others) >= spacing
+        ]  # fmt: skip
+
+    def move(self, d: date, i: int, t: date, pos: int) -> None:
+        """The make-up visit at index i of day d to position pos of day t."""
+        c, r, _ = self.days[d].pop(i)
+        self.days[t].insert(pos, (c, r, True))
+        self.visit_days[c].discard(d)
+        self.visit_days[c].add(t)
+        self.length[d], self.length[t] = self.minutes(d), self.minutes(t)
+
+
+def _spread_make_ups(laid: _LaidDays) -> None:
     """Move make-up visits off days past the limit to days of the same week with room.
 
     Make-ups are placed one shop at a time, so the last ones can find every day of the week
     full while the first ones took room a later one needed. Each move takes the make-up that
     brings the fullest day furthest back to its limit onto another working day of its week
     where it fits, its visits still spaced as the rules ask (or no closer than where it was).
-    ``days`` and ``visit_days`` change in place.
     """
-    m = sc.managers[mi]
-    window = sc.rules.field_window_minutes
-    office = model.n + mi
-    end = office if m.return_to_office else model.end_node
-
-    def minutes(d: date) -> float:
-        return _day_minutes(model, office, [x for x, _, _ in days[d]], end)
-
-    length = {d: minutes(d) for d in days if any(makeup for _, _, makeup in days[d])}
+    days, window, length = laid.days, laid.window, laid.length
     for _ in range(sum(makeup for v in days.values() for _, _, makeup in v)):
-        full = [d for d in length if length[d] > window]
+        full = [d for d in days if length[d] > window and any(makeup for _, _, makeup in days[d])]
         if not full:
             return
         best: tuple[tuple[float, float], date, int, date] | None = None
         for d in full:
-            week = [t for t in sc.calendar.week_days(monday_of(d)) if t != d and t in days]
             for i, (c, _, makeup) in enumerate(days[d]):
                 if not makeup:
                     continue
-                rest = [x for j, (x, _, _) in enumerate(days[d]) if j != i]
-                relief = min(length[d] - _day_minutes(model, office, rest, end), length[d] - window)
-                others = visit_days[c] - {d}
-                spacing = min(days_to_nearest(d, others), sc.gap_days(len(visit_days[c])))
-                closed = sc.retailers[c].closed_weekdays
-                for t in week:
-                    if t in visit_days[c] or t.weekday() in closed or days_to_nearest(t, others) < spacing:
-                        continue
-                    km, added, _ = _cheapest_insertion(model, office, [x for x, _, _ in days[t]], end, c)
-                    if length.get(t, minutes(t)) + added > window:
+                relief = min(length[d] - laid.minutes(d, without=i), length[d] - window)
+                for t in laid.destinations(d, c):
+                    km, added, _ = laid.insertion(t, c)
+                    if length[t] + added > window:
                         continue
                     key = (-relief, km)
                     if best is None or key < best[0]:
@@ -178,12 +226,45 @@ def _spread_make_ups(
         if best is None:
             return
         _, d, i, t = best
-        c, r, _ = days[d].pop(i)
-        _, _, pos = _cheapest_insertion(model, office, [x for x, _, _ in days[t]], end, c)
-        days[t].insert(pos, (c, r, True))
-        visit_days[c].discard(d)
-        visit_days[c].add(t)
-        length[d], length[t] = minutes(d), minutes(t)
+        laid.move(d, i, t, laid.insertion(t, days[d][i][0])[2])
+
+
+def _tighten_make_ups(laid: _LaidDays) -> None:
+    """Move each make-up visit to the cheapest place in its week while that saves km.
+
+    The shops of a lost run are placed one at a time, the most constrained first, so a shop
+    placed early took its cheapest place before its neighbours of the lost run were there to
+    share the detour. Each make-up is taken out and put back at its cheapest position on a
+    working day of its week (its own day too) that stays inside the day limit and keeps the
+    shop's visits as far apart as the rules ask (or no closer than where it was); the regular
+    stops of each day keep their order.
+    """
+    days = laid.days
+    for _ in range(MAKEUP_PASSES):
+        moved = False
+        for d in sorted(d for d in days if any(makeup for _, _, makeup in days[d])):
+            i = 0
+            while i < len(days[d]):
+                c, _, makeup = days[d][i]
+                if not makeup:
+                    i += 1
+                    continue
+                saved = laid.removal_km(d, i) - MAKEUP_GAIN_KM
+                km, _, pos = laid.insertion(d, c, without=i)
+                best = (km, d, pos) if km < saved else None
+                for t in laid.destinations(d, c):
+                    km, added, pos = laid.insertion(t, c)
+                    if laid.length[t] + added <= laid.window and km < min(saved, best[0] if best else saved):
+                        best = (km, t, pos)
+                if best is None:
+                    i += 1
+                    continue
+                _, t, pos = best
+                laid.move(d, i, t, pos)
+                moved = True
+                i += t == d  # moved off this day, the next stop now sits at i
+        if not moved:
+            return
 
 
 def makeup_load(model: MonthModel, cycle: CycleRoutes) -> np.ndarray:
