@@ -183,15 +183,20 @@ def test_a_make_up_keeps_its_visits_spaced(tiny: Scenario) -> None:
 def test_tightened_make_ups_drive_less_and_break_no_rule_the_layout_kept(
     tiny: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A month with a holiday laid with and without moving the make-ups: never more km, and no
-    rule broken that the untightened month kept."""
+    """A month with a holiday laid with and without moving the make-ups: fewer km, and no rule
+    broken that the untightened month kept."""
     from routeplan import check
     from routeplan.figures import total_km
     from routeplan.solve import schedule
 
     cal = tiny.calendar
     holiday = next(d for d in cal.working_days() if d.day > 7 and d.weekday() == 4)
-    sc = dataclasses.replace(tiny, calendar=dataclasses.replace(cal, holidays=cal.holidays | {holiday}))
+    # the sweep's routes are short of the daily minimums, which would hold every make-up in place
+    managers = tuple(dataclasses.replace(m, min_stops_per_day=0) for m in tiny.managers)
+    sc = dataclasses.replace(
+        tiny, calendar=dataclasses.replace(cal, holidays=cal.holidays | {holiday}), managers=managers,
+        rules=dataclasses.replace(tiny.rules, min_field_minutes=0),
+    )  # fmt: skip
     model = MonthModel(sc, travel_for(sc))
     search = PeriodicSearch(model.problem(np.zeros(model.k * model.s)))
     search.set_routes(*routes_from_groups(model, *sweep_groups(model)))
@@ -202,3 +207,24 @@ def test_tightened_make_ups_drive_less_and_break_no_rule_the_layout_kept(
     assert total_km(sc, tight) < total_km(sc, loose)
     kinds = {(v.rule, v.code, v.manager_id, v.retailer_id) for v in check.check_plan(sc, tight)}
     assert kinds <= {(v.rule, v.code, v.manager_id, v.retailer_id) for v in check.check_plan(sc, loose)}
+
+
+@pytest.mark.parametrize("minimum", ["stops", "field"])
+def test_a_make_up_a_day_needs_for_its_minimum_stays(tiny: Scenario, minimum: str) -> None:
+    """The first day reaches its minimum of stops (or of field time) only with the make-up: it
+    stays there, however much cheaper the second day would take it."""
+    model, first, second, here, there, shop = _costly_make_up(tiny)
+    days = {first: [(c, 0, False) for c in here] + [(shop, 1, True)], second: [(c, 2, False) for c in there]}
+    visit_days = {c: {first} for c in here} | {c: {second} for c in there} | {shop: {first}}
+    sc = tiny
+    if minimum == "stops":
+        managers = (dataclasses.replace(tiny.managers[0], min_stops_per_day=len(here) + 1), *tiny.managers[1:])
+        sc = dataclasses.replace(tiny, managers=managers, rules=dataclasses.replace(tiny.rules, min_field_minutes=0))
+    else:
+        field = _day_minutes(model, model.n, [*here, shop], model.end_node)
+        managers = (dataclasses.replace(tiny.managers[0], min_stops_per_day=0), *tiny.managers[1:])
+        sc = dataclasses.replace(
+            tiny, managers=managers, rules=dataclasses.replace(tiny.rules, min_field_minutes=math.floor(field))
+        )
+    _tighten_make_ups(_LaidDays(sc, model, 0, days, visit_days))
+    assert (shop, 1, True) in days[first] and visit_days[shop] == {first}

@@ -25,6 +25,8 @@ from ..plan import Call, Plan, Route, Visit
 MAKEUP_PASSES = 5
 #: Least km a move of a make-up visit must save (rounding noise is no saving).
 MAKEUP_GAIN_KM = 1e-6
+#: Minutes of rounding noise ignored when a day's field time is compared with its minimum.
+FIELD_TOLERANCE_MIN = 1e-6
 
 if TYPE_CHECKING:
     from .month import MonthModel
@@ -188,6 +190,16 @@ class _LaidDays:
             and days_to_nearest(t, others) >= spacing
         ]  # fmt: skip
 
+    def keeps_minimum(self, d: date, seq: list[int]) -> bool:
+        """Whether day d with the stops ``seq`` keeps the day's minimum of stops and field time, or
+        is no further below it than it is now (field time: from the office to the last shop)."""
+        field_now, field = (_day_minutes(self.model, self.office, x, self.model.end_node) for x in (self.stops(d), seq))
+        least = self.sc.managers[self.mi].min_stops_per_day
+        return (
+            len(seq) >= min(least, len(self.days[d]))
+            and field >= min(self.sc.rules.min_field_minutes, field_now) - FIELD_TOLERANCE_MIN
+        )
+
     def move(self, d: date, i: int, t: date, pos: int) -> None:
         """The make-up visit at index i of day d to position pos of day t."""
         c, r, _ = self.days[d].pop(i)
@@ -236,8 +248,9 @@ def _tighten_make_ups(laid: _LaidDays) -> None:
     placed early took its cheapest place before its neighbours of the lost run were there to
     share the detour. Each make-up is taken out and put back at its cheapest position on a
     working day of its week (its own day too) that stays inside the day limit and keeps the
-    shop's visits as far apart as the rules ask (or no closer than where it was); the regular
-    stops of each day keep their order.
+    shop's visits as far apart as the rules ask (or no closer than where it was), and never
+    off a day that needs it for its minimum of stops or field time; the regular stops of each
+    day keep their order.
     """
     days = laid.days
     for _ in range(MAKEUP_PASSES):
@@ -249,10 +262,14 @@ def _tighten_make_ups(laid: _LaidDays) -> None:
                 if not makeup:
                     i += 1
                     continue
+                rest = laid.stops(d, without=i)
+                destinations = laid.destinations(d, c)
                 saved = laid.removal_km(d, i) - MAKEUP_GAIN_KM
                 km, _, pos = laid.insertion(d, c, without=i)
-                best = (km, d, pos) if km < saved else None
-                for t in laid.destinations(d, c):
+                best = (km, d, pos) if km < saved and laid.keeps_minimum(d, [*rest[:pos], c, *rest[pos:]]) else None
+                if not laid.keeps_minimum(d, rest):
+                    destinations = []  # the day needs this visit to keep its minimum
+                for t in destinations:
                     km, added, pos = laid.insertion(t, c)
                     if laid.length[t] + added <= laid.window and km < min(saved, best[0] if best else saved):
                         best = (km, t, pos)
