@@ -193,11 +193,11 @@ class _LaidDays:
     def keeps_minimum(self, d: date, seq: list[int]) -> bool:
         """Whether day d with the stops ``seq`` keeps the day's minimum of stops and field time, or
         is no further below it than it is now (field time: from the office to the last shop)."""
-        field_now, field = (_day_minutes(self.model, self.office, x, self.model.end_node) for x in (self.stops(d), seq))
+        now, then = (_day_minutes(self.model, self.office, x, self.model.end_node) for x in (self.stops(d), seq))
         least = self.sc.managers[self.mi].min_stops_per_day
         return (
             len(seq) >= min(least, len(self.days[d]))
-            and field >= min(self.sc.rules.min_field_minutes, field_now) - FIELD_TOLERANCE_MIN
+            and then >= min(self.sc.rules.min_field_minutes, now) - FIELD_TOLERANCE_MIN
         )
 
     def move(self, d: date, i: int, t: date, pos: int) -> None:
@@ -279,7 +279,8 @@ def _tighten_make_ups(laid: _LaidDays) -> None:
                 _, t, pos = best
                 laid.move(d, i, t, pos)
                 moved = True
-                i += t == d  # moved off this day, the next stop now sits at i
+                if t == d:  # put back on its own day; else the next stop now sits at i
+                    i += 1
         if not moved:
             return
 
