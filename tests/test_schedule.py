@@ -23,6 +23,7 @@ from routeplan.solve.schedule import (
     lay_out_month,
 )
 from routeplan.solve.search import PeriodicSearch
+from routeplan.solve.tsp import path_length
 from routeplan.travel import travel_for
 
 Day = list[tuple[int, int, bool]]
@@ -116,11 +117,7 @@ def test_make_up_room_leaves_every_route_room_for_a_stop_above_its_minimum(tiny:
 
 
 def _week_km(model: MonthModel, days: dict[date, Day]) -> float:
-    total = 0.0
-    for stops in days.values():
-        path = [model.n, *(c for c, _, _ in stops)]
-        total += float(model.dist[path[:-1], path[1:]].sum())
-    return total
+    return sum(path_length(model.dist, model.n, [c for c, _, _ in stops], model.end_node) for stops in days.values())
 
 
 def _costly_make_up(tiny: Scenario) -> tuple[MonthModel, date, date, list[int], list[int], int]:

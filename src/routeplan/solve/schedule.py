@@ -263,13 +263,11 @@ def _tighten_make_ups(laid: _LaidDays) -> None:
                     i += 1
                     continue
                 rest = laid.stops(d, without=i)
-                destinations = laid.destinations(d, c)
                 saved = laid.removal_km(d, i) - MAKEUP_GAIN_KM
                 km, _, pos = laid.insertion(d, c, without=i)
                 best = (km, d, pos) if km < saved and laid.keeps_minimum(d, [*rest[:pos], c, *rest[pos:]]) else None
-                if not laid.keeps_minimum(d, rest):
-                    destinations = []  # the day needs this visit to keep its minimum
-                for t in destinations:
+                # a day that needs this visit for its minimum keeps it
+                for t in laid.destinations(d, c) if laid.keeps_minimum(d, rest) else []:
                     km, added, pos = laid.insertion(t, c)
                     if laid.length[t] + added <= laid.window and km < min(saved, best[0] if best else saved):
                         best = (km, t, pos)
