@@ -12,7 +12,7 @@ import pytest
 
 from routeplan.calendar import monday_of
 from routeplan.model import Scenario
-from routeplan.solve.month import MonthModel, routes_from_groups, settle_reserve
+from routeplan.solve.month import MonthModel, _swap_slots, routes_from_groups, settle_reserve, standing_cycle
 from routeplan.solve.naive import sweep_groups
 from routeplan.solve.schedule import (
     _cheapest_insertion,
@@ -94,6 +94,43 @@ def test_the_month_is_laid_from_a_snapshot_of_the_routes(tiny: Scenario) -> None
     riding = {tiny.retailers[c].id for route in cycle.routes for c in route}
     assert riding and riding == {v.retailer_id for v in first.visits}
     assert all(cycle.routes_of(c) for c in range(model.n) if tiny.retailers[c].id in riding)
+
+
+def test_the_slots_a_month_runs_most_take_the_shortest_routes(tiny: Scenario) -> None:
+    """December runs three of the cycle's slots three times and the others twice: relabelling
+    each manager's routes (the cycle's weeks rotated, its weekdays reversed, two slots swapped)
+    gives the thrice-run slots shorter routes. The routes themselves stay as they were, every
+    shop keeps an allowed pattern, and the laid month drives less."""
+    sc = standing_cycle(tiny)
+    assert sc is not None
+    model = MonthModel(sc, travel_for(sc))
+    runs = np.concatenate([model.month_runs(mi) for mi in range(model.k)])
+    assert set(runs) == {2.0, 3.0}
+    search = PeriodicSearch(model.problem(np.zeros(model.k * model.s)))
+    search.set_routes(*routes_from_groups(model, *sweep_groups(model)))
+    # start from the worst whole-cycle labelling of each manager: the longest routes run most
+    nwd, weeks = len(sc.calendar.workdays), sc.calendar.cycle_weeks
+    for mi in range(model.k):
+        base = mi * model.s
+        for shift, reverse in ((1, False), (0, True), (1, True)):
+            perm = {
+                base + w * nwd + d: base + (w + shift) % weeks * nwd + (nwd - 1 - d if reverse else d)
+                for w in range(weeks) for d in range(nwd)
+            }  # fmt: skip
+            search.try_permutation(perm, lambda: -float(runs @ search.loads().km))
+    routes_before = sorted(tuple(r) for r in search.routes)
+    weighted_before = float(runs @ search.loads().km)
+    month_before = lay_out_month(model, search.cycle(), seconds=0.0, seed=0)
+
+    assert _swap_slots(model, search) > 0
+    assert float(runs @ search.loads().km) < weighted_before
+    assert sorted(tuple(r) for r in search.routes) == routes_before
+    for c in range(model.n):
+        rows = search.routes_of(c)
+        assert rows and search.choice[c] >= 0
+        assert tuple(sorted(rows)) in {tuple(sorted(p[p >= 0])) for p in model.patterns[c]}
+    month_after = lay_out_month(model, search.cycle(), seconds=0.0, seed=0)
+    assert sum(v.travel_km for v in month_after.visits) < sum(v.travel_km for v in month_before.visits)
 
 
 def test_make_up_room_leaves_every_route_room_for_a_stop_above_its_minimum(tiny: Scenario) -> None:

@@ -367,6 +367,12 @@ class MonthModel:
                     reserve[r] = max(reserve[r], minutes)
         return reserve
 
+    def month_runs(self, mi: int) -> np.ndarray:
+        """How often each cycle slot of manager ``mi`` runs in the month, lost runs included (their
+        shops are still visited, as make-ups): a slot due three times weighs a route 1.5 times
+        one due twice."""
+        return np.array([sum(map(len, self.mcals[mi].runs(slot))) for slot in range(self.s)], dtype=float)
+
     def makeup_structure(self) -> tuple[np.ndarray, np.ndarray]:
         """Per route: the routes of the days its lost runs are made up on, and how many runs it loses."""
         cal = self.sc.calendar
@@ -545,13 +551,27 @@ def area_pattern(model: MonthModel, cust: int, mi: int, day: int, week: int) -> 
 
 
 def _swap_slots(model: MonthModel, search: PeriodicSearch) -> int:
-    """Try every swap of two weekdays, or two slots, of a manager's cycle; returns swaps kept."""
+    """Relabel each manager's routes where the month drives less, its make-up room kept: the
+    weeks of the cycle rotated, the weekdays reversed (both keep a weekly shop's two weekdays
+    neighbours), every swap of two weekdays and of two slots; returns the relabellings kept.
+
+    A route runs on its slot every cycle, whatever its label, so this shapes no route; but a
+    month runs some slots three times and some twice, and the shorter routes should take the
+    slots that run most."""
     cal = model.sc.calendar
     nwd, weeks = len(cal.workdays), cal.cycle_weeks
     kept = 0
     for mi in range(model.k):
         base = mi * model.s
         perms: list[dict[int, int]] = []
+        for shift in range(weeks):
+            for reverse in (False, True):
+                whole = {
+                    base + w * nwd + d: base + (w + shift) % weeks * nwd + (nwd - 1 - d if reverse else d)
+                    for w in range(weeks) for d in range(nwd)
+                }  # fmt: skip
+                if shift or reverse:
+                    perms.append(whole)
         for a in range(nwd):
             for b in range(a + 1, nwd):
                 col = {}
@@ -563,13 +583,17 @@ def _swap_slots(model: MonthModel, search: PeriodicSearch) -> int:
             for y in range(x + 1, model.s):
                 perms.append({base + x: base + y, base + y: base + x})
 
-        def judge(mi: int = mi) -> float:
-            # the manager's routes scored with the make-up room their new contents would need
+        runs = model.month_runs(mi)
+
+        def judge(mi: int = mi, runs: np.ndarray = runs) -> float:
+            # the manager's routes scored with the make-up room their new contents would need,
+            # their km counted as often as their slots run this month, and their shops' patterns
             reserve = model.proportional_reserve(search.loads().minutes, range(mi, mi + 1))
             part = slice(mi * model.s, (mi + 1) * model.s)
             search.cap_minutes(part, model.sc.rules.field_window_minutes - reserve[part] - model.margins.safety)
             now = search.loads(part)
-            return float(search.penalty(now.km, now.minutes, now.stops, part).sum())
+            patterns = search.pattern_costs(range(part.start, part.stop))
+            return float(search.penalty(now.km, now.minutes, now.stops, part).sum() + runs @ now.km + patterns)
 
         saved = search.limits()
         for perm in perms:

@@ -17,7 +17,7 @@ infeasible states; the plan checker judges the result.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -487,6 +487,11 @@ class PeriodicSearch:
         self.set_routes(best[1], best[2])
         return tried, kept
 
+    def pattern_costs(self, routes: Iterable[int]) -> float:
+        """What the patterns of the customers riding these routes cost (each customer once)."""
+        customers = {c for r in routes for c in self.routes[r]}
+        return sum(float(self.p.pattern_cost[c][self.choice[c]]) for c in customers)
+
     def try_permutation(self, perm: dict[int, int], judge: Callable[[], float] | None = None) -> bool:
         """Move the stops of route a to route ``perm[a]`` for every a (a bijection); keep if cheaper.
 
@@ -510,8 +515,7 @@ class PeriodicSearch:
         def cost() -> float:
             if judge is not None:
                 return judge()
-            extra = sum(float(self.p.pattern_cost[c][self.choice[c]]) for c in customers)
-            return float(self.route_costs()[idx].sum()) + extra
+            return float(self.route_costs()[idx].sum()) + self.pattern_costs(moved)
 
         before = cost()
         snapshot = ([list(x) for x in self.routes], self.choice.copy())
