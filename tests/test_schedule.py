@@ -12,7 +12,7 @@ import pytest
 
 from routeplan.calendar import monday_of
 from routeplan.model import Scenario
-from routeplan.solve.month import MonthModel, _swap_slots, routes_from_groups, settle_reserve, standing_cycle
+from routeplan.solve.month import MonthModel, relabel_routes, routes_from_groups, settle_reserve, standing_cycle
 from routeplan.solve.naive import sweep_groups
 from routeplan.solve.schedule import (
     _cheapest_insertion,
@@ -122,7 +122,7 @@ def test_the_slots_a_month_runs_most_take_the_shortest_routes(tiny: Scenario) ->
     weighted_before = float(runs @ search.loads().km)
     month_before = lay_out_month(model, search.cycle(), seconds=0.0, seed=0)
 
-    assert _swap_slots(model, search) > 0
+    assert relabel_routes(model, search) > 0
     assert float(runs @ search.loads().km) < weighted_before
     assert sorted(tuple(r) for r in search.routes) == routes_before
     for c in range(model.n):

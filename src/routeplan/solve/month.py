@@ -550,7 +550,7 @@ def area_pattern(model: MonthModel, cust: int, mi: int, day: int, week: int) -> 
     return best
 
 
-def _swap_slots(model: MonthModel, search: PeriodicSearch) -> int:
+def relabel_routes(model: MonthModel, search: PeriodicSearch) -> int:
     """Relabel each manager's routes where the month drives less, its make-up room kept: the
     weeks of the cycle rotated, the weekdays reversed (both keep a weekly shop's two weekdays
     neighbours), every swap of two weekdays and of two slots; returns the relabellings kept.
@@ -622,7 +622,7 @@ def settle_reserve(
     improve = improve or search.local_search
     window = scenario.rules.field_window_minutes - model.margins.safety
     for it in range(4):
-        swapped = _swap_slots(model, search) if swap else 0
+        swapped = relabel_routes(model, search) if swap else 0
         load = makeup_load(model, search.cycle())
         base = load if (it == 0 or swapped) else np.maximum(reserve, load)
         # never squeeze a route below what its own minimum of stops takes, nor below its field
@@ -829,7 +829,7 @@ def _plan_month(
     say("improving the whole plan", 0.15)
     shares = params.shares
     search.local_search(params.deadline(t0, shares.whole_plan_end))
-    if _swap_slots(model, search):
+    if relabel_routes(model, search):
         search.local_search(params.deadline(t0, shares.whole_plan_swapped_end))
     reserve = settle_reserve(scenario, model, search, reserve, params.deadline(t0, shares.make_up_room_end))
 
