@@ -484,6 +484,65 @@ def test_fresh_plan_falls_back_to_the_month_when_the_laid_cycle_breaks_a_rule(ti
     assert check_plan(tiny, plan) == []
 
 
+def test_a_laid_month_that_breaks_a_rule_tries_its_managers_other_labels(tiny, monkeypatch):
+    """The routes' slots are chosen on the standing cycle, which has no holidays: where the laid
+    month breaks a rule, the routes of the managers concerned are laid again on their cycle's
+    other whole relabellings (weeks rotated, weekdays reversed), and a relabelling that keeps
+    every rule is kept without planning the month anew. The other managers keep their slots."""
+    import routeplan.solve.continuation as continuation
+    import routeplan.solve.month as month
+
+    real = continuation.lay_book
+    books: list[RouteBook] = []
+
+    def lay_and_break_m01_as_first_labelled(scenario, book, *args, **kwargs):
+        books.append(book)
+        plan, why = real(scenario, book, *args, **kwargs)
+        first = {r.slot: r.stops for r in books[0].routes if r.manager_id == "M01"}
+        if {r.slot: r.stops for r in book.routes if r.manager_id == "M01"} == first:
+            lost = next(v for v in plan.visits if v.manager_id == "M01" and not v.makeup)
+            plan = dataclasses.replace(plan, visits=tuple(v for v in plan.visits if v != lost))
+        return plan, why
+
+    planned = []
+    real_plan = month._plan_territories
+
+    def plan_and_count(scenario, *args, **kwargs):
+        planned.append(scenario)
+        return real_plan(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(continuation, "lay_book", lay_and_break_m01_as_first_labelled)
+    monkeypatch.setattr(month, "_plan_territories", plan_and_count)
+    plan = month.plan_month(tiny, PARAMS, seed=0)
+    assert len(planned) == 1, "the standing cycle only: the month was not planned anew"
+    assert len(books) >= 2
+    assert check_plan(tiny, plan) == []
+    first = books[0]
+    slots = {m: {r.stops: r.slot for r in first.routes if r.manager_id == m} for m in ("M01", "M02")}
+    now = {m: {r.stops: r.slot for r in plan.routes if r.manager_id == m} for m in ("M01", "M02")}
+    assert set(now["M01"]) == set(slots["M01"]) and now["M01"] != slots["M01"]
+    assert now["M02"] == slots["M02"]
+    assert all(r.id == f"{r.manager_id}-{r.label}" for r in plan.routes)
+
+
+def test_whole_relabellings_keep_neighbouring_weekdays_neighbours(tiny):
+    """Each whole relabelling is a bijection of the cycle's slots under which two slots of
+    neighbouring (or the same) weekdays stay so: a weekly shop's pattern stays allowed."""
+    from routeplan.solve.month import whole_relabellings
+
+    cal = tiny.calendar
+    nwd = len(cal.workdays)
+    perms = whole_relabellings(cal)
+    assert len(perms) == 2 * cal.cycle_weeks and perms[0] == {x: x for x in range(cal.n_slots)}
+    assert len({tuple(sorted(p.items())) for p in perms}) == len(perms)
+    for p in perms:
+        assert sorted(p.values()) == list(range(cal.n_slots))
+        for a in range(cal.n_slots):
+            for b in range(cal.n_slots):
+                if abs(a % nwd - b % nwd) <= 1:
+                    assert abs(p[a] % nwd - p[b] % nwd) <= 1
+
+
 def test_the_reorder_price_decides_which_standing_routes_are_re_ordered(tiny, tiny_plan, december):
     """A standing route is re-ordered only where that saves ``continuing.reorder_km`` a month:
     with a sixteenth of the shops closed, at no price every gain re-orders, at a prohibitive one

@@ -27,6 +27,7 @@ from ..calendar import Calendar
 from ..geo import mean_nearest, nearest_in_rows
 from ..model import Retailer, Scenario
 from ..plan import Plan
+from ..routebook import RouteBook
 from ..travel import TravelModel, travel_for
 from .areas import TERRITORY_SHAPES, cut_areas, weeks_ridden
 from .design import design_territories, pins, positions_km
@@ -550,6 +551,16 @@ def area_pattern(model: MonthModel, cust: int, mi: int, day: int, week: int) -> 
     return best
 
 
+def whole_relabellings(cal: Calendar) -> list[dict[int, int]]:
+    """The relabellings of a manager's cycle slots that keep a weekly shop's two weekdays
+    neighbours: the weeks rotated, the weekdays reversed, or both (the identity first)."""
+    nwd, weeks = len(cal.workdays), cal.cycle_weeks
+    return [
+        {w * nwd + d: (w + shift) % weeks * nwd + (nwd - 1 - d if reverse else d) for w in range(weeks) for d in range(nwd)}
+        for shift in range(weeks) for reverse in (False, True)
+    ]  # fmt: skip
+
+
 def relabel_routes(model: MonthModel, search: PeriodicSearch) -> int:
     """Relabel each manager's routes where the month drives less, its make-up room kept: the
     weeks of the cycle rotated, the weekdays reversed (both keep a weekly shop's two weekdays
@@ -563,15 +574,7 @@ def relabel_routes(model: MonthModel, search: PeriodicSearch) -> int:
     kept = 0
     for mi in range(model.k):
         base = mi * model.s
-        perms: list[dict[int, int]] = []
-        for shift in range(weeks):
-            for reverse in (False, True):
-                whole = {
-                    base + w * nwd + d: base + (w + shift) % weeks * nwd + (nwd - 1 - d if reverse else d)
-                    for w in range(weeks) for d in range(nwd)
-                }  # fmt: skip
-                if shift or reverse:
-                    perms.append(whole)
+        perms = [{base + a: base + b for a, b in whole.items()} for whole in whole_relabellings(cal)[1:]]
         for a in range(nwd):
             for b in range(a + 1, nwd):
                 col = {}
@@ -722,7 +725,6 @@ def plan_month(
     if standing is None:
         return _plan_territories(scenario, params, seed=seed, travel=travel, progress=progress)
     from ..check import check_plan
-    from ..routebook import RouteBook
     from .continuation import lay_book
 
     say = progress or (lambda stage, frac: None)
@@ -737,14 +739,38 @@ def plan_month(
         scenario, RouteBook.of(standing, cycle), params, seed=seed, travel=travel, progress=None,
         planned_s=budget * lay_share, deadline=params.deadline(t0),
     )  # fmt: skip
-    laid = dataclasses.replace(laid, changes=(), solve_seconds=time.monotonic() - t0)
     broken = check_plan(scenario, laid)
+    # the routes' labels were chosen on the standing cycle, blind to the month's holidays: where
+    # the laid month breaks a rule, its managers' other whole relabellings are laid too
+    book, managers = RouteBook.of(standing, cycle), {v.manager_id for v in broken}
+    for whole in whole_relabellings(scenario.calendar)[1:] if broken else []:
+        again, _ = lay_book(
+            scenario, _relabelled(book, standing, managers, whole), params, seed=seed, travel=travel,
+            progress=None, planned_s=budget * lay_share, deadline=params.deadline(t0),
+        )  # fmt: skip
+        if len(again_broken := check_plan(scenario, again)) < len(broken):
+            laid, broken = again, again_broken
+            if not broken:
+                break
+    laid = dataclasses.replace(laid, changes=(), solve_seconds=time.monotonic() - t0)
     if not broken:
         say("done", 1.0)
         return laid
     shaped_params = dataclasses.replace(params, time_limit_s=budget * params.shares.fallback)
     shaped = _plan_territories(scenario, shaped_params, seed=seed, travel=travel, progress=progress)
     return _better(scenario, laid, len(broken), shaped, time.monotonic() - t0)
+
+
+def _relabelled(book: RouteBook, scenario: Scenario, managers: set[str], whole: dict[int, int]) -> RouteBook:
+    """The book with the routes of ``managers`` moved to other slots of the cycle (``whole``)."""
+    cal = scenario.calendar
+    routes = tuple(
+        dataclasses.replace(r, id=f"{r.manager_id}-{cal.slot_label(whole[r.slot])}", slot=whole[r.slot],
+                            label=cal.slot_label(whole[r.slot]))
+        if r.manager_id in managers else r
+        for r in book.routes
+    )  # fmt: skip
+    return dataclasses.replace(book, routes=routes)
 
 
 def _better(scenario: Scenario, first: Plan, first_broken: int, second: Plan, seconds: float) -> Plan:
