@@ -16,10 +16,12 @@ import math
 import multiprocessing
 import os
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +43,9 @@ from .patterns import ManagerCalendar, PatternFit, pattern_dates, valid_patterns
 from .schedule import lay_out_month, makeup_load
 from .search import PeriodicSearch, Problem, RouteSpec
 from .territory import split_among_offices
+
+if TYPE_CHECKING:
+    from ..check import Violation
 
 #: A pattern that gives well-spaced visits this month but not in one of the next this many
 #: months is *fragile*: a standing route book built on it would have to change then.
@@ -724,9 +729,6 @@ def plan_month(
     standing = standing_cycle(scenario)
     if standing is None:
         return _plan_territories(scenario, params, seed=seed, travel=travel, progress=progress)
-    from ..check import check_plan
-    from .continuation import lay_book
-
     say = progress or (lambda stage, frac: None)
     t0 = time.monotonic()
     budget = max(1.0, params.time_limit_s)
@@ -735,23 +737,10 @@ def plan_month(
     cycle = _plan_territories(standing, cycle_params, seed=seed, travel=travel,
                               progress=lambda stage, frac: say(stage, frac * (1 - lay_share)))  # fmt: skip
     say("laying the routes onto the month", 1 - lay_share)
-    laid, _ = lay_book(
-        scenario, RouteBook.of(standing, cycle), params, seed=seed, travel=travel, progress=None,
+    laid, broken = _lay_labelled(
+        scenario, standing, RouteBook.of(standing, cycle), params, seed=seed, travel=travel,
         planned_s=budget * lay_share, deadline=params.deadline(t0),
     )  # fmt: skip
-    broken = check_plan(scenario, laid)
-    # the routes' labels were chosen on the standing cycle, blind to the month's holidays: where
-    # the laid month breaks a rule, its managers' other whole relabellings are laid too
-    book, managers = RouteBook.of(standing, cycle), {v.manager_id for v in broken}
-    for whole in whole_relabellings(scenario.calendar)[1:] if broken else []:
-        again, _ = lay_book(
-            scenario, _relabelled(book, standing, managers, whole), params, seed=seed, travel=travel,
-            progress=None, planned_s=budget * lay_share, deadline=params.deadline(t0),
-        )  # fmt: skip
-        if len(again_broken := check_plan(scenario, again)) < len(broken):
-            laid, broken = again, again_broken
-            if not broken:
-                break
     laid = dataclasses.replace(laid, changes=(), solve_seconds=time.monotonic() - t0)
     if not broken:
         say("done", 1.0)
@@ -761,16 +750,70 @@ def plan_month(
     return _better(scenario, laid, len(broken), shaped, time.monotonic() - t0)
 
 
-def _relabelled(book: RouteBook, scenario: Scenario, managers: set[str], whole: dict[int, int]) -> RouteBook:
-    """The book with the routes of ``managers`` moved to other slots of the cycle (``whole``)."""
-    cal = scenario.calendar
-    routes = tuple(
-        dataclasses.replace(r, id=f"{r.manager_id}-{cal.slot_label(whole[r.slot])}", slot=whole[r.slot],
-                            label=cal.slot_label(whole[r.slot]))
-        if r.manager_id in managers else r
-        for r in book.routes
+def _lay_labelled(
+    scenario: Scenario, standing: Scenario, book: RouteBook, params: PlanParams, *, seed: int,
+    travel: TravelModel | None, planned_s: float, deadline: float,
+) -> tuple[Plan, list[Violation]]:  # fmt: skip
+    """A fresh book laid onto its month, each manager's routes on the whole relabelling of his
+    cycle (:func:`whole_relabellings`) whose laid month keeps his rules with the fewest km; and
+    the rules it breaks.
+
+    The routes' slots were chosen on the standing cycle, which has no holidays: which route
+    loses the Christmas run, and where its shops are made up, is the month's. Each relabelling
+    is laid for the whole team, each manager takes his best, and the book so labelled is laid
+    once more; the better of that and the best whole-team relabelling comes back.
+    """
+    from ..check import check_plan
+    from .continuation import lay_book
+
+    wholes = whole_relabellings(scenario.calendar)
+    everyone = [m.id for m in scenario.managers]
+    trials: list[tuple[Plan, list[Violation]]] = []
+    scores: list[dict[str, tuple[int, float]]] = []
+    for whole in wholes:
+        plan, _ = lay_book(
+            scenario, _relabelled(book, standing, {m: whole for m in everyone}), params, seed=seed, travel=travel,
+            progress=None, planned_s=planned_s, deadline=deadline,
+        )  # fmt: skip
+        broken = check_plan(scenario, plan)
+        trials.append((plan, broken))
+        scores.append(_manager_scores(plan, broken, everyone))
+    best = min(range(len(wholes)), key=lambda i: _score(trials[i]))
+    choice = {m: wholes[min(range(len(wholes)), key=lambda i: scores[i][m])] for m in everyone}
+    if all(whole == wholes[best] for whole in choice.values()):
+        return trials[best]
+    plan, _ = lay_book(
+        scenario, _relabelled(book, standing, choice), params, seed=seed, travel=travel, progress=None,
+        planned_s=planned_s, deadline=deadline,
     )  # fmt: skip
-    return dataclasses.replace(book, routes=routes)
+    mixed = (plan, check_plan(scenario, plan))
+    return min(mixed, trials[best], key=_score)
+
+
+def _manager_scores(plan: Plan, broken: list[Violation], managers: list[str]) -> dict[str, tuple[int, float]]:
+    """Each manager's rules broken and km in a plan."""
+    count = Counter(v.manager_id for v in broken)
+    km: dict[str, float] = defaultdict(float)
+    for v in plan.visits:
+        km[v.manager_id] += v.travel_km
+    return {m: (count[m], km[m]) for m in managers}
+
+
+def _score(laid: tuple[Plan, list[Violation]]) -> tuple[int, float]:
+    """Rules broken, then km: the order in which two laid months are better."""
+    return len(laid[1]), sum(v.travel_km for v in laid[0].visits)
+
+
+def _relabelled(book: RouteBook, scenario: Scenario, relabel: Mapping[str, dict[int, int]]) -> RouteBook:
+    """The book with each manager's routes moved to other slots of the cycle (``relabel``: a
+    manager's slot map; managers not named keep theirs)."""
+    cal = scenario.calendar
+    routes = []
+    for r in book.routes:
+        slot = relabel[r.manager_id][r.slot] if r.manager_id in relabel else r.slot
+        label = cal.slot_label(slot)
+        routes.append(dataclasses.replace(r, id=f"{r.manager_id}-{label}", slot=slot, label=label))
+    return dataclasses.replace(book, routes=tuple(routes))
 
 
 def _better(scenario: Scenario, first: Plan, first_broken: int, second: Plan, seconds: float) -> Plan:
