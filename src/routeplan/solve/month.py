@@ -16,7 +16,7 @@ import math
 import multiprocessing
 import os
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -764,44 +764,48 @@ def _lay_labelled(
     once more; the better of that and the best whole-team relabelling comes back.
     """
     from ..check import check_plan
+    from ..figures import day_km
     from .continuation import lay_book
 
+    travel = travel or travel_for(scenario)
     wholes = whole_relabellings(scenario.calendar)
     everyone = [m.id for m in scenario.managers]
-    trials: list[tuple[Plan, list[Violation]]] = []
-    scores: list[dict[str, tuple[int, float]]] = []
-    for whole in wholes:
+
+    def lay(relabel: Mapping[str, dict[int, int]]) -> _Laid:
         plan, _ = lay_book(
-            scenario, _relabelled(book, standing, {m: whole for m in everyone}), params, seed=seed, travel=travel,
-            progress=None, planned_s=planned_s, deadline=deadline,
+            scenario, _relabelled(book, standing, relabel), params, seed=seed, travel=travel, progress=None,
+            planned_s=planned_s, deadline=deadline,
         )  # fmt: skip
-        broken = check_plan(scenario, plan)
-        trials.append((plan, broken))
-        scores.append(_manager_scores(plan, broken, everyone))
-    best = min(range(len(wholes)), key=lambda i: _score(trials[i]))
-    choice = {m: wholes[min(range(len(wholes)), key=lambda i: scores[i][m])] for m in everyone}
-    if all(whole == wholes[best] for whole in choice.values()):
-        return trials[best]
-    plan, _ = lay_book(
-        scenario, _relabelled(book, standing, choice), params, seed=seed, travel=travel, progress=None,
-        planned_s=planned_s, deadline=deadline,
-    )  # fmt: skip
-    mixed = (plan, check_plan(scenario, plan))
-    return min(mixed, trials[best], key=_score)
+        broken = check_plan(scenario, plan, travel=travel)
+        km: dict[str, float] = defaultdict(float)
+        for (mid, _day), x in day_km(scenario, plan, travel).items():
+            km[mid] += x
+        return _Laid(plan, broken, dict(km))
+
+    trials = [lay({m: whole for m in everyone}) for whole in wholes]
+    best = min(range(len(wholes)), key=lambda i: trials[i].score())
+    choice = {m: min(range(len(wholes)), key=lambda i: trials[i].manager_score(m)) for m in everyone}
+    if set(choice.values()) == {best}:
+        return trials[best].plan, trials[best].broken
+    laid = min(lay({m: wholes[i] for m, i in choice.items()}), trials[best], key=_Laid.score)
+    return laid.plan, laid.broken
 
 
-def _manager_scores(plan: Plan, broken: list[Violation], managers: list[str]) -> dict[str, tuple[int, float]]:
-    """Each manager's rules broken and km in a plan."""
-    count = Counter(v.manager_id for v in broken)
-    km: dict[str, float] = defaultdict(float)
-    for v in plan.visits:
-        km[v.manager_id] += v.travel_km
-    return {m: (count[m], km[m]) for m in managers}
+@dataclass(frozen=True)
+class _Laid:
+    """A book laid onto the month: the plan, the rules it breaks, each manager's km."""
 
+    plan: Plan
+    broken: list[Violation]
+    km: dict[str, float]
 
-def _score(laid: tuple[Plan, list[Violation]]) -> tuple[int, float]:
-    """Rules broken, then km: the order in which two laid months are better."""
-    return len(laid[1]), sum(v.travel_km for v in laid[0].visits)
+    def score(self) -> tuple[int, float]:
+        """Rules broken, then km: the order in which two laid months are better."""
+        return len(self.broken), sum(self.km.values())
+
+    def manager_score(self, manager_id: str) -> tuple[int, float]:
+        """The same for one manager: his rules broken, then his km."""
+        return sum(v.manager_id == manager_id for v in self.broken), self.km.get(manager_id, 0.0)
 
 
 def _relabelled(book: RouteBook, scenario: Scenario, relabel: Mapping[str, dict[int, int]]) -> RouteBook:
