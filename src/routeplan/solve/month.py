@@ -745,7 +745,9 @@ def plan_month(
     if not broken:
         say("done", 1.0)
         return laid
-    shaped_params = dataclasses.replace(params, time_limit_s=budget * params.shares.fallback)
+    # within what is left of the time limit (laying the book may have taken its share and more)
+    left = params.deadline(t0) - time.monotonic()
+    shaped_params = dataclasses.replace(params, time_limit_s=max(0.0, min(budget * params.shares.fallback, left)))
     shaped = _plan_territories(scenario, shaped_params, seed=seed, travel=travel, progress=progress)
     return _better(scenario, laid, len(broken), shaped, time.monotonic() - t0)
 
@@ -760,8 +762,9 @@ def _lay_labelled(
 
     The routes' slots were chosen on the standing cycle, which has no holidays: which route
     loses the Christmas run, and where its shops are made up, is the month's. Each relabelling
-    is laid for the whole team, each manager takes his best, and the book so labelled is laid
-    once more; the better of that and the best whole-team relabelling comes back.
+    is laid for the whole team (a share of the laying time each), each manager takes his best,
+    and the book so labelled is laid once more with the whole of it; the better of that and the
+    best whole-team relabelling comes back.
     """
     from ..check import check_plan
     from ..figures import day_km
@@ -771,10 +774,10 @@ def _lay_labelled(
     wholes = whole_relabellings(scenario.calendar)
     everyone = [m.id for m in scenario.managers]
 
-    def lay(relabel: Mapping[str, dict[int, int]]) -> _Laid:
+    def lay(relabel: Mapping[str, dict[int, int]], share: float) -> _Laid:
         plan, _ = lay_book(
             scenario, _relabelled(book, standing, relabel), params, seed=seed, travel=travel, progress=None,
-            planned_s=planned_s, deadline=deadline,
+            planned_s=planned_s * share, deadline=deadline,
         )  # fmt: skip
         broken = check_plan(scenario, plan, travel=travel)
         km: dict[str, float] = defaultdict(float)
@@ -782,12 +785,11 @@ def _lay_labelled(
             km[mid] += x
         return _Laid(plan, broken, dict(km))
 
-    trials = [lay({m: whole for m in everyone}) for whole in wholes]
+    # the trials share the laying time; the labels chosen get all of it
+    trials = [lay({m: whole for m in everyone}, 1 / len(wholes)) for whole in wholes]
     best = min(range(len(wholes)), key=lambda i: trials[i].score())
     choice = {m: min(range(len(wholes)), key=lambda i: trials[i].manager_score(m)) for m in everyone}
-    if set(choice.values()) == {best}:
-        return trials[best].plan, trials[best].broken
-    laid = min(lay({m: wholes[i] for m, i in choice.items()}), trials[best], key=_Laid.score)
+    laid = min(lay({m: wholes[i] for m, i in choice.items()}, 1.0), trials[best], key=_Laid.score)
     return laid.plan, laid.broken
 
 
