@@ -54,6 +54,13 @@ def test_short_route_is_filled_by_a_chain_of_border_shops():
     assert search.km.sum() - km_before < direct.km.sum() - km_before
 
 
+def test_no_route_is_repaired_after_the_deadline():
+    search = _search()
+    before = [list(r) for r in search.routes]
+    assert balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: True, PRICES, deadline=0.0) == {}
+    assert search.routes == before and search.is_short(0)
+
+
 def test_a_shop_that_may_not_move_is_not_handed_on():
     search = _search()
     balance(search, _near(search), 3, search.p.pattern_cost, lambda shops: 2 not in shops, PRICES)

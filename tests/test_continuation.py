@@ -484,6 +484,93 @@ def test_fresh_plan_falls_back_to_the_month_when_the_laid_cycle_breaks_a_rule(ti
     assert check_plan(tiny, plan) == []
 
 
+def test_a_lay_that_used_up_the_time_limit_is_not_followed_by_more(tiny, monkeypatch):
+    """With the clock on, a laid month that breaks a rule is followed by other labellings and
+    by the month planned anew only while the time limit leaves room: here the first lay takes
+    far longer than the limit, so it comes back as it is."""
+    import time as real_time
+
+    import routeplan.solve.continuation as continuation
+    import routeplan.solve.month as month
+
+    class Clock:
+        late = 0.0
+
+        def monotonic(self) -> float:
+            return real_time.monotonic() + self.late
+
+    clock = Clock()
+    real = continuation.lay_book
+    lays: list[Plan] = []
+
+    def slow_lay_that_loses_a_visit(scenario, *args, **kwargs):
+        plan, why = real(scenario, *args, **kwargs)
+        plan = dataclasses.replace(plan, visits=plan.visits[1:])
+        clock.late += 1000.0  # the lay took far longer than the whole time limit
+        lays.append(plan)
+        return plan, why
+
+    planned = []
+    real_plan = month._plan_territories
+
+    def plan_and_count(scenario, *args, **kwargs):
+        planned.append(scenario)
+        return real_plan(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(month, "time", clock)
+    monkeypatch.setattr(continuation, "lay_book", slow_lay_that_loses_a_visit)
+    monkeypatch.setattr(month, "_plan_territories", plan_and_count)
+    plan = month.plan_month(tiny, dataclasses.replace(PARAMS, clock=True, time_limit_s=30), seed=0)
+    assert len(lays) == 1, "no other labelling is laid after the time is up"
+    assert len(planned) == 1, "the month is not planned anew after the time is up"
+    assert plan.visits == lays[0].visits and check_plan(tiny, plan) != []
+
+    # without the clock (a reproducible plan) every labelling is laid and the month planned anew
+    lays.clear()
+    planned.clear()
+    plan = month.plan_month(tiny, PARAMS, seed=0)
+    assert len(lays) == len(month.whole_relabellings(tiny.calendar)) + 1
+    assert len(planned) == 2
+
+
+def test_free_territories_are_tried_only_in_the_time_left(tiny, monkeypatch):
+    """Where fixed territories break a rule, free ones are tried for their share of the time
+    limit or what is left of it, if less: nothing, where the fixed plan took all of it."""
+    import time as real_time
+
+    import routeplan.solve.month as month
+
+    class Clock:
+        late = 0.0
+
+        def monotonic(self) -> float:
+            return real_time.monotonic() + self.late
+
+    clock = Clock()
+    tried: list[tuple[str, float]] = []
+
+    def broken_plan_taking(pace: float):
+        def plan(scenario, params, **kwargs):
+            tried.append((params.territories, params.time_limit_s))
+            clock.late += pace * params.time_limit_s
+            return Plan(scenario.name, (), ())  # no visit at all: every shop is short
+
+        return plan
+
+    monkeypatch.setattr(month, "time", clock)
+    params = dataclasses.replace(PARAMS, clock=True, time_limit_s=30, territories="auto")
+    share = params.shares.fallback
+    for pace, free in ((0.1, 30 * share), (0.8, 30 * 0.2), (2.0, None)):
+        tried.clear()
+        monkeypatch.setattr(month, "_plan_month", broken_plan_taking(pace))
+        month._plan_territories(tiny, params, seed=0, travel=None, progress=None)
+        assert tried[0] == ("fixed", 30)
+        if free is None:
+            assert len(tried) == 1, "no time left for free territories"
+        else:
+            assert tried[1] == ("free", pytest.approx(free, abs=0.5))
+
+
 def test_each_manager_lays_his_routes_on_his_best_labels(tiny, monkeypatch):
     """The routes' slots are chosen on the standing cycle, which has no holidays: the book is
     laid on each whole relabelling of the cycle (weeks rotated, weekdays reversed), and each

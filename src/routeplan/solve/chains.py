@@ -13,6 +13,8 @@ shops of the route it goes to, on the pattern that swaps the one route for the o
 from __future__ import annotations
 
 import heapq
+import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -42,14 +44,19 @@ def balance(
     base: list[np.ndarray],
     allowed: Callable[[Sequence[int]], bool],
     prices: Continuing,
+    deadline: float = math.inf,
 ) -> dict[int, int]:
     """Repair every route short of its stops or field time, or past its day, by handover
     chains (``per_manager`` routes to a manager, in order). ``base``: pattern costs without
     move prices; ``allowed(shops)``: whether these shops may all move (pins, a cap on moves);
     ``prices``: a chain's length and price (``chain_*``, ``other_manager_km``,
-    ``chains_per_route``). Returns the shops moved, each with the route whose repair moved it."""
+    ``chains_per_route``); no route is repaired after ``deadline`` (a team far short of
+    managers has a broken route everywhere, each costly to search). Returns the shops moved,
+    each with the route whose repair moved it."""
     moved: dict[int, int] = {}
     for r in range(len(search.routes)):
+        if time.monotonic() > deadline:
+            break
         for _ in range(prices.chains_per_route):
             fill = search.is_short(r)
             if not fill and not search.is_over(r):

@@ -360,7 +360,7 @@ def lay_book(
     warm_up_lns()
     # a route that closures left short, or new shops past its day, is repaired by its
     # neighbours handing border shops along
-    handed = balance(search, repair.near, s, base, lambda shops: repair.may_move(shops, back), prices)
+    handed = balance(search, repair.near, s, base, lambda shops: repair.may_move(shops, back), prices, deadline)
     for c, r in handed.items():
         if c in kept:
             repair.why[c] = f"handed along to repair {names[r]} (stops, field time or day length)"

@@ -739,14 +739,14 @@ def plan_month(
     say("laying the routes onto the month", 1 - lay_share)
     laid, broken = _lay_labelled(
         scenario, standing, RouteBook.of(standing, cycle), params, seed=seed, travel=travel,
-        planned_s=budget * lay_share, deadline=params.deadline(t0),
+        planned_s=budget * lay_share, deadline=params.deadline(t0), anew_s=budget * params.shares.fallback,
     )  # fmt: skip
     laid = dataclasses.replace(laid, changes=(), solve_seconds=time.monotonic() - t0)
-    if not broken:
-        say("done", 1.0)
-        return laid
     # within what is left of the time limit (laying the book may have taken its share and more)
     left = params.deadline(t0) - time.monotonic()
+    if not broken or left <= 0:
+        say("done", 1.0)
+        return laid
     shaped_params = dataclasses.replace(params, time_limit_s=max(0.0, min(budget * params.shares.fallback, left)))
     shaped = _plan_territories(scenario, shaped_params, seed=seed, travel=travel, progress=progress)
     return _better(scenario, laid, len(broken), shaped, time.monotonic() - t0)
@@ -754,7 +754,7 @@ def plan_month(
 
 def _lay_labelled(
     scenario: Scenario, standing: Scenario, book: RouteBook, params: PlanParams, *, seed: int,
-    travel: TravelModel | None, planned_s: float, deadline: float,
+    travel: TravelModel | None, planned_s: float, deadline: float, anew_s: float,
 ) -> tuple[Plan, list[Violation]]:  # fmt: skip
     """A fresh book laid onto its month, each manager's routes on the whole relabelling of his
     cycle (:func:`whole_relabellings`) whose laid month keeps his rules with the fewest km; and
@@ -765,6 +765,9 @@ def _lay_labelled(
     is laid for the whole team (a share of the laying time each), each manager takes his best,
     and the book so labelled is laid once more with the whole of it; the better of that and the
     best whole-team relabelling comes back.
+
+    A lay starts only if, as long as the one before, it ends by ``deadline``; while every lay so
+    far breaks a rule, ``anew_s`` before it, the time the month planned anew will need.
     """
     from ..check import check_plan
     from ..figures import day_km
@@ -785,12 +788,25 @@ def _lay_labelled(
             km[mid] += x
         return _Laid(plan, broken, dict(km))
 
+    took = 0.0
+
+    def room(laid: list[_Laid]) -> bool:
+        end = deadline - (anew_s if all(x.broken for x in laid) else 0.0)
+        return not laid or time.monotonic() + took <= end
+
     # the trials share the laying time; the labels chosen get all of it
-    trials = [lay({m: whole for m in everyone}, 1 / len(wholes)) for whole in wholes]
-    best = min(range(len(wholes)), key=lambda i: trials[i].score())
-    choice = {m: min(range(len(wholes)), key=lambda i: trials[i].manager_score(m)) for m in everyone}
-    laid = min(lay({m: wholes[i] for m, i in choice.items()}, 1.0), trials[best], key=_Laid.score)
-    return laid.plan, laid.broken
+    trials: list[_Laid] = []
+    for whole in wholes:
+        if not room(trials):
+            break
+        started = time.monotonic()
+        trials.append(lay({m: whole for m in everyone}, 1 / len(wholes)))
+        took = time.monotonic() - started
+    best = min(trials, key=_Laid.score)
+    choice = {m: min(range(len(trials)), key=lambda i: trials[i].manager_score(m)) for m in everyone}
+    if room(trials):
+        best = min(lay({m: wholes[i] for m, i in choice.items()}, 1.0), best, key=_Laid.score)
+    return best.plan, best.broken
 
 
 @dataclass(frozen=True)
@@ -852,18 +868,21 @@ def _plan_territories(
     progress: ProgressFn | None,
 ) -> Plan:
     """The month planned with fixed territories and, with ``territories = "auto"`` where those
-    break a rule, with free ones too (sized for ``shares.fallback``); the better is kept."""
+    break a rule, with free ones too (sized for ``shares.fallback``, or what is left of the time
+    limit if less); the better is kept."""
     if params.territories != "auto" or len(scenario.managers) < 2:
         return _plan_month(scenario, params, seed=seed, travel=travel, progress=progress)
     from ..check import check_plan
 
+    t0 = time.monotonic()
     fixed = _plan_month(scenario, dataclasses.replace(params, territories="fixed"), seed=seed, travel=travel,
                         progress=progress)  # fmt: skip
     broken = check_plan(scenario, fixed)
-    if not broken:
+    left = params.deadline(t0) - time.monotonic()
+    if not broken or left <= 0:
         return fixed
     free_params = dataclasses.replace(
-        params, territories="free", time_limit_s=params.time_limit_s * params.shares.fallback
+        params, territories="free", time_limit_s=min(params.time_limit_s * params.shares.fallback, left)
     )
     free = _plan_month(scenario, free_params, seed=seed, travel=travel, progress=progress)
     return _better(scenario, fixed, len(broken), free, fixed.solve_seconds + free.solve_seconds)
