@@ -262,3 +262,45 @@ def test_a_make_up_a_day_needs_for_its_minimum_stays(tiny: Scenario, minimum: st
         )
     _tighten_make_ups(_LaidDays(sc, model, 0, days, visit_days))
     assert (shop, 1, True) in days[first] and visit_days[shop] == {first}
+
+
+def test_every_block_of_a_lost_run_is_priced_at_its_cheapest_place(tiny: Scenario) -> None:
+    """A block of make-ups, entered at one shop and left at another, at the place of the day
+    where it adds least: the same km and minutes as inserting the shops there one after the
+    other, and no other place cheaper."""
+    model = MonthModel(tiny, travel_for(tiny))
+    first, _ = _two_days(tiny)
+    regular = list(range(12))
+    block = [20, 27, 23, 31]
+    laid = _LaidDays(tiny, model, 0, {first: [(c, 0, False) for c in regular]}, {c: {first} for c in regular})
+    km, minutes, pos = laid.block_insertions(first, block)
+    office, end = model.n, model.end_node
+    before_km = path_length(model.dist, office, regular, end)
+    before_min = _day_minutes(model, office, regular, end)
+    for into in range(len(block)):
+        for out in range(len(block)):
+            seq = block[into : out + 1] if into <= out else block[out : into + 1][::-1]
+            added = [path_length(model.dist, office, [*regular[:p], *seq, *regular[p:]], end) - before_km
+                     for p in range(len(regular) + 1)]  # fmt: skip
+            assert km[into, out] == pytest.approx(min(added))
+            p = int(pos[into, out])
+            assert added[p] == pytest.approx(min(added))
+            then = _day_minutes(model, office, [*regular[:p], *seq, *regular[p:]], end)
+            assert minutes[into, out] == pytest.approx(then - before_min)
+
+
+def test_the_cheapest_cover_of_a_lost_run_takes_a_block_a_day_or_a_shop_alone() -> None:
+    from routeplan.solve.schedule import _cheapest_cover
+
+    # four shops, two days; (i, j, day): (cost, position, reversed)
+    places = {(0, 4, 0): (10.0, 3, False), (0, 2, 0): (3.0, 1, False), (2, 4, 1): (3.0, 5, True),
+              (2, 4, 0): (1.0, 2, False), (0, 1, 1): (4.0, 0, False)}  # fmt: skip
+    dear = [9.0] * 4
+    assert _cheapest_cover(places, dear, 2) == ([(2, 4, 1, 5, True), (0, 2, 0, 1, False)], [])
+    # shops 2 and 3 cheap alone: they stay out of the blocks
+    assert _cheapest_cover(places, [9.0, 9.0, 0.1, 0.1], 2) == ([(0, 2, 0, 1, False)], [2, 3])
+    # a day takes one block at most: (0, 2) and (2, 4) cannot both go to day 0
+    del places[2, 4, 1]
+    assert _cheapest_cover(places, dear, 2) == ([(0, 4, 0, 3, False)], [])
+    # no block at all: every shop alone
+    assert _cheapest_cover({}, [1.0, 2.0], 3) == ([], [0, 1])
