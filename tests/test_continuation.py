@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from datetime import date
 from pathlib import Path
 
@@ -484,22 +485,38 @@ def test_fresh_plan_falls_back_to_the_month_when_the_laid_cycle_breaks_a_rule(ti
     assert check_plan(tiny, plan) == []
 
 
+class _LateClock:
+    """``time`` for the planner: the real clock, ``late`` seconds ahead."""
+
+    late = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.late
+
+
+def _count_month_plans(monkeypatch: pytest.MonkeyPatch) -> list[Scenario]:
+    """The scenarios the planner plans from scratch (the standing cycle, the month anew), as it goes."""
+    import routeplan.solve.month as month
+
+    planned: list[Scenario] = []
+    real = month._plan_territories
+
+    def plan_and_count(scenario, *args, **kwargs):
+        planned.append(scenario)
+        return real(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(month, "_plan_territories", plan_and_count)
+    return planned
+
+
 def test_a_lay_that_used_up_the_time_limit_is_not_followed_by_more(tiny, monkeypatch):
     """With the clock on, a laid month that breaks a rule is followed by other labellings and
     by the month planned anew only while the time limit leaves room: here the first lay takes
     far longer than the limit, so it comes back as it is."""
-    import time as real_time
-
     import routeplan.solve.continuation as continuation
     import routeplan.solve.month as month
 
-    class Clock:
-        late = 0.0
-
-        def monotonic(self) -> float:
-            return real_time.monotonic() + self.late
-
-    clock = Clock()
+    clock = _LateClock()
     real = continuation.lay_book
     lays: list[Plan] = []
 
@@ -510,16 +527,9 @@ def test_a_lay_that_used_up_the_time_limit_is_not_followed_by_more(tiny, monkeyp
         lays.append(plan)
         return plan, why
 
-    planned = []
-    real_plan = month._plan_territories
-
-    def plan_and_count(scenario, *args, **kwargs):
-        planned.append(scenario)
-        return real_plan(scenario, *args, **kwargs)
-
+    planned = _count_month_plans(monkeypatch)
     monkeypatch.setattr(month, "time", clock)
     monkeypatch.setattr(continuation, "lay_book", slow_lay_that_loses_a_visit)
-    monkeypatch.setattr(month, "_plan_territories", plan_and_count)
     plan = month.plan_month(tiny, dataclasses.replace(PARAMS, clock=True, time_limit_s=30), seed=0)
     assert len(lays) == 1, "no other labelling is laid after the time is up"
     assert len(planned) == 1, "the month is not planned anew after the time is up"
@@ -536,17 +546,9 @@ def test_a_lay_that_used_up_the_time_limit_is_not_followed_by_more(tiny, monkeyp
 def test_free_territories_are_tried_only_in_the_time_left(tiny, monkeypatch):
     """Where fixed territories break a rule, free ones are tried for their share of the time
     limit or what is left of it, if less: nothing, where the fixed plan took all of it."""
-    import time as real_time
-
     import routeplan.solve.month as month
 
-    class Clock:
-        late = 0.0
-
-        def monotonic(self) -> float:
-            return real_time.monotonic() + self.late
-
-    clock = Clock()
+    clock = _LateClock()
     tried: list[tuple[str, float]] = []
 
     def broken_plan_taking(pace: float):
@@ -591,15 +593,8 @@ def test_each_manager_lays_his_routes_on_his_best_labels(tiny, monkeypatch):
         laid.append((book, plan))
         return plan, why
 
-    planned = []
-    real_plan = month._plan_territories
-
-    def plan_and_count(scenario, *args, **kwargs):
-        planned.append(scenario)
-        return real_plan(scenario, *args, **kwargs)
-
+    planned = _count_month_plans(monkeypatch)
     monkeypatch.setattr(continuation, "lay_book", lay_and_break_m01_as_first_labelled)
-    monkeypatch.setattr(month, "_plan_territories", plan_and_count)
     plan = month.plan_month(tiny, PARAMS, seed=0)
     assert len(planned) == 1, "the standing cycle only: the month was not planned anew"
     wholes = month.whole_relabellings(tiny.calendar)
