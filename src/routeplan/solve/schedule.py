@@ -70,15 +70,13 @@ def _make_up(
     mi: int,
     days: dict[date, list[tuple[int, int, bool]]],
     notes: list[str],
-    *,
-    blocks: bool = True,
 ) -> dict[int, set[date]]:
     """Insert the shops of every lost run into other working days of its week.
 
-    Two layouts are tried: shop by shop, and (with ``blocks``) in blocks of the lost route's
-    order, a block to a day (its shops share the way there). Each is spread and tightened; the
-    one with the fewest minutes past the day limit, then the fewest km, is kept. Returns each
-    customer's visit dates. ``days`` is changed in place.
+    Two layouts are tried: shop by shop, and in blocks of the lost route's order, a block to a
+    day (its shops share the way there). Each is spread and tightened; the one with the fewest
+    minutes past the day limit, then the fewest km, is kept. Returns each customer's visit dates.
+    ``days`` is changed in place.
     """
     visit_days: dict[int, set[date]] = defaultdict(set)
     for day, stops in days.items():
@@ -91,7 +89,7 @@ def _make_up(
     if not lost_runs:
         return visit_days
     best: tuple[tuple[float, float], _LaidDays, list[str]] | None = None
-    for place in (_place_singly, _place_in_blocks) if blocks else (_place_singly,):
+    for place in (_place_singly, _place_in_blocks):
         laid = _LaidDays(
             model.sc, model, mi, {d: list(v) for d, v in days.items()},
             defaultdict(set, {c: set(x) for c, x in visit_days.items()}),
@@ -475,8 +473,7 @@ def makeup_load(model: MonthModel, cycle: CycleRoutes) -> np.ndarray:
         end = office if scenario.managers[mi].return_to_office else model.end_node
         days = _manager_days(model, cycle, mi)
         before = {d: (len(v), _day_minutes(model, office, [c for c, _, _ in v], end)) for d, v in days.items()}
-        # the search asks this often; shop by shop is close enough for the room a route keeps
-        _make_up(model, cycle, mi, days, [], blocks=False)
+        _make_up(model, cycle, mi, days, [])
         for d, v in days.items():
             if len(v) == before[d][0]:
                 continue
