@@ -3,11 +3,9 @@
 Each working day runs the route of its slot in the fixed order. A run lost to a
 holiday or a day off is made up within its week: each of its shops is inserted into
 another working day of that week, on the day that keeps its visits spaced and costs
-the least detour, keeping the day inside its time limit where possible; or the run is
-cut, in its route's order, into blocks inserted whole, a block a day, which share the
-way there; then each make-up moves to the cheapest place of its week while that saves
-km, and the cheaper of the two layouts is kept. Shops not seen in person in a week get
-a phone call on their route's weekday.
+the least detour, keeping the day inside its time limit where possible; then each
+make-up moves to the cheapest place of its week while that saves km. Shops not
+seen in person in a week get a phone call on their route's weekday.
 """
 
 from __future__ import annotations
@@ -73,208 +71,71 @@ def _make_up(
 ) -> dict[int, set[date]]:
     """Insert the shops of every lost run into other working days of its week.
 
-    Two layouts are tried: shop by shop, and in blocks of the lost route's order, a block to a
-    day (its shops share the way there). Each is spread and tightened; the one with the fewest
-    minutes past the day limit, then the fewest km, is kept. Returns each customer's visit dates.
-    ``days`` is changed in place.
+    Returns each customer's visit dates. ``days`` is changed in place.
     """
+    sc = model.sc
+    m = sc.managers[mi]
+    mcal = model.mcals[mi]
+    n_slots = model.s
+    window = sc.rules.field_window_minutes
+    office = model.n + mi
+    end = office if m.return_to_office else model.end_node
+    label = sc.calendar.slot_label
     visit_days: dict[int, set[date]] = defaultdict(set)
+    pending: dict[int, int] = defaultdict(int)
     for day, stops in days.items():
         for c, _, _ in stops:
             visit_days[c].add(day)
     lost_runs: list[tuple[date, int]] = []
-    for slot in range(model.s):
-        _, lost = model.mcals[mi].runs(slot)
-        lost_runs.extend((day, mi * model.s + slot) for day in lost)
-    if not lost_runs:
-        return visit_days
-    best: tuple[tuple[float, float], _LaidDays, list[str]] | None = None
-    for place in (_place_singly, _place_in_blocks):
-        laid = _LaidDays(
-            model.sc, model, mi, {d: list(v) for d, v in days.items()},
-            defaultdict(set, {c: set(x) for c, x in visit_days.items()}),
-        )  # fmt: skip
-        said: list[str] = []
-        place(laid, cycle, sorted(lost_runs), said)
-        _spread_make_ups(laid)
-        _tighten_make_ups(laid)
-        score = (sum(max(0.0, laid.length[d] - laid.window) for d in laid.days), laid.km())
-        if best is None or score < best[0]:
-            best = (score, laid, said)
-    assert best is not None
-    _, laid, said = best
-    days.clear()
-    days.update(laid.days)
-    notes.extend(said)
-    return laid.visit_days
-
-
-def _pending(cycle: CycleRoutes, lost_runs: list[tuple[date, int]]) -> dict[int, int]:
-    """How many lost runs each shop rides on."""
-    pending: dict[int, int] = defaultdict(int)
-    for _, r in lost_runs:
-        for c in cycle.routes[r]:
-            pending[c] += 1
-    return pending
-
-
-def _makeup_days(laid: _LaidDays, c: int, targets: list[date], pending: int, lost: tuple[date, int]) -> list[date]:
-    """The days of ``targets`` that may take shop c's make-up visit: open, not visited yet, and
-    spaced as the rules ask from its other visits (``pending``: its lost runs still to place), or
-    the most widely spaced of them; none (and a note saying so) where no day is open."""
-    sc = laid.sc
-    retailer = sc.retailers[c]
-    seen = laid.visit_days[c]
-    options = [d for d in targets if d.weekday() not in retailer.closed_weekdays and d not in seen]
-    if not options:
-        m = sc.managers[laid.mi]
-        lost_day, r = lost
-        laid.unmade.append(
-            f"{m.id}: run of {m.id}-{sc.calendar.slot_label(r % laid.model.s)} on {lost_day} "
-            f"could not be made up for shop {retailer.id}"
-        )
-        return []
-    gap = sc.gap_days(len(seen) + 1 + pending)
-    return [d for d in options if days_to_nearest(d, seen) >= gap] or [
-        max(options, key=lambda d: days_to_nearest(d, seen))
-    ]
-
-
-def _place_singly(laid: _LaidDays, cycle: CycleRoutes, lost_runs: list[tuple[date, int]], notes: list[str]) -> None:
-    """Each shop of each lost run on the day of its week where it adds the least detour
-    (leaning towards the emptier day), the most constrained shops first."""
-    model = laid.model
-    pending = _pending(cycle, lost_runs)
-    laid.unmade = notes
+    for slot in range(n_slots):
+        _, lost = mcal.runs(slot)
+        for day in lost:
+            r = mi * n_slots + slot
+            lost_runs.append((day, r))
+            for c in cycle.routes[r]:
+                pending[c] += 1
 
     def freedom(c: int, targets: list[date]) -> int:
         """How many days of the week could take c's make-up visit with its spacing kept."""
-        seen = laid.visit_days[c]
-        gap = laid.sc.gap_days(len(seen) + pending[c])
-        return sum(d not in seen and days_to_nearest(d, seen) >= gap for d in targets)
+        gap = sc.gap_days(len(visit_days[c]) + pending[c])
+        return sum(d not in visit_days[c] and days_to_nearest(d, visit_days[c]) >= gap for d in targets)
 
-    for lost_day, r in lost_runs:
-        targets = model.mcals[laid.mi].makeup_days(lost_day)
+    for lost_day, r in sorted(lost_runs):
+        targets = mcal.makeup_days(lost_day)
         # the most constrained shops first, so that the flexible ones make room for them
         for c in sorted(cycle.routes[r], key=lambda c: freedom(c, targets)):
             pending[c] -= 1
-            _place_one(laid, c, r, _makeup_days(laid, c, targets, pending[c], (lost_day, r)))
-
-
-def _place_one(laid: _LaidDays, c: int, r: int, days: list[date]) -> None:
-    """Shop c's make-up for lost route r on the one of ``days`` where it adds the smallest
-    detour, leaning towards the emptier day, inside the day limit where one can take it."""
-    best = None
-    for d in days:
-        km, minutes, pos = laid.insertion(d, c)
-        after = laid.length[d] + minutes
-        over = max(0.0, after - laid.window)
-        key = (over > 0, over, km + laid.model.weights.makeup_load_km_per_min * after, d)
-        if best is None or key < best[0]:
-            best = (key, d, pos)
-    if best is not None:
-        _, d, pos = best
-        laid.insert(d, pos, [(c, r)])
-
-
-def _place_in_blocks(laid: _LaidDays, cycle: CycleRoutes, lost_runs: list[tuple[date, int]], notes: list[str]) -> None:
-    """Each lost run cut, in its route's order, into blocks of at most one for each other
-    working day of its week, each block inserted whole (either way round) where it adds least,
-    every day inside its limit; a shop left out of the blocks (the days its spacing allows
-    differ from its neighbours') is placed on its own afterwards."""
-    model = laid.model
-    pending = _pending(cycle, lost_runs)
-    laid.unmade = notes
-    for lost_day, r in lost_runs:
-        targets = model.mcals[laid.mi].makeup_days(lost_day)
-        shops: list[int] = []
-        allowed: list[list[date]] = []
-        for c in cycle.routes[r]:
-            pending[c] -= 1
-            ok = _makeup_days(laid, c, targets, pending[c], (lost_day, r))
-            if ok:
-                shops.append(c)
-                allowed.append(ok)
-        alone_km = [min(laid.insertion(d, c)[0] for d in ok) for c, ok in zip(shops, allowed, strict=True)]
-        places = _block_places(laid, shops, [{targets.index(d) for d in ok} for ok in allowed], targets)
-        blocks, alone = _cheapest_cover(places, alone_km, len(targets))
-        for i, j, t, pos, back in blocks:
-            seg = shops[i:j][::-1] if back else shops[i:j]
-            laid.insert(targets[t], pos, [(c, r) for c in seg])
-        for i in alone:
-            _place_one(laid, shops[i], r, allowed[i])
-
-
-#: a block of a lost run: its shops [i, j) on day t, at position pos, reversed or not
-_Block = tuple[int, int, int, int, bool]
-
-
-def _block_places(
-    laid: _LaidDays, shops: list[int], allowed: list[set[int]], targets: list[date]
-) -> dict[tuple[int, int, int], tuple[float, int, bool]]:
-    """Every block [i, j) of the lost run's shops that day ``targets[t]`` may take (each of its
-    shops allowed there) and has room for: its cost, position and direction. The cost is the km
-    added, leaning towards the emptier day as a single make-up does, the lean shared among the
-    block's shops (a run cut in more blocks leans no more)."""
-    weight = laid.model.weights.makeup_load_km_per_min / max(1, len(shops))
-    places: dict[tuple[int, int, int], tuple[float, int, bool]] = {}
-    if not shops:
-        return places
-    for t, d in enumerate(targets):
-        km, minutes, pos = laid.block_insertions(d, shops)
-        after = laid.length[d] + minutes
-        fits = after <= laid.window
-        for i in range(len(shops)):
-            for last in range(i, len(shops)):
-                if t not in allowed[last]:
-                    break
-                # the cheaper way round of the block from shop i to shop last
-                back = bool(km[last, i] < km[i, last])
-                e, x = (last, i) if back else (i, last)
-                if fits[e, x]:
-                    cost = float(km[e, x]) + weight * (last - i + 1) * float(after[e, x])
-                    places[i, last + 1, t] = (cost, int(pos[e, x]), back)
-    return places
-
-
-def _cheapest_cover(
-    places: dict[tuple[int, int, int], tuple[float, int, bool]], alone_km: list[float], k: int
-) -> tuple[list[_Block], list[int]]:
-    """The cheapest way through the lost run's shops in order: blocks (a day, of k, taking one
-    at most) and shops left to be placed alone (at ``alone_km`` each); dynamic programming
-    over (shops passed, days used)."""
-    n = len(alone_km)
-    starting: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
-    for (i, j, t), (cost, _, _) in places.items():
-        starting[i].append((j, t, cost))
-    #: (shops passed, days used) -> (cost, the block (i, j, t) or the shop left alone (i, i + 1, -1), days used before)
-    best: dict[tuple[int, int], tuple[float, tuple[int, int, int], int]] = {(0, 0): (0.0, (0, 0, -1), 0)}
-
-    def relax(key: tuple[int, int], cost: float, step: tuple[int, int, int], used: int) -> None:
-        if key not in best or cost < best[key][0]:
-            best[key] = (cost, step, used)
-
-    for i in range(n):
-        for used in range(1 << k):
-            here = best.get((i, used))
-            if here is None:
+            retailer = sc.retailers[c]
+            options = [d for d in targets if d.weekday() not in retailer.closed_weekdays and d not in visit_days[c]]
+            if not options:
+                notes.append(
+                    f"{m.id}: run of {m.id}-{label(r % n_slots)} on {lost_day} could not be made up for shop {retailer.id}"
+                )
                 continue
-            relax((i + 1, used), here[0] + alone_km[i], (i, i + 1, -1), used)
-            for j, t, cost in starting[i]:
-                if not used >> t & 1:
-                    relax((j, used | 1 << t), here[0] + cost, (i, j, t), used)
-    key = min((key for key in best if key[0] == n), key=lambda x: best[x][0])
-    blocks: list[_Block] = []
-    alone: list[int] = []
-    while key[0] > 0:
-        _, (i, j, t), used = best[key]
-        if t < 0:
-            alone.append(i)
-        else:
-            _, pos, back = places[i, j, t]
-            blocks.append((i, j, t, pos, back))
-        key = (i, used)
-    return blocks, alone[::-1]
+            gap = sc.gap_days(len(visit_days[c]) + 1 + pending[c])
+            seen = visit_days[c]
+            spaced = [d for d in options if days_to_nearest(d, seen) >= gap] or [
+                max(options, key=lambda d: days_to_nearest(d, seen))
+            ]
+            best = None
+            for d in spaced:
+                seq = [x for x, _, _ in days[d]]
+                km, minutes, pos = _cheapest_insertion(model, office, seq, end, c)
+                after = _day_minutes(model, office, seq, end) + minutes
+                over = max(0.0, after - window)
+                # the smallest detour, leaning towards the emptier day
+                key = (over > 0, over, km + model.weights.makeup_load_km_per_min * after, d)
+                if best is None or key < best[0]:
+                    best = (key, d, pos)
+            assert best is not None
+            _, d, pos = best
+            days[d].insert(pos, (c, r, True))
+            visit_days[c].add(d)
+
+    laid = _LaidDays(sc, model, mi, days, visit_days)
+    _spread_make_ups(laid)
+    _tighten_make_ups(laid)
+    return visit_days
 
 
 @dataclass
@@ -290,10 +151,8 @@ class _LaidDays:
     office: int = field(init=False)
     end: int = field(init=False)
     window: float = field(init=False)
-    #: field minutes of each day, kept up to date by :meth:`move` and :meth:`insert`
+    #: field minutes of each day, kept up to date by :meth:`move`
     length: dict[date, float] = field(init=False)
-    #: notes on the shops whose lost run no day could make up
-    unmade: list[str] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.office = self.model.n + self.mi
@@ -311,46 +170,6 @@ class _LaidDays:
         """(km added, minutes added, position) of the cheapest place for c on day d (``without``
         its stop at that index)."""
         return _cheapest_insertion(self.model, self.office, self.stops(d, without), self.end, c)
-
-    def block_insertions(self, d: date, shops: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The cheapest place on day d of every block of ``shops`` (those from i to l, in that
-        order or the reverse): km added, minutes added and position, each indexed [i, l, 0] for
-        the block entered at shop i and left at shop l (the reverse order has i > l)."""
-        dist, tmin = self.model.dist, self.model.time
-        path = np.asarray([self.office, *self.stops(d), self.end])
-        a, b = path[:-1], path[1:]
-        idx = np.asarray(shops)
-        # entering at shop i from stop p, leaving at shop l for the stop after p
-        km = dist[a][:, idx].T[:, None, :] + dist[idx][:, b][None, :, :] - dist[a, b][None, None, :]
-        pos = np.argmin(km, axis=2)
-        into, out = np.indices(pos.shape)
-        minutes = tmin[a[pos], idx[into]] + tmin[idx[out], b[pos]] - tmin[a[pos], b[pos]]
-        # the way through the block itself, forwards (into <= out) or backwards
-        fwd_km, back_km = (np.r_[0.0, np.cumsum(m[idx[:-1], idx[1:]])] for m in (dist, dist.T))
-        fwd_min, back_min = (np.r_[0.0, np.cumsum(m[idx[:-1], idx[1:]])] for m in (tmin, tmin.T))
-        service = np.r_[0.0, np.cumsum(self.model.service[idx])]
-        lo, hi = np.minimum(into, out), np.maximum(into, out)
-        ahead = into <= out
-        through_km = np.where(ahead, fwd_km[hi] - fwd_km[lo], back_km[hi] - back_km[lo])
-        through_min = np.where(ahead, fwd_min[hi] - fwd_min[lo], back_min[hi] - back_min[lo])
-        best = np.take_along_axis(km, pos[:, :, None], axis=2)[:, :, 0]
-        return best + through_km, minutes + through_min + service[hi + 1] - service[lo], pos
-
-    def insert(self, d: date, pos: int, stops: list[tuple[int, int]]) -> None:
-        """Make-up visits (customer, lost route) at position pos of day d, in that order."""
-        self.days[d][pos:pos] = [(c, r, True) for c, r in stops]
-        for c, _ in stops:
-            self.visit_days[c].add(d)
-        self.length[d] = self.minutes(d)
-
-    def km(self) -> float:
-        """Km of all the days as laid."""
-        dist = self.model.dist
-        total = 0.0
-        for d in self.days:
-            path = np.asarray([self.office, *self.stops(d), self.end])
-            total += float(dist[path[:-1], path[1:]].sum())
-        return total
 
     def removal_km(self, d: date, i: int) -> float:
         """The km day d saves without its stop i."""
