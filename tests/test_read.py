@@ -76,6 +76,52 @@ def test_broken_cell_is_named(tiny_copy: Path, file, row, column, value, expecte
         assert part in message
 
 
+def test_a_shop_no_day_can_reach_is_named_by_its_row(tiny_copy: Path):
+    """A latitude typed 12 for 30.6 puts the shop 2,000 km away: the row is refused, not planned."""
+    _edit_csv(tiny_copy / "retailers.csv", 6, "lat", "12.616278")
+    with pytest.raises(InputError) as info:
+        read_scenario(tiny_copy)
+    message = str(info.value)
+    assert "\n" not in message
+    for part in ("retailers.csv:6", "'lat'", "shop R0005", "2,0", "570 field minutes"):
+        assert part in message
+
+
+def test_a_manager_who_reaches_no_shop_is_named_by_his_row(tiny_copy: Path):
+    _edit_csv(tiny_copy / "staff.csv", 3, "start_lat", "3.6586")
+    with pytest.raises(InputError) as info:
+        read_scenario(tiny_copy)
+    for part in ("staff.csv:3", "'start_lat'", "M02 starts", "no shop can be reached"):
+        assert part in str(info.value)
+
+
+def _far_shop_near_m02(folder: Path, pin: str) -> None:
+    """R0007 195 km east of the office (a 608-minute drive at 25 km/h x 1.3, the day has 570 field
+    minutes), and M02 starting 150 km east: 50 km from it, and the town still within his reach."""
+    _edit_csv(folder / "retailers.csv", 8, "lon", "106.1")
+    _edit_csv(folder / "retailers.csv", 8, "manager_id", pin)
+    _edit_csv(folder / "staff.csv", 3, "start_lon", "105.6")
+
+
+def test_reach_counts_only_managers_who_may_visit_the_shop(tiny_copy: Path):
+    _far_shop_near_m02(tiny_copy, "")
+    assert {r.id for r in read_scenario(tiny_copy).retailers} >= {"R0007"}  # M02 reaches it
+    _far_shop_near_m02(tiny_copy, "M01")
+    with pytest.raises(InputError) as info:
+        read_scenario(tiny_copy)
+    assert "retailers.csv:8" in str(info.value) and "shop R0007" in str(info.value)
+
+
+def test_road_travel_judges_reach_at_the_fastest_road_speed(tiny_copy: Path):
+    """At 120 km/h the shop 195 km away is reachable; at the rules' 25 km/h it is not."""
+    _edit_csv(tiny_copy / "retailers.csv", 8, "lon", "106.1")
+    with pytest.raises(InputError, match="shop R0007"):
+        read_scenario(tiny_copy)
+    toml = tiny_copy / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[travel]\nmodel = "road"\nosrm_url = "http://127.0.0.1:9"\n')
+    assert "R0007" in {r.id for r in read_scenario(tiny_copy).retailers}
+
+
 def test_missing_column(tiny_copy: Path):
     path = tiny_copy / "retailers.csv"
     lines = path.read_text(encoding="utf-8").splitlines()

@@ -24,7 +24,7 @@ import numpy as np
 from .calendar import Calendar, parse_weekday
 from .coords import DATUMS, to_wgs84
 from .errors import InputError
-from .geo import LatLon
+from .geo import LatLon, haversine_km
 from .model import ClassRule, Manager, Retailer, Rules, Scenario
 from .plan import Call, Change, Plan, Route, Visit
 from .routebook import RouteBook
@@ -53,6 +53,10 @@ STATUSES = {
     "关闭": "closed", "注销": "closed", "已注销": "closed", "闭店": "closed", "已关闭": "closed",
 }  # fmt: skip
 STAFF_REQUIRED = ("id", "name", "start_lat", "start_lon")
+#: the staff fields an error about a manager's position names
+MANAGER_POSITION = ("start_lat", "start_lon")
+#: no road crosses a city faster than this on average (see :func:`_check_reach`)
+FASTEST_ROAD_KMH = 120.0
 STAFF_OPTIONAL = ("min_stops_per_day", "days_off", "return_to_office", "office")
 #: Each input list's required and optional columns, by the list's kind.
 LIST_COLUMNS = {"retailers": (RETAILER_REQUIRED, RETAILER_OPTIONAL), "staff": (STAFF_REQUIRED, STAFF_OPTIONAL)}
@@ -468,8 +472,9 @@ def read_scenario(folder: str | Path) -> Scenario:
     columns = _read_columns(spec.get("columns", {}), tname)
     staff_path, staff_sheet = spec["staff"]
     retailer_path, retailer_sheet = spec["retailers"]
-    managers = _read_staff(Table(Path(staff_path), "staff", STAFF_REQUIRED, STAFF_OPTIONAL, sheet=staff_sheet,
-                                 columns=columns["staff"]), rules, crs)  # fmt: skip
+    staff_table = Table(Path(staff_path), "staff", STAFF_REQUIRED, STAFF_OPTIONAL, sheet=staff_sheet,
+                        columns=columns["staff"])  # fmt: skip
+    managers, staff_rows = _read_staff(staff_table, rules, crs)
     retailer_table = Table(Path(retailer_path), "retailers", RETAILER_REQUIRED, RETAILER_OPTIONAL,
                            sheet=retailer_sheet, columns=columns["retailers"])  # fmt: skip
     shops, rows_of = _read_retailers(retailer_table, rules, classes, crs, managers)
@@ -478,7 +483,7 @@ def read_scenario(folder: str | Path) -> Scenario:
     if not shops.active and not shops.suspended:
         raise InputError("no retailers: every row is closed or the file has none", file=retailer_path)
     try:
-        return Scenario(
+        scenario = Scenario(
             name=str(spec.get("name", folder.name)),
             calendar=cal,
             rules=rules,
@@ -489,10 +494,65 @@ def read_scenario(folder: str | Path) -> Scenario:
             suspended=tuple(shops.suspended),
             **travel,
         )
+        _check_reach(scenario)
+        return scenario
     except InputError as exc:
+        if exc.field in MANAGER_POSITION and exc.key in staff_rows:
+            raise staff_table.error(exc.detail, staff_rows[exc.key], exc.field) from None
         if exc.key is not None and exc.key in rows_of:
             raise retailer_table.error(exc.detail, rows_of[exc.key], exc.field) from None
         raise InputError(exc.detail, file=tname, field=exc.field) from None
+
+
+def _check_reach(scenario: Scenario) -> None:
+    """Every shop of the month lies within a day's reach of a manager who may visit it, and every
+    manager's start within a day's reach of some shop.
+
+    A position hundreds of km off is a typo, swapped digits or another datum's coordinate; left
+    to the planner, it takes one manager's whole month (a route to that one shop and empty days)
+    and the report blames the days, not the row. The reach is the planner's straight-line model
+    (the rules' detour factor and speed); with road travel, straight-line km at
+    :data:`FASTEST_ROAD_KMH`, which no road beats.
+    """
+    rules = scenario.rules
+    road = scenario.travel_model != "great-circle"
+    per_km = 60.0 / FASTEST_ROAD_KMH if road else rules.detour_factor * 60.0 / rules.speed_kmh
+    how = f"at {FASTEST_ROAD_KMH:.0f} km/h" if road else f"at {rules.speed_kmh:g} km/h with the detour factor"
+    window = rules.field_window_minutes
+    shops = scenario.retailers
+    lat = np.array([r.location.lat for r in shops])
+    lon = np.array([r.location.lon for r in shops])
+    service = np.array([r.service_minutes for r in shops])
+    office_of = scenario.office_of_manager()
+    index = scenario.manager_index
+    offices = {name: j for j, name in enumerate(dict.fromkeys(office_of.values()))}
+    owner = np.array([index.get(scenario.owner(r) or "", -1) for r in shops])
+    pin = np.array([offices.get(r.office_id or "", -1) for r in shops])
+    nearest = np.full(len(shops), np.inf)  # km to the nearest start of a manager who may visit the shop
+    reached = np.zeros(len(shops), dtype=bool)
+    for m in scenario.managers:
+        km = haversine_km(lat, lon, np.full(1, m.office.lat), np.full(1, m.office.lon))
+        legs = 2.0 if m.return_to_office else 1.0
+        fits = km * per_km * legs + service <= window
+        if not fits.any():
+            raise InputError(
+                f"{m.id} starts {float(km.min()):,.0f} km from the nearest shop: no shop can be reached and "
+                f"visited within a day's {window} field minutes ({how}); check start_lat / start_lon",
+                field="start_lat", key=m.id,
+            )  # fmt: skip
+        may = ((owner < 0) | (owner == index[m.id])) & ((pin < 0) | (pin == offices[office_of[m.id]]))
+        nearest = np.where(may, np.minimum(nearest, km), nearest)
+        reached |= may & fits
+    if reached.all():
+        return
+    i = int(np.flatnonzero(~reached)[0])
+    r = shops[i]
+    drive = float(nearest[i]) * per_km
+    raise InputError(
+        f"shop {r.id} lies {float(nearest[i]):,.0f} km from the nearest start of a manager who may visit it: "
+        f"the drive takes {drive:,.0f} min ({how}) and a day has {window} field minutes; check lat / lon",
+        field="lat", key=r.id,
+    )  # fmt: skip
 
 
 def _unique_id(rows: Table, row: dict[str, str], lineno: int, seen: dict[str, int]) -> str:
@@ -511,7 +571,8 @@ def _position(rows: Table, row: dict[str, str], lineno: int, lat_col: str, lon_c
     )
 
 
-def _read_staff(rows: Table, rules: Rules, crs: str) -> list[Manager]:
+def _read_staff(rows: Table, rules: Rules, crs: str) -> tuple[list[Manager], dict[str, int]]:
+    """The managers, and each one's row."""
     managers: list[Manager] = []
     seen: dict[str, int] = {}
     for lineno, row in rows:
@@ -540,7 +601,7 @@ def _read_staff(rows: Table, rules: Rules, crs: str) -> list[Manager]:
                     office_id=row.get("office", ""),
                 )
             )
-    return managers
+    return managers, seen
 
 
 @dataclass(frozen=True)
@@ -559,7 +620,7 @@ def review_lists(
 ) -> ListReview:  # fmt: skip
     """Read both lists as :func:`read_scenario` does, but past bad rows (tables made with ``collect``)."""
     rules = rules or Rules()
-    managers = _read_staff(staff, rules, crs)
+    managers, _ = _read_staff(staff, rules, crs)
     found, _ = _read_retailers(shops, rules, classes or {}, crs, managers)
     errors = [*(staff.errors or []), *(shops.errors or [])]
     return ListReview(tuple(managers), tuple(found.active), tuple(found.suspended), tuple(errors))
