@@ -91,6 +91,24 @@ def test_upload_lists_bad_rows_then_saves_once_fixed(desk_app, tmp_path: Path):
     assert "城东 &lt;b&gt;片区&lt;/b&gt;" in page and "<b>片区</b>" not in page
 
 
+def test_a_shop_out_of_reach_is_a_bad_row_of_the_preview(desk_app, tmp_path: Path):
+    """A latitude typed 3.062 for 30.62 reads as a number but lies 3,000 km away: the preview
+    lists the row (the saved folder would not read) until it is fixed."""
+
+    def edit(wb):
+        wb["门店"]["C5"] = 3.062
+
+    data = (workbook_scenario(tmp_path / "wb", edit=edit) / "门店.xlsx").read_bytes()
+    client = desk_app.test_client()
+    url = _upload(client, data).headers["Location"]
+    page = client.get(url).get_data(as_text=True)
+    assert page.count('class="bad-row"') == 1 and "km from the nearest start of a manager" in page
+    assert 'id="save"' not in page
+    token = _csrf(client, url)
+    resp = client.post(url, data={"csrf_token": token, "action": "preview", "fix:retailers:5:lat": "30.62"})
+    assert 'id="no-bad-rows"' in resp.get_data(as_text=True)
+
+
 def test_forms_need_the_csrf_token(desk_app, tmp_path: Path):
     client = desk_app.test_client()
     resp = client.post("/scenarios/new", data={"shops": (io.BytesIO(b"id\n"), "x.csv")},

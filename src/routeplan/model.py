@@ -7,7 +7,7 @@ object is built, so the solver can trust a :class:`Scenario`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -236,18 +236,8 @@ class Scenario:
             )  # fmt: skip
 
     def office_of_manager(self) -> dict[str, str]:
-        """Each manager's market office: the staff list's ``office``, else one per start position
-        (named ``O1``, ``O2`` ... in the order the staff list first reaches them)."""
-        out: dict[str, str] = {}
-        by_place: dict[tuple[float, float], str] = {}
-        for m in self.managers:
-            if m.office_id:
-                out[m.id] = m.office_id
-                continue
-            key = (m.office.lat, m.office.lon)
-            by_place.setdefault(key, f"O{len(by_place) + 1}")
-            out[m.id] = by_place[key]
-        return out
+        """Each manager's market office (see :func:`offices_of`)."""
+        return offices_of(self.managers)
 
     def offices(self) -> dict[str, tuple[Manager, ...]]:
         """The market offices and their teams, in staff-list order."""
@@ -300,3 +290,18 @@ class Scenario:
 
     def working_days(self, manager: Manager) -> list[date]:
         return self.calendar.working_days(manager.days_off)
+
+
+def offices_of(managers: Sequence[Manager]) -> dict[str, str]:
+    """Each manager's market office: the staff list's ``office``, else one per start position
+    (named ``O1``, ``O2`` ... in the order the staff list first reaches them)."""
+    out: dict[str, str] = {}
+    by_place: dict[tuple[float, float], str] = {}
+    for m in managers:
+        if m.office_id:
+            out[m.id] = m.office_id
+            continue
+        key = (m.office.lat, m.office.lon)
+        by_place.setdefault(key, f"O{len(by_place) + 1}")
+        out[m.id] = by_place[key]
+    return out

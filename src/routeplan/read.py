@@ -13,7 +13,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
@@ -25,7 +25,7 @@ from .calendar import Calendar, parse_weekday
 from .coords import DATUMS, to_wgs84
 from .errors import InputError
 from .geo import LatLon, haversine_km
-from .model import ClassRule, Manager, Retailer, Rules, Scenario
+from .model import ClassRule, Manager, Retailer, Rules, Scenario, offices_of
 from .plan import Call, Change, Plan, Route, Visit
 from .routebook import RouteBook
 from .table import Table
@@ -53,11 +53,11 @@ STATUSES = {
     "关闭": "closed", "注销": "closed", "已注销": "closed", "闭店": "closed", "已关闭": "closed",
 }  # fmt: skip
 STAFF_REQUIRED = ("id", "name", "start_lat", "start_lon")
+STAFF_OPTIONAL = ("min_stops_per_day", "days_off", "return_to_office", "office")
 #: the staff fields an error about a manager's position names
 MANAGER_POSITION = ("start_lat", "start_lon")
-#: no road crosses a city faster than this on average (see :func:`_check_reach`)
+#: no road crosses a city faster than this on average (see :func:`reach_problems`)
 FASTEST_ROAD_KMH = 120.0
-STAFF_OPTIONAL = ("min_stops_per_day", "days_off", "return_to_office", "office")
 #: Each input list's required and optional columns, by the list's kind.
 LIST_COLUMNS = {"retailers": (RETAILER_REQUIRED, RETAILER_OPTIONAL), "staff": (STAFF_REQUIRED, STAFF_OPTIONAL)}
 #: Every column each input list may have.
@@ -494,7 +494,10 @@ def read_scenario(folder: str | Path) -> Scenario:
             suspended=tuple(shops.suspended),
             **travel,
         )
-        _check_reach(scenario)
+        road = scenario.travel_model != "great-circle"
+        owners = [scenario.owner(r) for r in scenario.retailers]
+        for problem in reach_problems(scenario.retailers, scenario.managers, rules, road=road, owners=owners)[:1]:
+            raise problem
         return scenario
     except InputError as exc:
         if exc.field in MANAGER_POSITION and exc.key in staff_rows:
@@ -504,55 +507,58 @@ def read_scenario(folder: str | Path) -> Scenario:
         raise InputError(exc.detail, file=tname, field=exc.field) from None
 
 
-def _check_reach(scenario: Scenario) -> None:
-    """Every shop of the month lies within a day's reach of a manager who may visit it, and every
-    manager's start within a day's reach of some shop.
+def reach_problems(
+    retailers: Sequence[Retailer], managers: Sequence[Manager], rules: Rules, *, road: bool = False,
+    owners: Sequence[str | None] | None = None,
+) -> list[InputError]:  # fmt: skip
+    """Shops no day can reach from a manager who may visit them, and managers whose start reaches
+    no shop: one error each (``key``: the shop's or manager's id), the managers first.
 
     A position hundreds of km off is a typo, swapped digits or another datum's coordinate; left
-    to the planner, it takes one manager's whole month (a route to that one shop and empty days)
-    and the report blames the days, not the row. The reach is the planner's straight-line model
-    (the rules' detour factor and speed); with road travel, straight-line km at
+    to the planner, such a shop takes one manager's whole month (a route to that one shop and
+    empty days) and the report blames the days, not the row. A shop may be visited by its
+    ``owners`` entry (its pin or locked route's manager; default: its ``manager_id``), else by
+    its office's team (``office``), else by anyone. The reach is the planner's straight-line
+    model (the rules' detour factor and speed); with ``road`` travel, straight-line km at
     :data:`FASTEST_ROAD_KMH`, which no road beats.
     """
-    rules = scenario.rules
-    road = scenario.travel_model != "great-circle"
+    if not retailers or not managers:
+        return []
     per_km = 60.0 / FASTEST_ROAD_KMH if road else rules.detour_factor * 60.0 / rules.speed_kmh
     how = f"at {FASTEST_ROAD_KMH:.0f} km/h" if road else f"at {rules.speed_kmh:g} km/h with the detour factor"
     window = rules.field_window_minutes
-    shops = scenario.retailers
-    lat = np.array([r.location.lat for r in shops])
-    lon = np.array([r.location.lon for r in shops])
-    service = np.array([r.service_minutes for r in shops])
-    office_of = scenario.office_of_manager()
-    index = scenario.manager_index
+    lat = np.array([r.location.lat for r in retailers])
+    lon = np.array([r.location.lon for r in retailers])
+    service = np.array([r.service_minutes for r in retailers])
+    office_of = offices_of(managers)
+    index = {m.id: i for i, m in enumerate(managers)}
     offices = {name: j for j, name in enumerate(dict.fromkeys(office_of.values()))}
-    owner = np.array([index.get(scenario.owner(r) or "", -1) for r in shops])
-    pin = np.array([offices.get(r.office_id or "", -1) for r in shops])
-    nearest = np.full(len(shops), np.inf)  # km to the nearest start of a manager who may visit the shop
-    reached = np.zeros(len(shops), dtype=bool)
-    for m in scenario.managers:
+    owner_ids = owners if owners is not None else [r.manager_id for r in retailers]
+    owner = np.array([index.get(o or "", -1) for o in owner_ids])
+    pin = np.array([offices.get(r.office_id or "", -1) for r in retailers])
+    nearest = np.full(len(retailers), np.inf)  # km to the nearest start of a manager who may visit the shop
+    reached = np.zeros(len(retailers), dtype=bool)
+    problems = []
+    for m in managers:
         km = haversine_km(lat, lon, np.full(1, m.office.lat), np.full(1, m.office.lon))
-        legs = 2.0 if m.return_to_office else 1.0
-        fits = km * per_km * legs + service <= window
+        fits = km * per_km * (2.0 if m.return_to_office else 1.0) + service <= window
         if not fits.any():
-            raise InputError(
+            problems.append(InputError(
                 f"{m.id} starts {float(km.min()):,.0f} km from the nearest shop: no shop can be reached and "
                 f"visited within a day's {window} field minutes ({how}); check start_lat / start_lon",
                 field="start_lat", key=m.id,
-            )  # fmt: skip
+            ))  # fmt: skip
         may = ((owner < 0) | (owner == index[m.id])) & ((pin < 0) | (pin == offices[office_of[m.id]]))
         nearest = np.where(may, np.minimum(nearest, km), nearest)
         reached |= may & fits
-    if reached.all():
-        return
-    i = int(np.flatnonzero(~reached)[0])
-    r = shops[i]
-    drive = float(nearest[i]) * per_km
-    raise InputError(
-        f"shop {r.id} lies {float(nearest[i]):,.0f} km from the nearest start of a manager who may visit it: "
-        f"the drive takes {drive:,.0f} min ({how}) and a day has {window} field minutes; check lat / lon",
-        field="lat", key=r.id,
-    )  # fmt: skip
+    for i in np.flatnonzero(~reached):
+        r, km_i = retailers[int(i)], float(nearest[i])
+        problems.append(InputError(
+            f"shop {r.id} lies {km_i:,.0f} km from the nearest start of a manager who may visit it: the drive "
+            f"takes {km_i * per_km:,.0f} min ({how}) and a day has {window} field minutes; check lat / lon",
+            field="lat", key=r.id,
+        ))  # fmt: skip
+    return problems
 
 
 def _unique_id(rows: Table, row: dict[str, str], lineno: int, seen: dict[str, int]) -> str:
@@ -620,8 +626,13 @@ def review_lists(
 ) -> ListReview:  # fmt: skip
     """Read both lists as :func:`read_scenario` does, but past bad rows (tables made with ``collect``)."""
     rules = rules or Rules()
-    managers, _ = _read_staff(staff, rules, crs)
-    found, _ = _read_retailers(shops, rules, classes or {}, crs, managers)
+    managers, staff_rows = _read_staff(staff, rules, crs)
+    found, shop_rows = _read_retailers(shops, rules, classes or {}, crs, managers)
+    if not staff.errors and not shops.errors:  # a position too far for a day, on the row that gives it
+        for problem in reach_problems(found.active, managers, rules):
+            table, rows = (staff, staff_rows) if problem.field in MANAGER_POSITION else (shops, shop_rows)
+            with table.each_row():
+                raise table.error(problem.detail, rows[problem.key or ""], problem.field)
     errors = [*(staff.errors or []), *(shops.errors or [])]
     return ListReview(tuple(managers), tuple(found.active), tuple(found.suspended), tuple(errors))
 
