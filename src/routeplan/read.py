@@ -496,8 +496,9 @@ def read_scenario(folder: str | Path) -> Scenario:
         )
         road = scenario.travel_model != "great-circle"
         owners = [scenario.owner(r) for r in scenario.retailers]
-        for problem in reach_problems(scenario.retailers, scenario.managers, rules, road=road, owners=owners)[:1]:
-            raise problem
+        problems = reach_problems(scenario.retailers, scenario.managers, rules, road=road, owners=owners)
+        if problems:
+            raise problems[0]
         return scenario
     except InputError as exc:
         if exc.field in MANAGER_POSITION and exc.key in staff_rows:
