@@ -140,6 +140,11 @@ def test_missing_column(tiny_copy: Path):
         ("speed_kmh = 25", "speed_kmh = 25\nspeed_mph = 3", "field 'rules.speed_mph'"),
         ('day_start = "07:30"', 'day_start = "7.30"', "field 'rules.day_start'"),
         ("visits_per_month = 4", "visits_per_month = 40", "needs 40 visits"),
+        (
+            'workdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]\nholidays = ["2026-12-25"]',
+            'workdays = ["Fri"]\nholidays = ["2026-12-04", "2026-12-11", "2026-12-18", "2026-12-25"]',
+            "field 'holidays': no working day is left in 2026-12",
+        ),
     ],
 )
 def test_impossible_or_unknown_rules(tiny_copy: Path, old, new, expected):

@@ -180,24 +180,30 @@ class Scenario:
         if len({r.id for r in (*self.retailers, *self.suspended)}) != len(self.retailers) + len(self.suspended):
             raise InputError("duplicate retailer id", field="id")
         n_working = len(self.calendar.working_days())
+        if not n_working:
+            raise InputError(
+                f"no working day is left in {self.calendar.year}-{self.calendar.month:02d}: every workday is a holiday",
+                field="holidays",
+            )
         for r in self.retailers:
-            if r.manager_id is not None and r.manager_id not in manager_ids:
-                raise InputError(
-                    f"shop {r.id} is pinned to unknown manager '{r.manager_id}'", field="manager_id", key=r.id
-                )
-            open_days = set(self.calendar.workdays) - r.closed_weekdays
-            if not open_days:
-                raise InputError(f"shop {r.id} is closed on every workday", field="closed_weekdays", key=r.id)
-            if r.route_id is not None:
-                self._check_lock(r)
-            if r.office_id is not None:
-                self._check_office(r)
-            if r.visits_per_month > n_working:
-                raise InputError(
-                    f"shop {r.id} needs {r.visits_per_month} visits but the month has {n_working} working days",
-                    field="visits_per_month",
-                    key=r.id,
-                )
+            self._check_retailer(r, manager_ids, n_working)
+
+    def _check_retailer(self, r: Retailer, manager_ids: set[str], n_working: int) -> None:
+        if r.manager_id is not None and r.manager_id not in manager_ids:
+            raise InputError(f"shop {r.id} is pinned to unknown manager '{r.manager_id}'", field="manager_id", key=r.id)
+        open_days = set(self.calendar.workdays) - r.closed_weekdays
+        if not open_days:
+            raise InputError(f"shop {r.id} is closed on every workday", field="closed_weekdays", key=r.id)
+        if r.route_id is not None:
+            self._check_lock(r)
+        if r.office_id is not None:
+            self._check_office(r)
+        if r.visits_per_month > n_working:
+            raise InputError(
+                f"shop {r.id} needs {r.visits_per_month} visits but the month has {n_working} working days",
+                field="visits_per_month",
+                key=r.id,
+            )
 
     def _check_lock(self, r: Retailer) -> None:
         assert r.route_id is not None
