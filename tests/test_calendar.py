@@ -7,9 +7,12 @@ from datetime import date
 import pytest
 
 from routeplan.calendar import Calendar, min_gap_days, parse_weekday, required_gap_days
-from routeplan.solve.patterns import ManagerCalendar, pattern_dates, valid_patterns
+from routeplan.solve.patterns import ManagerCalendar, pattern_dates, richest_patterns, valid_patterns
 
 DEC = Calendar(2026, 12, (0, 1, 2, 3, 4), frozenset({date(2026, 12, 25)}), 2)
+#: February 2027 with the Spring Festival off: all of week 2 and Mon-Tue of week 3
+SPRING = frozenset({date(2027, 2, d) for d in (8, 9, 10, 11, 12, 15, 16)})
+FEB = Calendar(2027, 2, (0, 1, 2, 3, 4), SPRING, 2)
 
 
 def test_slots_repeat_every_cycle():
@@ -58,3 +61,16 @@ def test_closed_weekday_excludes_slots():
     mcal = ManagerCalendar(DEC, frozenset())
     for fit in valid_patterns(mcal, 2, frozenset({0}), None):
         assert all(d.weekday() != 0 for d in fit.dates)
+
+
+def test_a_month_too_short_for_the_frequency_gives_the_most_well_spaced_visits():
+    """No slot set gives a weekly shop 4 visits in a February with a week of holidays (a lost
+    run of week 2 has no day of its week to go to); the richest patterns give 3, well spaced."""
+    mcal = ManagerCalendar(FEB, frozenset())
+    assert valid_patterns(mcal, 4, frozenset(), None) == []
+    fits = richest_patterns(mcal, frozenset(), None)
+    assert fits
+    for fit in fits:
+        assert len(fit.dates) == 3 and len(fit.slots) == 2
+        assert min_gap_days(fit.dates) >= required_gap_days(3, 28, None)
+        assert not set(fit.dates) & SPRING

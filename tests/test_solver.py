@@ -156,3 +156,21 @@ def _all_at_the_office(rows):
 )
 def test_odd_but_valid_scenarios_plan(tiny_copy, edit, code):
     assert _odd(tiny_copy, edit) == code
+
+
+def test_a_month_too_short_for_class_a_still_gives_it_the_most_visits_it_can(tiny):
+    """February 2027 with the Spring Festival (week 2 and Mon-Tue of week 3 off) leaves room
+    for 3 well-spaced visits of a weekly shop, not 4: each class-A shop gets those 3 (it rode
+    one route and got 1), and the checker names only the frequency it could not get."""
+    from datetime import date
+
+    spring = frozenset({date(2027, 2, d) for d in (8, 9, 10, 11, 12, 15, 16)})
+    sc = replace(tiny, calendar=replace(tiny.calendar, year=2027, month=2, holidays=spring))
+    plan = plan_month(sc, PlanParams(time_limit_s=10, workers=1, clock=False), seed=0)
+    visits: dict[str, int] = {}
+    for v in plan.visits:
+        visits[v.retailer_id] = visits.get(v.retailer_id, 0) + 1
+    weekly = [r.id for r in sc.retailers if r.visits_per_month == 4]
+    assert weekly and all(visits.get(rid, 0) == 3 for rid in weekly)
+    short = [v for v in check_plan(sc, plan) if v.rule == 2]
+    assert {v.retailer_id for v in short} == set(weekly) and all("3 of 4" in v.message for v in short)

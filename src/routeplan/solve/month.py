@@ -39,7 +39,7 @@ from .lns import fixed_routes, solve_free_day
 from .lns import warm_up as warm_up_lns
 from .ordering import ortools_order
 from .params import Continuing, LnsSchedule, Margins, Penalties, Rounds, TimeShares, Weights
-from .patterns import ManagerCalendar, PatternFit, pattern_dates, valid_patterns
+from .patterns import ManagerCalendar, PatternFit, pattern_dates, richest_patterns, valid_patterns
 from .schedule import lay_out_month, makeup_load
 from .search import PeriodicSearch, Problem, RouteSpec
 from .territory import split_among_offices
@@ -266,7 +266,7 @@ class MonthModel:
             if none_fit:
                 self.notes.append(
                     f"shop {r.id}: no set of route slots gives {r.visits_per_month} well-spaced visits "
-                    f"with a {cal.cycle_weeks}-week cycle; it rides on one route"
+                    f"with a {cal.cycle_weeks}-week cycle this month; it rides on the routes that give the most"
                 )
             self.min_slots[c] = int((arr >= 0).sum(axis=1).min())
             self.patterns.append(arr)
@@ -275,7 +275,8 @@ class MonthModel:
 
     def _shop_arrays(self, r: Retailer, owner: int | None, lock: tuple[str, int] | None) -> tuple[_Arrays, bool]:
         """A shop's pattern arrays (of its owner's routes, or any manager's), and whether no pattern
-        spaces its visits (then it rides one route: every single slot on an open weekday)."""
+        gives its frequency (then it rides the patterns that give the most well-spaced visits; one
+        route, any slot on an open weekday, where none spaces them)."""
         sc, s = self.sc, self.s
         allowed = [owner] if owner is not None else range(self.k)
         rows: list[list[int]] = []
@@ -292,7 +293,12 @@ class MonthModel:
             forced.extend(fit.forced_makeups for fit in self._fits[fit_key])
             weak.extend(self._fragile(fit.slots, fit_key[1], fit_key[2]) for fit in self._fits[fit_key])
         none_fit = not rows
-        if none_fit:
+        for mi in allowed if none_fit else ():
+            fits = richest_patterns(self.mcals[mi], r.closed_weekdays, sc.rules.min_gap_days)
+            rows.extend([mi * s + x for x in fit.slots] for fit in fits)
+            forced.extend(fit.forced_makeups for fit in fits)
+            weak.extend(False for _ in fits)
+        if not rows:
             weekday = sc.calendar.slot_weekday
             rows = [[mi * s + x] for mi in allowed for x in range(s) if weekday(x) not in r.closed_weekdays]
             forced = [0] * len(rows)

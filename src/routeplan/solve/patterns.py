@@ -127,3 +127,16 @@ def valid_patterns(
         return []
     fewest = min(len(f.slots) for f in found)
     return [f for f in found if len(f.slots) <= fewest + extra]
+
+
+def richest_patterns(mcal: ManagerCalendar, closed: frozenset[int], gap_cap: int | None) -> list[PatternFit]:
+    """Where no pattern gives a shop its frequency (a month with a whole week of holidays, say):
+    the fewest-slot patterns that give the most well-spaced visits the month allows, so the shop
+    still gets as many as it can (3 of 4, not the 1 of a single route)."""
+    fits = [fit for slots in candidate_slot_sets(mcal.calendar) if (fit := pattern_dates(mcal, slots, closed, gap_cap))]
+    if not fits:
+        return []
+    most = max(len(f.dates) for f in fits)
+    richest = [f for f in fits if len(f.dates) == most]
+    fewest = min(len(f.slots) for f in richest)
+    return [f for f in richest if len(f.slots) == fewest]
