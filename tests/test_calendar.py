@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from routeplan.calendar import Calendar, min_gap_days, parse_weekday, required_gap_days
+from routeplan.calendar import Calendar, min_gap_days, most_spaced_visits, parse_weekday, required_gap_days
 from routeplan.solve.patterns import ManagerCalendar, pattern_dates, richest_patterns, valid_patterns
 
 DEC = Calendar(2026, 12, (0, 1, 2, 3, 4), frozenset({date(2026, 12, 25)}), 2)
@@ -74,3 +74,14 @@ def test_a_month_too_short_for_the_frequency_gives_the_most_well_spaced_visits()
         assert len(fit.dates) == 3 and len(fit.slots) == 2
         assert min_gap_days(fit.dates) >= required_gap_days(3, 28, None)
         assert not set(fit.dates) & SPRING
+
+
+def test_the_most_spaced_visits_a_calendar_holds():
+    """February 2027 without its Spring Festival holds 4 visits 5 days apart; with it, 3 (7 days
+    apart: Feb 1, 17, 24); a shop open on Fridays only, 3 (Feb 5, 19, 26); December, 4 of 4."""
+    assert most_spaced_visits(Calendar(2027, 2, (0, 1, 2, 3, 4)).working_days(), 4, 28, None) == 4
+    assert most_spaced_visits(FEB.working_days(), 4, 28, None) == 3
+    fridays = [d for d in FEB.working_days() if d.weekday() == 4]
+    assert most_spaced_visits(fridays, 4, 28, None) == 3
+    assert most_spaced_visits(DEC.working_days(), 4, 31, None) == 4
+    assert most_spaced_visits([], 2, 31, None) == 0

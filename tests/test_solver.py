@@ -174,3 +174,4 @@ def test_a_month_too_short_for_class_a_still_gives_it_the_most_visits_it_can(tin
     assert weekly and all(visits.get(rid, 0) == 3 for rid in weekly)
     short = [v for v in check_plan(sc, plan) if v.rule == 2]
     assert {v.retailer_id for v in short} == set(weekly) and all("3 of 4" in v.message for v in short)
+    assert all("at most 3 well-spaced visits: approve 3" in v.fix for v in short)  # not "another route"

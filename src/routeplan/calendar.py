@@ -164,5 +164,23 @@ def required_gap_days(n_visits: int, days_in_month: int, cap: int | None) -> int
     return min(gap, cap) if cap is not None else gap
 
 
+def most_spaced_visits(days: Iterable[date], want: int, days_in_month: int, cap: int | None) -> int:
+    """The most visits, up to ``want``, that ``days`` (the days a shop can be visited) hold spaced
+    as the rule asks: a calendar bound, whatever the routes.
+
+    For a given gap, taking the earliest day that keeps it from the last one chosen takes the
+    most days; the gap shrinks as the count grows, so each count is tried from ``want`` down.
+    """
+    ordered = sorted(set(days))
+    for n in range(want, 0, -1):
+        gap, taken, last = required_gap_days(n, days_in_month, cap), 0, None
+        for d in ordered:
+            if last is None or (d - last).days >= gap:
+                taken, last = taken + 1, d
+        if taken >= n:
+            return n
+    return 0
+
+
 def format_weekdays(days: Sequence[int]) -> str:
     return ";".join(WEEKDAY_NAMES[d] for d in days)

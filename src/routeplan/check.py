@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
-from .calendar import min_gap_days, monday_of
+from .calendar import min_gap_days, monday_of, most_spaced_visits
 from .model import Manager, Retailer, Scenario
 from .plan import Call, Plan, Visit, clock
 from .travel import TravelModel, travel_for
@@ -249,8 +249,7 @@ def check_frequency(month: _Month) -> list[Violation]:
             out.append(Violation(
                 rule=2, code="frequency",
                 message=f"shop {rid} (class {shop.klass}) gets {len(distinct)} of {shop.visits_per_month} visits",
-                fix="put it on another route of its manager, or approve fewer visits in retailers.csv",
-                manager_id=mid, retailer_id=rid,
+                fix=_frequency_fix(month, shop), manager_id=mid, retailer_id=rid,
             ))  # fmt: skip
         gap = min_gap_days(distinct)
         need = month.sc.gap_days(len(distinct))
@@ -266,6 +265,21 @@ def check_frequency(month: _Month) -> list[Violation]:
                     fix="move it to a route on an open day", manager_id=mid, retailer_id=rid, date=str(d),
                 ))  # fmt: skip
     return out
+
+
+def _frequency_fix(month: _Month, shop: Retailer) -> str:
+    """What would give a shop its visits: another route, unless the month itself has no room for
+    them (a week of holidays, days off, closed weekdays), which only an approval fixes."""
+    who = month.owner.get(shop.id) or {m.id for m in month.sc.managers}
+    days = {
+        d for mid in who for d in month.sc.working_days(month.managers[mid]) if d.weekday() not in shop.closed_weekdays
+    }
+    cal = month.sc.calendar
+    most = most_spaced_visits(days, shop.visits_per_month, cal.days_in_month, month.sc.rules.min_gap_days)
+    if most < shop.visits_per_month:
+        return (f"this month's working days leave room for at most {most} well-spaced visits: approve {most} "
+                f"for this month in retailers.csv (visits_per_month)")  # fmt: skip
+    return "put it on another route of its manager, or approve fewer visits in retailers.csv"
 
 
 def check_working_days(month: _Month) -> list[Violation]:
