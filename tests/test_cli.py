@@ -53,6 +53,23 @@ def test_check_command_agrees(planned):
     assert main(["check", str(scen), str(out)]) == 0
 
 
+def test_a_plan_whose_days_run_past_midnight_reads_back(tiny_copy, tmp_path, capsys):
+    """A team that meets at 22:00 works into the night: its visits are written as 23:50, 24:05,
+    25:10 (minutes from the midnight that starts the day), and ``check`` reads them back."""
+    toml = tiny_copy / "scenario.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('day_start = "07:30"', 'day_start = "22:00"'),
+                    encoding="utf-8")  # fmt: skip
+    out = tmp_path / "night"
+    code = main(["plan", str(tiny_copy), "-o", str(out), "--time-limit", "5", "--workers", "1", "--quiet",
+                 "--no-render"])  # fmt: skip
+    assert code == 0
+    departures = [row["departure"] for row in csv.DictReader((out / "visits.csv").open(encoding="utf-8"))]
+    assert max(departures) >= "24:00"
+    capsys.readouterr()
+    assert main(["check", str(tiny_copy), str(out)]) == 0
+    assert "Every rule kept" in capsys.readouterr().out
+
+
 def test_check_command_finds_a_broken_plan(planned, tmp_path):
     scen, out = planned
     broken = tmp_path / "broken"

@@ -111,15 +111,20 @@ RULE_KEYS = {f.name for f in fields(Rules)} - {"day_start_minutes"} | {"day_star
 CLASS_KEYS = {"visits_per_month", "service_minutes"}
 
 
-def parse_clock(text: str) -> int:
-    """``"07:30"`` -> 450 minutes after midnight."""
+def parse_clock(text: str, *, past_midnight: bool = False) -> int:
+    """``"07:30"`` -> 450 minutes after midnight. ``past_midnight``: a visit's time, counted from
+    the midnight that starts its day, so a day that runs on past midnight reads ``"25:10"``."""
     hh, sep, mm = str(text).partition(":")
     if not sep or not hh.strip().isdigit() or not mm.strip().isdigit():
         raise ValueError(f"'{text}' is not a time HH:MM")
     h, m = int(hh), int(mm)
-    if not (0 <= h < 24 and 0 <= m < 60):
+    if not ((0 <= h < 24 or past_midnight) and 0 <= m < 60):
         raise ValueError(f"'{text}' is not a time HH:MM")
     return h * 60 + m
+
+
+def _visit_clock(text: str) -> int:
+    return parse_clock(text, past_midnight=True)
 
 
 def parse_date(text: str) -> date:
@@ -765,8 +770,8 @@ def read_plan(folder: str | Path) -> Plan:
                 date=vrows.get(row, lineno, "date", parse_date),
                 seq=vrows.get(row, lineno, "seq", _positive_int),
                 retailer_id=restore(vrows.get(row, lineno, "retailer_id", str)),
-                arrival=vrows.get(row, lineno, "arrival", parse_clock),
-                departure=vrows.get(row, lineno, "departure", parse_clock),
+                arrival=vrows.get(row, lineno, "arrival", _visit_clock),
+                departure=vrows.get(row, lineno, "departure", _visit_clock),
                 route_id=restore(vrows.get(row, lineno, "route_id", str)),
                 travel_km=vrows.get(row, lineno, "travel_km", float) if row.get("travel_km") else 0.0,
                 makeup=row.get("makeup", "no") == "yes",
