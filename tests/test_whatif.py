@@ -16,7 +16,7 @@ from routeplan.errors import InputError
 from routeplan.read import read_scenario
 from routeplan.solve.design import design_territories
 from routeplan.solve.month import PlanParams
-from routeplan.whatif import plan_variants, smallest_team, with_team_size
+from routeplan.whatif import capacity_note, plan_variants, smallest_team, team_estimate, with_team_size
 
 QUICK = PlanParams(time_limit_s=4, workers=1, clock=False)
 
@@ -272,3 +272,19 @@ def test_a_variant_that_misses_the_balance_is_designed_afresh_and_the_best_plan_
         assert designs == [False] * (1 + whatif.RETRIES) + [True]
     assert (len(v.violations), whatif._balance(tiny, v.plan)) == min(plans)
     assert list(v.violations) == check_plan(tiny, v.plan)
+
+
+def test_a_month_too_short_for_its_visits_is_named_as_the_cause(tiny):
+    """The tiny town's two managers have room in December; with one manager and a February whose
+    Spring Festival takes 7 working days, the report says the month is the cause and the fix."""
+    from datetime import date
+
+    assert capacity_note(tiny) is None
+    spring = frozenset({date(2027, 2, d) for d in (8, 9, 10, 11, 12, 15, 16)})
+    short = dataclasses.replace(tiny, calendar=dataclasses.replace(tiny.calendar, year=2027, month=2, holidays=spring))
+    alone = with_team_size(dataclasses.replace(short, rules=dataclasses.replace(short.rules, max_day_minutes=240)), 1)
+    need = team_estimate(alone)
+    note = capacity_note(alone)
+    assert need > 1 and note is not None
+    assert note.startswith("The month's 13 working days (7 lost to holidays)")
+    assert f"about {need} managers' for a team of 1" in note and "Approve fewer visits for this month" in note

@@ -40,6 +40,7 @@ from .solve.areas import TERRITORY_SHAPES
 from .solve.company import plan_company
 from .solve.month import PlanParams
 from .travel import FAR_FROM_ROAD_KM, SNAP_KMH, MatrixLegs, close_models, travel_for
+from .whatif import capacity_note
 from .write import atomic_output, write_plan
 
 EXIT_VIOLATIONS = 1
@@ -74,13 +75,16 @@ def _kpi_table(scenario: Scenario, plan: Plan) -> Table:
     return table
 
 
-def _report(violations: list) -> None:
+def _report(violations: list, scenario: Scenario) -> None:
     if not violations:
         out.print("[green]Every rule kept.[/green]")
         return
     out.print(f"[red]{len(violations)} rule violations:[/red]")
     for line in summarize(violations):
         out.print(f"  - {line}", markup=False)
+    note = capacity_note(scenario)
+    if note is not None:
+        out.print(note, markup=False)
 
 
 def _progress(quiet: bool) -> Progress:
@@ -237,7 +241,7 @@ def plan(
     violations = check_plan(scenario, result)
     write_plan(out_dir, scenario, result, violations)
     out.print(_kpi_table(scenario, result))
-    _report(violations)
+    _report(violations, scenario)
     _road_report(scenario)
     out.print(
         f"Wrote {out_dir}/visits.csv, calls.csv, routes.csv, summary.json, schedule.xlsx ({result.solve_seconds:.1f} s)"
@@ -271,7 +275,7 @@ def _continue(
     violations = check_plan(scenario, result)
     write_plan(out_dir, scenario, result, violations, previous=book)
     out.print(_kpi_table(scenario, result))
-    _report(violations)
+    _report(violations, scenario)
     _road_report(scenario)
     doc = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     out.print(_stability_line(doc["stability"]))
@@ -358,7 +362,7 @@ def check(scenario_dir: Path, out_dir: Path, previous_dir: Path | None) -> None:
     result = read_plan(out_dir)
     violations = check_plan(scenario, result, read_plan(previous_dir) if previous_dir is not None else None)
     out.print(_kpi_table(scenario, result))
-    _report(violations)
+    _report(violations, scenario)
     if violations:
         sys.exit(EXIT_VIOLATIONS)
 

@@ -109,6 +109,22 @@ def team_estimate(scenario: Scenario) -> int:
     return max(1, math.ceil(work / per_manager))
 
 
+def capacity_note(scenario: Scenario) -> str | None:
+    """One line for a report whose month holds more work than its team can do (a week of holidays,
+    say): the month is the cause, not a route, and fewer visits or more managers the fix."""
+    need, have = team_estimate(scenario), len(scenario.managers)
+    if need <= have:
+        return None
+    cal = scenario.calendar
+    lost = sum(1 for d in cal.holidays if (d.year, d.month) == (cal.year, cal.month) and d.weekday() in cal.workdays)
+    days = len(cal.working_days())
+    return (
+        f"The month's {days} working days ({lost} lost to holidays) hold less work than its shops' visits need: "
+        f"about {need} managers' for a team of {have}. Approve fewer visits for this month (visits_per_month in "
+        f"the shop list, or a class's in scenario.toml) or add managers."
+    )
+
+
 def plan_variant(
     name: str,
     scenario: Scenario,
