@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -248,6 +248,27 @@ def test_kind_frequency(tiny, tiny_plan):
     v0 = tiny_plan.visits[0]
     shop = _shop(tiny, v0.retailer_id)
     assert only(_retailers(tiny, shop.id, visits_per_month=shop.visits_per_month + 5), tiny_plan) == {"frequency"}
+
+
+def test_a_frequency_fix_says_what_the_month_holds(tiny, tiny_plan):
+    """A shop short of visits is put on another route, unless the month cannot hold them: open on
+    Fridays only, December 2026 has 3 working Fridays (the 25th is a holiday) for 4 or more; with its
+    manager off on those, none."""
+    v0 = tiny_plan.visits[0]
+    shop = _shop(tiny, v0.retailer_id)
+
+    def fix(sc):
+        return next(v.fix for v in check_plan(sc, tiny_plan) if v.code == "frequency" and v.retailer_id == shop.id)
+
+    want = 1 + len({v.date for v in tiny_plan.visits if v.retailer_id == shop.id})  # one more than it gets
+    assert fix(_retailers(tiny, shop.id, visits_per_month=want)).startswith("put it on another")
+    want = max(4, want)
+    fridays = _retailers(tiny, shop.id, visits_per_month=want, closed_weekdays=frozenset({0, 1, 2, 3}))
+    assert "at most 3 well-spaced visits: approve 3" in fix(fridays)
+    off = frozenset(date(2026, 12, d) for d in (4, 11, 18))
+    away = replace(fridays, managers=tuple(replace(m, days_off=off) if m.id == v0.manager_id else m
+                                           for m in fridays.managers))  # fmt: skip
+    assert fix(away).startswith("it is open on none of this month's working days")
 
 
 def test_kind_spacing(tiny, tiny_plan):

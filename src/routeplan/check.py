@@ -276,6 +276,8 @@ def _frequency_fix(month: _Month, shop: Retailer) -> str:
     }
     cal = month.sc.calendar
     most = most_spaced_visits(days, shop.visits_per_month, cal.days_in_month, month.sc.rules.min_gap_days)
+    if most == 0:
+        return "it is open on none of this month's working days: suspend it for the month (status) or check closed_weekdays"
     if most < shop.visits_per_month:
         return (f"this month's working days leave room for at most {most} well-spaced visits: approve {most} "
                 f"for this month in retailers.csv (visits_per_month)")  # fmt: skip
