@@ -138,6 +138,10 @@ class Calendar:
     def working_days(self, days_off: frozenset[date] = frozenset()) -> list[date]:
         return [d for d in self._days if self.is_working(d, days_off)]
 
+    def lost_days(self) -> list[date]:
+        """The holidays that fall on a workday of the month: the days its runs are lost."""
+        return [d for d in self._days if d in self.holidays and d.weekday() in self.workdays]
+
     def slot_dates(self, slot: int) -> list[date]:
         """Every date of the month on which a route of this slot is due (working or not)."""
         return list(self._slot_days.get(slot, ()))

@@ -116,10 +116,9 @@ def capacity_note(scenario: Scenario) -> str | None:
     if need <= have:
         return None
     cal = scenario.calendar
-    lost = sum(1 for d in cal.holidays if (d.year, d.month) == (cal.year, cal.month) and d.weekday() in cal.workdays)
     days = len(cal.working_days())
     return (
-        f"The month's {days} working days ({lost} lost to holidays) hold less work than its shops' visits need: "
+        f"The month's {days} working days ({len(cal.lost_days())} lost to holidays) hold less work than its shops' visits need: "
         f"about {need} managers' for a team of {have}. Approve fewer visits for this month (visits_per_month in "
         f"the shop list, or a class's in scenario.toml) or add managers."
     )

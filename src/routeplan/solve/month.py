@@ -858,8 +858,7 @@ def standing_cycle(scenario: Scenario) -> Scenario | None:
     """The scenario without the month's holidays and days off (every route runs every cycle);
     ``None`` when the month has none on a working day."""
     cal = scenario.calendar
-    lost = any(d.weekday() in cal.workdays and (d.year, d.month) == (cal.year, cal.month) for d in cal.holidays)
-    if not lost and not any(cal.is_working(d) for m in scenario.managers for d in m.days_off):
+    if not cal.lost_days() and not any(cal.is_working(d) for m in scenario.managers for d in m.days_off):
         return None
     managers = tuple(dataclasses.replace(m, days_off=frozenset()) for m in scenario.managers)
     return dataclasses.replace(scenario, calendar=dataclasses.replace(cal, holidays=frozenset()), managers=managers)
