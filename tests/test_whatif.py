@@ -16,7 +16,9 @@ from routeplan.errors import InputError
 from routeplan.read import read_scenario
 from routeplan.solve.design import design_territories
 from routeplan.solve.month import PlanParams
+from routeplan.solve.naive import plan_month_naive
 from routeplan.whatif import capacity_note, plan_variants, smallest_team, team_estimate, with_team_size
+from routeplan.write import summary
 
 QUICK = PlanParams(time_limit_s=4, workers=1, clock=False)
 
@@ -288,3 +290,7 @@ def test_a_month_too_short_for_its_visits_is_named_as_the_cause(tiny):
     assert need > 1 and note is not None
     assert note.startswith("The month's 13 working days (7 lost to holidays)")
     assert f"about {need} managers' for a team of 1" in note and "Approve fewer visits for this month" in note
+    plan = plan_month_naive(alone)
+    broken = check_plan(alone, plan)
+    assert broken and summary(alone, plan, broken)["capacity"] == note  # summary.json, and so the desk
+    assert summary(tiny, plan_month_naive(tiny), [])["capacity"] is None

@@ -31,6 +31,7 @@ from .figures import office_kpis, plan_kpis
 from .model import Manager, Scenario
 from .plan import Plan, Route, clock
 from .routebook import RouteBook, stability
+from .whatif import capacity_note
 
 VISIT_COLUMNS = (
     "manager_id", "date", "seq", "retailer_id", "arrival", "departure", "route_id",
@@ -148,6 +149,8 @@ def summary(
         "violations": summarize(violations),
         "kpis": kpis,
         "notes": list(plan.notes),
+        # a month that holds less work than its visits need: the cause of its broken rules, and the fix
+        "capacity": capacity_note(scenario) if violations else None,
     }
     if len(scenario.offices()) > 1:
         doc["offices"] = office_kpis(scenario, plan, kpis)
