@@ -214,6 +214,29 @@ def test_two_queued_runs_both_finish_and_match_the_command_line(tmp_path: Path):
         desk.close()
 
 
+def test_a_run_whose_month_cannot_hold_its_visits_says_so(desk_app, tmp_path: Path):
+    """One manager, 4-hour days and a Spring Festival February: the run page names the month as
+    the cause of the broken rules, under them."""
+    folder = tmp_path / "ws" / "scenarios" / "short"
+    shutil.copytree(TINY, folder)
+    toml = folder / "scenario.toml"
+    spring = ", ".join(f'"2027-02-{d:02d}"' for d in (8, 9, 10, 11, 12, 15, 16))
+    text = toml.read_text(encoding="utf-8").replace('month = "2026-12"', 'month = "2027-02"')
+    text = text.replace('holidays = ["2026-12-25"]', f"holidays = [{spring}]").replace(
+        "max_day_minutes = 600", "max_day_minutes = 240"
+    )
+    toml.write_text(text, encoding="utf-8")
+    staff = folder / "staff.csv"
+    staff.write_text("\n".join(staff.read_text(encoding="utf-8").splitlines()[:2]) + "\n", encoding="utf-8")
+    desk = desk_app.extensions["routeplan_desk"]
+    params = {"time_limit": 3, "reproducible": True, "tiles": "none", "pdf": False}
+    run_id = desk.submit("plan", "short", "2027-02", params, "test")
+    assert _wait(desk, run_id) == "done" and desk.run(run_id).feasible is False
+    page = desk_app.test_client().get(f"/runs/{run_id}").get_data(as_text=True)
+    assert 'id="capacity"' in page and "working days (7 lost to holidays)" in page
+    assert page.index('id="violations"') < page.index('id="capacity"')
+
+
 def test_cancel_stops_the_run_and_leaves_no_plan(tmp_path: Path):
     ws = tmp_path / "ws"
     desk = Desk(ws)
