@@ -118,25 +118,24 @@ def valid_patterns(
     Patterns with up to ``extra`` slots more than the fewest needed are kept too:
     they are how a thin territory reaches its daily minimum of stops.
     """
-    found: list[PatternFit] = []
-    for slots in candidate_slot_sets(mcal.calendar):
-        fit = pattern_dates(mcal, slots, closed, gap_cap)
-        if fit is not None and len(fit.dates) >= visits:
-            found.append(fit)
-    if not found:
-        return []
-    fewest = min(len(f.slots) for f in found)
-    return [f for f in found if len(f.slots) <= fewest + extra]
+    return _fewest_slots([f for f in _all_fits(mcal, closed, gap_cap) if len(f.dates) >= visits], extra)
 
 
 def richest_patterns(mcal: ManagerCalendar, closed: frozenset[int], gap_cap: int | None) -> list[PatternFit]:
     """Where no pattern gives a shop its frequency (a month with a whole week of holidays, say):
     the fewest-slot patterns that give the most well-spaced visits the month allows, so the shop
     still gets as many as it can (3 of 4, not the 1 of a single route)."""
-    fits = [fit for slots in candidate_slot_sets(mcal.calendar) if (fit := pattern_dates(mcal, slots, closed, gap_cap))]
-    if not fits:
-        return []
-    most = max(len(f.dates) for f in fits)
-    richest = [f for f in fits if len(f.dates) == most]
-    fewest = min(len(f.slots) for f in richest)
-    return [f for f in richest if len(f.slots) == fewest]
+    fits = _all_fits(mcal, closed, gap_cap)
+    most = max((len(f.dates) for f in fits), default=0)
+    return _fewest_slots([f for f in fits if len(f.dates) == most], 0)
+
+
+def _all_fits(mcal: ManagerCalendar, closed: frozenset[int], gap_cap: int | None) -> list[PatternFit]:
+    """What every candidate slot set gives this month (those with no valid spacing left out)."""
+    return [fit for slots in candidate_slot_sets(mcal.calendar) if (fit := pattern_dates(mcal, slots, closed, gap_cap))]
+
+
+def _fewest_slots(fits: list[PatternFit], extra: int) -> list[PatternFit]:
+    """The fits with at most ``extra`` slots more than the fewest among them."""
+    fewest = min((len(f.slots) for f in fits), default=0)
+    return [f for f in fits if len(f.slots) <= fewest + extra]
