@@ -509,6 +509,21 @@ def _count_month_plans(monkeypatch: pytest.MonkeyPatch) -> list[Scenario]:
     return planned
 
 
+def _second_cycles(monkeypatch: pytest.MonkeyPatch) -> list[Plan | None]:
+    """What each second look found (``None``: nothing cheaper), as the planner goes."""
+    import routeplan.solve.month as month
+
+    found: list[Plan | None] = []
+    real = month._look
+
+    def look_and_keep(*args, **kwargs):
+        found.append(real(*args, **kwargs))
+        return found[-1]
+
+    monkeypatch.setattr(month, "_look", look_and_keep)
+    return found
+
+
 def test_a_lay_that_used_up_the_time_limit_is_not_followed_by_more(tiny, monkeypatch):
     """With the clock on, a laid month that breaks a rule is followed by other labellings and
     by the month planned anew only while the time limit leaves room: here the first lay takes
@@ -528,18 +543,22 @@ def test_a_lay_that_used_up_the_time_limit_is_not_followed_by_more(tiny, monkeyp
         return plan, why
 
     planned = _count_month_plans(monkeypatch)
+    found = _second_cycles(monkeypatch)
     monkeypatch.setattr(month, "time", clock)
     monkeypatch.setattr(continuation, "lay_book", slow_lay_that_loses_a_visit)
     plan = month.plan_month(tiny, dataclasses.replace(PARAMS, clock=True, time_limit_s=30), seed=0)
-    assert len(lays) == 1, "no other labelling is laid after the time is up"
+    assert len(lays) == 1, "no other labelling, nor a second look's cycle, is laid after the time is up"
+    assert found == [None], "no second look after the time is up"
     assert len(planned) == 1, "the month is not planned anew after the time is up"
     assert plan.visits == lays[0].visits and check_plan(tiny, plan) != []
 
-    # without the clock (a reproducible plan) every labelling is laid and the month planned anew
+    # without the clock (a reproducible plan) every labelling of every candidate cycle is laid
+    # and the month planned anew
     lays.clear()
     planned.clear()
+    found.clear()
     plan = month.plan_month(tiny, PARAMS, seed=0)
-    assert len(lays) == len(month.whole_relabellings(tiny.calendar)) + 1
+    assert len(lays) == (len(month.whole_relabellings(tiny.calendar)) + 1) * (1 + (found[0] is not None))
     assert len(planned) == 2
 
 
@@ -555,7 +574,7 @@ def test_free_territories_are_tried_only_in_the_time_left(tiny, monkeypatch):
         def plan(scenario, params, **kwargs):
             tried.append((params.territories, params.time_limit_s))
             clock.late += pace * params.time_limit_s
-            return Plan(scenario.name, (), ())  # no visit at all: every shop is short
+            return month._Planned(Plan(scenario.name, (), ()))  # no visit at all: every shop is short
 
         return plan
 
@@ -607,6 +626,96 @@ def test_each_manager_lays_his_routes_on_his_best_labels(tiny, monkeypatch):
     assert all(r.id == f"{r.manager_id}-{r.label}" for r in plan.routes)
     kept = [p for _, p in laid[: len(wholes)] if not check_plan(tiny, p)]
     assert kept and sum(v.travel_km for v in plan.visits) <= min(sum(v.travel_km for v in p.visits) for p in kept)
+
+
+def test_the_month_kept_is_the_best_laid_candidate_cycle(tiny, monkeypatch):
+    """After the search the cycle gets a second look (each manager's routes once more, other
+    seeds); where that lowers the search's cost it is a second candidate. The search's cost and
+    the month's km do not always agree, so each candidate is laid onto the month, and the month
+    kept breaks no more rules and drives no more km than any of them."""
+    import routeplan.solve.month as month
+    from routeplan.figures import total_km
+
+    real = month._lay_labelled
+    laid: list = []
+
+    def lay_and_keep(*args, **kwargs):
+        laid.append(real(*args, **kwargs))
+        return laid[-1]
+
+    found = _second_cycles(monkeypatch)
+    monkeypatch.setattr(month, "_lay_labelled", lay_and_keep)
+    plan = month.plan_month(tiny, PARAMS, seed=2)
+    assert found[0] is not None, "with seed 2 the second look lowers the tiny cycle's cost"
+    assert len(laid) == 2
+    scores = [(len(x.broken), sum(x.km.values())) for x in laid]
+    assert len(check_plan(tiny, plan)) == min(scores)[0]
+    assert total_km(tiny, plan) == pytest.approx(min(scores)[1], abs=0.1)  # total_km rounds to 0.1
+
+
+def test_a_month_without_holidays_keeps_its_best_candidate(tiny, monkeypatch):
+    """Without holidays the cycle is the month: of the candidates, the one that breaks fewest
+    rules, then drives fewest km."""
+    import routeplan.solve.month as month
+    from routeplan.figures import total_km
+
+    plain = dataclasses.replace(
+        tiny,
+        calendar=dataclasses.replace(tiny.calendar, holidays=frozenset()),
+        managers=tuple(dataclasses.replace(m, days_off=frozenset()) for m in tiny.managers),
+    )
+    assert standing_cycle(plain) is None
+    real = month._plan_territories
+    firsts: list[Plan] = []
+
+    def plan_and_keep(*args, **kwargs):
+        planned = real(*args, **kwargs)
+        firsts.append(planned.plan)
+        return planned
+
+    monkeypatch.setattr(month, "_plan_territories", plan_and_keep)
+    found = _second_cycles(monkeypatch)
+    plan = month.plan_month(plain, PARAMS, seed=0)
+    assert len(firsts) == 1 and found[0] is not None
+    best = min([firsts[0], found[0]], key=lambda p: (len(check_plan(plain, p)), total_km(plain, p)))
+    assert plan.visits == best.visits
+
+
+def test_a_second_look_is_cut_to_what_ends_in_time(tiny, monkeypatch):
+    """The second look is sized for its share of the time limit; with the clock on, it is cut
+    to what ends within the limit at the pace the per-manager phase kept: nothing, where that
+    phase took far longer than planned."""
+    import routeplan.solve.month as month
+
+    plain = dataclasses.replace(
+        tiny,
+        calendar=dataclasses.replace(tiny.calendar, holidays=frozenset()),
+        managers=tuple(dataclasses.replace(m, days_off=frozenset()) for m in tiny.managers),
+    )
+    looks: list[float] = []
+    real_look = month._second_look
+
+    def look(model, search, params, planned, *args):
+        looks.append(planned)
+        return real_look(model, search, params, planned, *args)
+
+    monkeypatch.setattr(month, "_second_look", look)
+    month.plan_month(plain, PARAMS, seed=0)  # reproducible: the share, whatever the clock says
+    assert looks == [pytest.approx(PARAMS.time_limit_s * PARAMS.shares.second_look)]
+
+    clock = _LateClock()
+    real_improve = month.improve_each_manager
+
+    def slow_improve(*args, **kwargs):
+        real_improve(*args, **kwargs)
+        clock.late += 1000.0  # the per-manager phase took far longer than planned
+
+    looks.clear()
+    monkeypatch.setattr(month, "time", clock)
+    monkeypatch.setattr(month, "improve_each_manager", slow_improve)
+    plan = month.plan_month(plain, dataclasses.replace(PARAMS, clock=True), seed=0)
+    assert looks == [], "no second look once the per-manager pace leaves no time for it"
+    assert plan.visits
 
 
 def test_whole_relabellings_keep_neighbouring_weekdays_neighbours(tiny):

@@ -724,8 +724,9 @@ def plan_month(
     The routes are planned for the standing cycle (every route runs in every cycle, as
     in a month without holidays or days off) and then laid onto the month, whose lost
     runs the layout repairs (``continuation.lay_book``): the routes stay right for the
-    months that follow, instead of being shaped around this month's holidays. Where the
-    laid month breaks a rule, the month is also planned with its holidays from the start
+    months that follow, instead of being shaped around this month's holidays; where the
+    search ends with two candidate cycles (:func:`_second_look`), each is laid and the better
+    month kept. Where the laid month breaks a rule, the month is also planned with its holidays from the start
     (sized for ``params.shares.fallback`` of the time limit) and the better plan is kept.
 
     The result always comes back, feasible or not; :func:`routeplan.check.check_plan`
@@ -733,38 +734,77 @@ def plan_month(
     """
     params = params or PlanParams()
     standing = standing_cycle(scenario)
-    if standing is None:
-        return _plan_territories(scenario, params, seed=seed, travel=travel, progress=progress)
-    say = progress or (lambda stage, frac: None)
     t0 = time.monotonic()
+    if standing is None:
+        planned = _plan_territories(scenario, params, seed=seed, travel=travel, progress=progress)
+        second = _look(planned, params, params.deadline(t0), 0.0)
+        return _best(scenario, [planned.plan, *([second] if second else [])], time.monotonic() - t0)
+    say = progress or (lambda stage, frac: None)
     budget = max(1.0, params.time_limit_s)
     lay_share = params.shares.lay
     cycle_params = dataclasses.replace(params, time_limit_s=budget * (1 - lay_share))
-    cycle = _plan_territories(standing, cycle_params, seed=seed, travel=travel,
-                              progress=lambda stage, frac: say(stage, frac * (1 - lay_share)))  # fmt: skip
+    planned = _plan_territories(standing, cycle_params, seed=seed, travel=travel,
+                                progress=lambda stage, frac: say(stage, frac * (1 - lay_share)))  # fmt: skip
+
+    def lay(cycle: Plan) -> _Laid:
+        return _lay_labelled(
+            scenario, standing, RouteBook.of(standing, cycle), params, seed=seed, travel=travel,
+            planned_s=budget * lay_share, deadline=params.deadline(t0), anew_s=budget * params.shares.fallback,
+        )  # fmt: skip
+
     say("laying the routes onto the month", 1 - lay_share)
-    laid, broken = _lay_labelled(
-        scenario, standing, RouteBook.of(standing, cycle), params, seed=seed, travel=travel,
-        planned_s=budget * lay_share, deadline=params.deadline(t0), anew_s=budget * params.shares.fallback,
-    )  # fmt: skip
-    laid = dataclasses.replace(laid, changes=(), solve_seconds=time.monotonic() - t0)
+    started = time.monotonic()
+    best = lay(planned.plan)
+    say("a second look at each manager's routes", 1 - lay_share / 2)
+    second = _look(planned, params, params.deadline(t0), time.monotonic() - started)
+    if second is not None:
+        best = min(best, lay(second), key=_Laid.score)  # the first on a tie
+    laid = dataclasses.replace(best.plan, changes=(), solve_seconds=time.monotonic() - t0)
     # within what is left of the time limit (laying the book may have taken its share and more)
     left = params.deadline(t0) - time.monotonic()
-    if not broken or left <= 0:
+    if not best.broken or left <= 0:
         say("done", 1.0)
         return laid
     shaped_params = dataclasses.replace(params, time_limit_s=max(0.0, min(budget * params.shares.fallback, left)))
     shaped = _plan_territories(scenario, shaped_params, seed=seed, travel=travel, progress=progress)
-    return _better(scenario, laid, len(broken), shaped, time.monotonic() - t0)
+    return _better(scenario, laid, len(best.broken), shaped.plan, time.monotonic() - t0)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """A month as the search left it, and how to take a second look at its cycle."""
+
+    plan: Plan
+    #: the second look (:func:`_second_look`) sized for the seconds given, ending by the
+    #: deadline given: the month of the cycle it found, or ``None`` where it found none cheaper
+    look: Callable[[float, float], Plan | None] | None = None
+    #: what the second look is sized for without the clock: ``shares.second_look`` of the
+    #: search's own time limit
+    look_s: float = 0.0
+    #: seconds the per-manager phase took per second it was sized for
+    pace: float = 1.0
+
+
+def _look(planned: _Planned, params: PlanParams, deadline: float, laying: float) -> Plan | None:
+    """The second candidate of a planned month (``None``: none). With the clock on, the second
+    look is cut to what ends by ``deadline`` at the per-manager phase's pace, leaving
+    ``laying`` seconds (the first candidate took that long to lay onto the month)."""
+    if planned.look is None:
+        return None
+    seconds, end = planned.look_s, deadline - laying
+    if params.clock:
+        seconds = min(seconds, (end - time.monotonic()) / max(planned.pace, 1e-9))
+        if seconds <= 0:
+            return None
+    return planned.look(seconds, end)
 
 
 def _lay_labelled(
     scenario: Scenario, standing: Scenario, book: RouteBook, params: PlanParams, *, seed: int,
     travel: TravelModel | None, planned_s: float, deadline: float, anew_s: float,
-) -> tuple[Plan, list[Violation]]:  # fmt: skip
+) -> _Laid:  # fmt: skip
     """A fresh book laid onto its month, each manager's routes on the whole relabelling of his
-    cycle (:func:`whole_relabellings`) whose laid month keeps his rules with the fewest km; and
-    the rules it breaks.
+    cycle (:func:`whole_relabellings`) whose laid month keeps his rules with the fewest km.
 
     The routes' slots were chosen on the standing cycle, which has no holidays: which route
     loses the Christmas run, and where its shops are made up, is the month's. Each relabelling
@@ -812,7 +852,7 @@ def _lay_labelled(
     choice = {m: min(range(len(trials)), key=lambda i: trials[i].manager_score(m)) for m in everyone}
     if room(trials):
         best = min(lay({m: wholes[i] for m, i in choice.items()}, 1.0), best, key=_Laid.score)
-    return best.plan, best.broken
+    return best
 
 
 @dataclass(frozen=True)
@@ -846,12 +886,17 @@ def _relabelled(book: RouteBook, scenario: Scenario, relabel: Mapping[str, dict[
 
 def _better(scenario: Scenario, first: Plan, first_broken: int, second: Plan, seconds: float) -> Plan:
     """The plan that breaks fewer rules, then drives fewer km (``first`` on a tie), timed ``seconds``."""
+    best = second if _beats(scenario, second, first, first_broken) else first
+    return dataclasses.replace(best, solve_seconds=seconds)
+
+
+def _beats(scenario: Scenario, second: Plan, first: Plan, first_broken: int) -> bool:
+    """Whether ``second`` breaks fewer rules than ``first`` (which breaks ``first_broken``), or as
+    many and drives fewer km."""
     from ..check import check_plan
     from ..figures import total_km
 
-    if (len(check_plan(scenario, second)), total_km(scenario, second)) < (first_broken, total_km(scenario, first)):
-        return dataclasses.replace(second, solve_seconds=seconds)
-    return dataclasses.replace(first, solve_seconds=seconds)
+    return (len(check_plan(scenario, second)), total_km(scenario, second)) < (first_broken, total_km(scenario, first))
 
 
 def standing_cycle(scenario: Scenario) -> Scenario | None:
@@ -871,10 +916,10 @@ def _plan_territories(
     seed: int,
     travel: TravelModel | None,
     progress: ProgressFn | None,
-) -> Plan:
+) -> _Planned:
     """The month planned with fixed territories and, with ``territories = "auto"`` where those
     break a rule, with free ones too (sized for ``shares.fallback``, or what is left of the time
-    limit if less); the better is kept."""
+    limit if less); the better is kept, with its second look."""
     if params.territories != "auto" or len(scenario.managers) < 2:
         return _plan_month(scenario, params, seed=seed, travel=travel, progress=progress)
     from ..check import check_plan
@@ -882,7 +927,7 @@ def _plan_territories(
     t0 = time.monotonic()
     fixed = _plan_month(scenario, dataclasses.replace(params, territories="fixed"), seed=seed, travel=travel,
                         progress=progress)  # fmt: skip
-    broken = check_plan(scenario, fixed)
+    broken = check_plan(scenario, fixed.plan)
     left = params.deadline(t0) - time.monotonic()
     if not broken or left <= 0:
         return fixed
@@ -890,7 +935,18 @@ def _plan_territories(
         params, territories="free", time_limit_s=min(params.time_limit_s * params.shares.fallback, left)
     )
     free = _plan_month(scenario, free_params, seed=seed, travel=travel, progress=progress)
-    return _better(scenario, fixed, len(broken), free, fixed.solve_seconds + free.solve_seconds)
+    best = free if _beats(scenario, free.plan, fixed.plan, len(broken)) else fixed
+    return dataclasses.replace(best, plan=dataclasses.replace(best.plan, solve_seconds=time.monotonic() - t0))
+
+
+def _best(scenario: Scenario, plans: list[Plan], seconds: float) -> Plan:
+    """The candidate that breaks fewest rules, then drives fewest km (the first on a tie), timed ``seconds``."""
+    from ..check import check_plan
+
+    best = plans[0]
+    for plan in plans[1:]:
+        best = _better(scenario, best, len(check_plan(scenario, best)), plan, seconds)
+    return dataclasses.replace(best, solve_seconds=seconds)
 
 
 def _plan_month(
@@ -900,7 +956,8 @@ def _plan_month(
     seed: int,
     travel: TravelModel | None,
     progress: ProgressFn | None,
-) -> Plan:
+) -> _Planned:
+    """The month's plan, and the second look at its cycle (:func:`_second_look`)."""
     warm_up()
     params = params or PlanParams()
     travel = travel or travel_for(scenario)
@@ -936,9 +993,11 @@ def _plan_month(
     if compiling is not None:
         compiling.join()
     warm_up_lns()  # loaded from the cache the helper wrote; worker processes inherit it
+    started = time.monotonic()
     improve_each_manager(
         model, search, params, budget * shares.per_manager, seed, params.deadline(t0, 1 - shares.final)
     )
+    pace = (time.monotonic() - started) / (budget * shares.per_manager)  # seconds taken per second planned
     say("balancing across managers", 0.9)
     search.price_shortfall()
     search.recost()
@@ -948,4 +1007,27 @@ def _plan_month(
     say("laying out the calendar", 0.95)
     plan = lay_out_month(model, search.cycle(), seconds=time.monotonic() - t0, seed=seed)
     say("done", 1.0)
-    return plan
+
+    def look(seconds: float, deadline: float) -> Plan | None:
+        if not _second_look(model, search, params, seconds, seed, deadline):
+            return None
+        return lay_out_month(model, search.cycle(), seconds=time.monotonic() - t0, seed=seed)
+
+    return _Planned(plan, look, budget * shares.second_look, pace)
+
+
+def _second_look(
+    model: MonthModel, search: PeriodicSearch, params: PlanParams, planned: float, seed: int, deadline: float
+) -> bool:
+    """Each manager's routes improved once more from the finished cycle (sized for ``planned``
+    seconds, other seeds), then the whole plan's local search; whether the search's cost went
+    down (otherwise the cycle is left as it was)."""
+    before = search.total_cost()
+    snapshot = ([list(r) for r in search.routes], search.choice.copy())
+    improve_each_manager(model, search, params, planned, seed + 1, deadline)
+    search.recost()
+    search.local_search(deadline)
+    if search.total_cost() < before:
+        return True
+    search.set_routes(*snapshot)
+    return False

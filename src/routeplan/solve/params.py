@@ -51,6 +51,11 @@ class TimeShares:
     #: of the per-manager phase, the share given to the compiled ruin-and-recreate (far more
     #: rounds a second than the Python one, which prices make-up visits and follows it)
     compiled_lns: float = 0.8
+    #: a second per-manager phase, from the finished cycle, sized for this share (with the
+    #: clock on, cut to what ends within the limit once the first cycle is laid onto the
+    #: month); its cycle is a second candidate, kept only where the month it gives is better
+    #: (the search's own cost and the month's km do not always agree, so the month judges)
+    second_look: float = 0.3
     #: kept for the last whole-plan pass (moves between managers, make-up room): its local
     #: search ends halfway through, the last make-up room at ``last_settle_end``
     final: float = 0.2
