@@ -718,6 +718,43 @@ def test_a_second_look_is_cut_to_what_ends_in_time(tiny, monkeypatch):
     assert plan.visits
 
 
+def test_a_second_look_keeps_the_time_for_the_month_planned_anew(tiny, monkeypatch):
+    """With the clock on, where the laid month breaks a rule the second look must end before
+    the time kept for planning the month anew (``shares.fallback`` of the limit); otherwise it
+    may use the whole limit. A clock that stands still makes the deadlines exact."""
+    import routeplan.solve.continuation as continuation
+    import routeplan.solve.month as month
+
+    class StillClock:
+        @staticmethod
+        def monotonic() -> float:
+            return 1000.0
+
+    deadlines: list[float] = []
+    real_look = month._look
+
+    def look(planned, params, deadline, laying):
+        deadlines.append(deadline - laying)
+        return real_look(planned, params, deadline, laying)
+
+    monkeypatch.setattr(month, "time", StillClock)
+    monkeypatch.setattr(month, "_look", look)
+    params = dataclasses.replace(PARAMS, clock=True)
+    month.plan_month(tiny, params, seed=0)
+    assert deadlines == [1000.0 + params.time_limit_s]
+
+    real_lay = continuation.lay_book
+
+    def lay_that_loses_a_visit(scenario, *args, **kwargs):
+        plan, why = real_lay(scenario, *args, **kwargs)
+        return dataclasses.replace(plan, visits=plan.visits[1:]), why
+
+    deadlines.clear()
+    monkeypatch.setattr(continuation, "lay_book", lay_that_loses_a_visit)
+    month.plan_month(tiny, params, seed=0)
+    assert deadlines[0] == 1000.0 + params.time_limit_s * (1 - params.shares.fallback)
+
+
 def test_whole_relabellings_keep_neighbouring_weekdays_neighbours(tiny):
     """Each whole relabelling is a bijection of the cycle's slots under which two slots of
     neighbouring (or the same) weekdays stay so: a weekly shop's pattern stays allowed."""

@@ -726,8 +726,9 @@ def plan_month(
     runs the layout repairs (``continuation.lay_book``): the routes stay right for the
     months that follow, instead of being shaped around this month's holidays; where the
     search ends with two candidate cycles (:func:`_second_look`), each is laid and the better
-    month kept. Where the laid month breaks a rule, the month is also planned with its holidays from the start
-    (sized for ``params.shares.fallback`` of the time limit) and the better plan is kept.
+    month kept. Where the laid month breaks a rule, the month is also planned with its
+    holidays from the start (sized for ``params.shares.fallback`` of the time limit) and the
+    better plan is kept.
 
     The result always comes back, feasible or not; :func:`routeplan.check.check_plan`
     says which rules it keeps.
@@ -756,7 +757,9 @@ def plan_month(
     started = time.monotonic()
     best = lay(planned.plan)
     say("a second look at each manager's routes", 1 - lay_share / 2)
-    second = _look(planned, params, params.deadline(t0), time.monotonic() - started)
+    # where the laid month breaks a rule, the time for the month planned anew is kept from it
+    anew = budget * params.shares.fallback if best.broken else 0.0
+    second = _look(planned, params, params.deadline(t0) - anew, time.monotonic() - started)
     if second is not None:
         best = min(best, lay(second), key=_Laid.score)  # the first on a tie
     laid = dataclasses.replace(best.plan, changes=(), solve_seconds=time.monotonic() - t0)
