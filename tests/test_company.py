@@ -19,7 +19,13 @@ from routeplan.model import Rules, Scenario
 from routeplan.plan import Plan
 from routeplan.read import read_scenario
 from routeplan.routebook import RouteBook, stability
-from routeplan.solve.company import continue_company, office_scenarios, plan_company, share_among_offices
+from routeplan.solve.company import (
+    busiest_load,
+    continue_company,
+    office_scenarios,
+    plan_company,
+    share_among_offices,
+)
 from routeplan.solve.continuation import continued_calendar
 from routeplan.solve.month import PlanParams, plan_month
 from routeplan.synth import shape, synthetic_scenario
@@ -434,3 +440,42 @@ def test_an_office_with_no_working_days_takes_only_its_pinned_shops():
     labels = nearest_anchors(xy, np.ones(200), np.array([[0.0, 0.0], [20.0, 20.0]]), fixed=fixed,
                              shares=np.array([1.0, 0.0]))  # fmt: skip
     assert np.flatnonzero(labels == 1).tolist() == [7]
+
+
+def test_with_the_clock_the_parts_end_together_by_the_time_limit(monkeypatch):
+    """Three offices on two workers: the parts' time limits, handed out largest first to the
+    worker free soonest, add up to no more than the limit on any worker, and use it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from routeplan.solve import company
+
+    sc = _company(300, 6)
+    offices = ["A", "A", "B", "B", "C", "C"]
+    sc = dataclasses.replace(
+        sc, managers=tuple(dataclasses.replace(m, office_id=o) for m, o in zip(sc.managers, offices, strict=True))
+    )
+    given: list[tuple[int, float]] = []
+
+    def task(job: tuple[Scenario, PlanParams, int]) -> Plan:
+        sub, params, _ = job
+        given.append((len(sub.retailers), params.time_limit_s))
+        return Plan(scenario_name=sub.name, visits=(), calls=())
+
+    monkeypatch.setattr(company, "plan_task", task)
+    limit = 60.0
+    with ThreadPoolExecutor(2) as pool:
+        plan_company(sc, PlanParams(time_limit_s=limit, workers=2), seed=0, executor=pool, parallel=2)
+    assert len(given) == 3 and sum(size for size, _ in given) == len(sc.retailers)
+    assert len({round(seconds / size, 9) for size, seconds in given}) == 1  # time in proportion to the shops
+    loads = [0.0, 0.0]
+    for _, seconds in sorted(given, reverse=True):
+        loads[loads.index(min(loads))] += seconds
+    assert limit * 0.9 < max(loads) <= limit  # the busiest worker ends by the limit, and uses it
+
+
+def test_the_busiest_worker_takes_the_largest_tasks_first():
+    assert busiest_load([2000, 2000, 2000], 2) == 4000
+    assert busiest_load([3000, 1000, 1000, 1000], 2) == 3000
+    assert busiest_load([2500] * 12, 2) == 15000
+    assert busiest_load([5, 4, 3, 3, 3], 2) == 10  # largest first, each to the least loaded: 5+3, 4+3+3
+    assert busiest_load([7], 4) == 7 and busiest_load([], 2) == 0

@@ -203,9 +203,10 @@ def plan_company(
     """Plan the month of every office of the scenario apart (one office, or a small company whose
     offices are only start positions: exactly :func:`plan_month`).
 
-    Each office gets the time limit in proportion to its shops, times the offices planned at
-    once (so the whole takes about the time limit); a reproducible plan (``params.clock`` off)
-    gives each office its share of the limit only, so it is the same whatever runs it.
+    With the clock on, the offices (and groups) share the time left so that they end together
+    by the time limit whatever number run at once (:func:`_plan_parts`); a reproducible plan
+    (``params.clock`` off) gives each its share of the limit only, so it is the same whatever
+    runs it.
     ``executor`` runs the offices (a Dask client's, say) ``parallel`` at a time; without it,
     ``params.workers`` processes of this machine do.
     """
@@ -374,13 +375,20 @@ def _plan_parts(
     search parameters), then the long days relieved (:func:`_relieve`): the parts as they end,
     their plans by name, and why each handed shop moved.
 
-    Each part gets the time limit in proportion to its shops, times the parts planned at once
-    (so the whole takes about the time limit); a reproducible plan (``params.clock`` off) gives
-    each part its share of the limit only, so it is the same whatever runs it.
+    With the clock on, each part gets the time left until ``deadline`` in proportion to its
+    shops over the shops of the busiest worker (:func:`busiest_load`): the parts, ``at_once``
+    at a time and largest first, end together by the deadline (sizing the search for the time
+    the clock gives makes a better plan on a slow machine than cutting a larger one short). A
+    reproducible plan (``params.clock`` off) gives each part its share of the limit only, so
+    it is the same whatever runs it.
     """
     total = sum(len(sub.retailers) for _, sub in parts)
     at_once = min(len(parts), parallel or params.n_workers())
-    stretch = at_once if params.clock else 1  # the reproducible share does not depend on the machine
+    stretch = 1.0  # the reproducible share does not depend on the machine
+    if params.clock:  # the time left, over the share of the shops the busiest worker plans
+        left = max(1.0, deadline - time.monotonic())
+        busiest = busiest_load([len(sub.retailers) for _, sub in parts], at_once)
+        stretch = left / max(1.0, params.time_limit_s) * total / max(1, busiest)
 
     def plan(some: list[tuple[str, Scenario]], report: ProgressFn | None) -> dict[str, Plan]:
         jobs = [job(sub, _office_params(params, stretch * len(sub.retailers) / total)) for _, sub in some]
@@ -394,6 +402,16 @@ def _plan_parts(
     plans = plan(parts, say)
     parts, handed = _relieve(parts, plans, lambda some: plan(some, None), deadline, at_once)
     return parts, plans, handed
+
+
+def busiest_load(sizes: Sequence[int], workers: int) -> int:
+    """The load of the busiest of ``workers`` when tasks of these sizes go, largest first, each
+    to the worker with the least so far: how :func:`_run` hands them out, so a part of size s
+    ends in time with s / this load of the time there is."""
+    loads = [0] * max(1, workers)
+    for size in sorted(sizes, reverse=True):
+        loads[loads.index(min(loads))] += size
+    return max(loads)
 
 
 def _relieve(
