@@ -20,8 +20,8 @@ from routeplan.plan import Plan
 from routeplan.read import read_scenario
 from routeplan.routebook import RouteBook, stability
 from routeplan.solve.company import (
-    busiest_load,
     continue_company,
+    hand_out,
     office_scenarios,
     plan_company,
     share_among_offices,
@@ -442,40 +442,87 @@ def test_an_office_with_no_working_days_takes_only_its_pinned_shops():
     assert np.flatnonzero(labels == 1).tolist() == [7]
 
 
-def test_with_the_clock_the_parts_end_together_by_the_time_limit(monkeypatch):
-    """Three offices on two workers: the parts' time limits, handed out largest first to the
-    worker free soonest, add up to no more than the limit on any worker, and use it."""
-    from concurrent.futures import ThreadPoolExecutor
+class _SlowMachine:
+    """Two workers on a clock of their own: each part takes ``pace`` x the time it is given
+    (``pace`` by part, 1 if not named), and the company planner waits for the part that ends
+    first. Records each part's (start, time given, end) by its number of shops."""
+
+    def __init__(self, pace: dict[int, float] | None = None) -> None:
+        self.now = 0.0
+        self.pace = pace or {}
+        self.ends: dict[object, float] = {}
+        self.runs: list[tuple[int, float, float, float]] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def submit(self, fn, job):
+        from concurrent.futures import Future
+
+        sub, params, _ = job
+        size, given = len(sub.retailers), params.time_limit_s
+        end = self.now + self.pace.get(size, 1.0) * given
+        self.runs.append((size, self.now, given, end))
+        fut: Future = Future()
+        fut.set_result(Plan(scenario_name=sub.name, visits=(), calls=()))
+        self.ends[fut] = end
+        return fut
+
+    def wait(self, running, return_when=None):
+        first = min(running, key=self.ends.__getitem__)
+        self.now = max(self.now, self.ends[first])
+        return {first}, set(running) - {first}
+
+
+def _three_offices() -> Scenario:
+    sc = _company(300, 6)
+    offices = ["A", "A", "B", "B", "C", "C"]
+    return dataclasses.replace(
+        sc, managers=tuple(dataclasses.replace(m, office_id=o) for m, o in zip(sc.managers, offices, strict=True))
+    )
+
+
+def _on_a_slow_machine(monkeypatch, machine: _SlowMachine, limit: float) -> None:
+    import types
 
     from routeplan.solve import company
 
-    sc = _company(300, 6)
-    offices = ["A", "A", "B", "B", "C", "C"]
-    sc = dataclasses.replace(
-        sc, managers=tuple(dataclasses.replace(m, office_id=o) for m, o in zip(sc.managers, offices, strict=True))
-    )
-    given: list[tuple[int, float]] = []
-
-    def task(job: tuple[Scenario, PlanParams, int]) -> Plan:
-        sub, params, _ = job
-        given.append((len(sub.retailers), params.time_limit_s))
-        return Plan(scenario_name=sub.name, visits=(), calls=())
-
-    monkeypatch.setattr(company, "plan_task", task)
-    limit = 60.0
-    with ThreadPoolExecutor(2) as pool:
-        plan_company(sc, PlanParams(time_limit_s=limit, workers=2), seed=0, executor=pool, parallel=2)
-    assert len(given) == 3 and sum(size for size, _ in given) == len(sc.retailers)
-    assert len({round(seconds / size, 9) for size, seconds in given}) == 1  # time in proportion to the shops
-    loads = [0.0, 0.0]
-    for _, seconds in sorted(given, reverse=True):
-        loads[loads.index(min(loads))] += seconds
-    assert limit * 0.9 < max(loads) <= limit  # the busiest worker ends by the limit, and uses it
+    monkeypatch.setattr(company, "time", types.SimpleNamespace(monotonic=machine.monotonic))
+    monkeypatch.setattr(company, "wait", machine.wait)
+    plan_company(_three_offices(), PlanParams(time_limit_s=limit, workers=2), seed=0, executor=machine, parallel=2)
 
 
-def test_the_busiest_worker_takes_the_largest_tasks_first():
-    assert busiest_load([2000, 2000, 2000], 2) == 4000
-    assert busiest_load([3000, 1000, 1000, 1000], 2) == 3000
-    assert busiest_load([2500] * 12, 2) == 15000
-    assert busiest_load([5, 4, 3, 3, 3], 2) == 10  # largest first, each to the least loaded: 5+3, 4+3+3
-    assert busiest_load([7], 4) == 7 and busiest_load([], 2) == 0
+def test_with_the_clock_every_worker_ends_by_the_time_limit_and_uses_it(monkeypatch):
+    """Three offices on two workers of a machine whose parts take all their time: the worker
+    with one office gives it the whole limit, the other shares it between two by their shops;
+    both end at the limit."""
+    machine, limit = _SlowMachine(), 60.0
+    _on_a_slow_machine(monkeypatch, machine, limit)
+    runs = machine.runs
+    assert len(runs) == 3 and sum(size for size, *_ in runs) == 300
+    alone = [r for r in runs if r[1] == 0.0 and r[3] == pytest.approx(limit)]
+    first, then = sorted((r for r in runs if r not in alone), key=lambda r: r[1])
+    assert len(alone) == 1 and alone[0][2] == pytest.approx(limit)
+    assert first[2] == pytest.approx(limit * first[0] / (first[0] + then[0]))  # by their shops
+    assert then[1] == pytest.approx(first[3]) and then[3] == pytest.approx(limit)
+    assert max(end for *_, end in runs) == pytest.approx(limit)
+
+
+def test_a_worker_that_runs_ahead_gives_its_next_part_the_time_saved(monkeypatch):
+    machine, limit = _SlowMachine(), 60.0
+    _on_a_slow_machine(monkeypatch, machine, limit)
+    queued = sorted(machine.runs, key=lambda r: r[1])[-1]  # the part that waits for a worker
+    first = next(r for r in machine.runs if r[3] == pytest.approx(queued[1]))
+    ahead = _SlowMachine(pace={first[0]: 0.5})
+    _on_a_slow_machine(monkeypatch, ahead, limit)
+    later = next(r for r in ahead.runs if r[0] == queued[0] and r[1] > 0)
+    assert later[1] == pytest.approx(first[2] / 2)  # it starts when the first ends, at half its time
+    assert later[2] == pytest.approx(limit - later[1]) and later[2] > queued[2]  # and gets the rest
+
+
+def test_the_queues_take_the_largest_tasks_first():
+    assert hand_out([2000, 2000, 2000], 2) == [[0, 2], [1]]
+    assert hand_out([1000, 3000, 1000, 1000], 2) == [[1], [0, 2, 3]]
+    assert hand_out([5, 4, 3, 3, 3], 2) == [[0, 3], [1, 2, 4]]  # 5+3 and 4+3+3
+    assert hand_out([7], 4) == [[0], [], [], []] and hand_out([], 2) == [[], []]
+    assert [len(q) for q in hand_out([2500] * 12, 2)] == [6, 6]

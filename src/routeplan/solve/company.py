@@ -20,7 +20,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -375,25 +375,28 @@ def _plan_parts(
     search parameters), then the long days relieved (:func:`_relieve`): the parts as they end,
     their plans by name, and why each handed shop moved.
 
-    With the clock on, each part gets the time left until ``deadline`` in proportion to its
-    shops over the shops of the busiest worker (:func:`busiest_load`): the parts, ``at_once``
-    at a time and largest first, end together by the deadline (sizing the search for the time
-    the clock gives makes a better plan on a slow machine than cutting a larger one short). A
-    reproducible plan (``params.clock`` off) gives each part its share of the limit only, so
-    it is the same whatever runs it.
+    The parts go to ``at_once`` queues, largest first, each to the queue with the fewest shops
+    so far (:func:`hand_out`), and a queue's parts run one after the other. With the clock on,
+    a part gets, as it starts, the time left until ``deadline`` in proportion to its shops over
+    those its queue still holds: every queue ends by the deadline, and one that runs ahead
+    gives its later parts the time saved (sizing the search for the time the clock gives makes
+    a better plan on a slow machine than cutting a larger one short). A reproducible plan
+    (``params.clock`` off) gives each part its share of the limit only, so it is the same
+    whatever runs it.
     """
     total = sum(len(sub.retailers) for _, sub in parts)
     at_once = min(len(parts), parallel or params.n_workers())
-    stretch = 1.0  # the reproducible share does not depend on the machine
-    if params.clock:  # the time left, over the share of the shops the busiest worker plans
-        left = max(1.0, deadline - time.monotonic())
-        busiest = busiest_load([len(sub.retailers) for _, sub in parts], at_once)
-        stretch = left / max(1.0, params.time_limit_s) * total / max(1, busiest)
+
+    def job_at(sub: Scenario, queued: int) -> _Job:
+        share = len(sub.retailers) / total  # the reproducible share does not depend on the machine
+        if params.clock:
+            left = max(1.0, deadline - time.monotonic())
+            share = left * len(sub.retailers) / max(1, queued) / max(1.0, params.time_limit_s)
+        return job(sub, _office_params(params, share))
 
     def plan(some: list[tuple[str, Scenario]], report: ProgressFn | None) -> dict[str, Plan]:
-        jobs = [job(sub, _office_params(params, stretch * len(sub.retailers) / total)) for _, sub in some]
         plans: dict[str, Plan] = {}
-        for i, (name, done) in enumerate(_run(jobs, [name for name, _ in some], executor, at_once, task)):
+        for i, (name, done) in enumerate(_run(some, job_at, executor, at_once, task)):
             plans[name] = done
             if report is not None:
                 report(f"planned {name}", 0.05 + 0.9 * (i + 1) / len(some))
@@ -404,14 +407,16 @@ def _plan_parts(
     return parts, plans, handed
 
 
-def busiest_load(sizes: Sequence[int], workers: int) -> int:
-    """The load of the busiest of ``workers`` when tasks of these sizes go, largest first, each
-    to the worker with the least so far: how :func:`_run` hands them out, so a part of size s
-    ends in time with s / this load of the time there is."""
-    loads = [0] * max(1, workers)
-    for size in sorted(sizes, reverse=True):
-        loads[loads.index(min(loads))] += size
-    return max(loads)
+def hand_out(sizes: Sequence[int], queues: int) -> list[list[int]]:
+    """The tasks (by index) of each of ``queues`` queues: largest first, each to the queue with the
+    fewest shops so far (ties: the first queue, the first task)."""
+    out: list[list[int]] = [[] for _ in range(max(1, queues))]
+    loads = [0] * len(out)
+    for i in sorted(range(len(sizes)), key=lambda i: (-sizes[i], i)):
+        q = loads.index(min(loads))
+        out[q].append(i)
+        loads[q] += sizes[i]
+    return out
 
 
 def _relieve(
@@ -523,24 +528,50 @@ def _office_params(params: PlanParams, share: float) -> PlanParams:
 
 
 def _run(
-    jobs: Sequence[_Job],
-    names: list[str],
+    parts: Sequence[tuple[str, Scenario]],
+    job_at: Callable[[Scenario, int], _Job],
     executor: Executor | None,
     at_once: int,
     task: Callable[[Any], Plan] = plan_task,
 ) -> Iterable[tuple[str, Plan]]:
-    """The offices' plans: in this process, in worker processes, or on ``executor``. The largest
-    tasks go first, so the workers are not left waiting for one big office at the end."""
-    order = sorted(range(len(jobs)), key=lambda i: (-len(jobs[i][0].retailers), i))
-    if (at_once <= 1 and executor is None) or len(jobs) <= 1:
-        for i in order:
-            yield names[i], task(jobs[i])
+    """The parts' plans by name, as they end: in this process, in worker processes, or on
+    ``executor``, in the queues of :func:`hand_out`. A part's task is made as its queue reaches
+    it (``job_at(scenario, shops its queue still holds, itself included)``), so its time can be
+    what the queue has left."""
+    sizes = [len(sub.retailers) for _, sub in parts]
+    local = executor is None and (at_once <= 1 or len(parts) <= 1)
+    queues = hand_out(sizes, 1 if local else at_once)
+    queued = [sum(sizes[i] for i in q) for q in queues]
+
+    def next_job(q: int) -> tuple[int, _Job]:
+        i = queues[q].pop(0)
+        made = job_at(parts[i][1], queued[q])
+        queued[q] -= sizes[i]
+        return i, made
+
+    if local:
+        while queues[0]:
+            i, made = next_job(0)
+            yield parts[i][0], task(made)
         return
     with contextlib.ExitStack() as stack:
-        pool = executor or stack.enter_context(ProcessPoolExecutor(max_workers=at_once))
-        futures = [(names[i], pool.submit(task, jobs[i])) for i in order]
-        for name, fut in futures:
-            yield name, fut.result()
+        pool = executor or stack.enter_context(ProcessPoolExecutor(max_workers=len(queues)))
+        running: dict[Future[Plan], tuple[int, int]] = {}
+
+        def start(q: int) -> None:
+            i, made = next_job(q)
+            running[pool.submit(task, made)] = (q, i)
+
+        for q in range(len(queues)):
+            if queues[q]:
+                start(q)
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: running[f][1]):
+                q, i = running.pop(fut)
+                if queues[q]:
+                    start(q)  # the queue's next part starts before this one's plan is handed on
+                yield parts[i][0], fut.result()
 
 
 def merge_plans(name: str, plans: list[Plan], seed: int) -> Plan:
