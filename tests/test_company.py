@@ -443,29 +443,31 @@ def test_an_office_with_no_working_days_takes_only_its_pinned_shops():
 
 
 class _SlowMachine:
-    """Two workers on a clock of their own: each part takes ``pace`` x the time it is given
-    (``pace`` by part, 1 if not named), and the company planner waits for the part that ends
-    first. Records each part's (start, time given, end) by its number of shops."""
+    """Two workers on a clock of their own, whose parts take all the time their clock gives
+    them; the company planner waits for the part that ends first. The split among offices
+    takes ``split`` seconds (after the planner reads the clock the first time). Records each
+    part's (shops, start, seconds its search is sized for, seconds of its clock, end)."""
 
-    def __init__(self, pace: dict[int, float] | None = None) -> None:
-        self.now = 0.0
-        self.pace = pace or {}
+    def __init__(self, split: float = 0.0) -> None:
+        self.now, self.split, self.read = 0.0, split, False
         self.ends: dict[object, float] = {}
-        self.runs: list[tuple[int, float, float, float]] = []
+        self.runs: list[tuple[int, float, float, float, float]] = []
 
     def monotonic(self) -> float:
+        if self.read and self.split:
+            self.now, self.split = self.now + self.split, 0.0
+        self.read = True
         return self.now
 
     def submit(self, fn, job):
         from concurrent.futures import Future
 
         sub, params, _ = job
-        size, given = len(sub.retailers), params.time_limit_s
-        end = self.now + self.pace.get(size, 1.0) * given
-        self.runs.append((size, self.now, given, end))
+        clock = params.deadline(0.0)
+        self.runs.append((len(sub.retailers), self.now, params.time_limit_s, clock, self.now + clock))
         fut: Future = Future()
         fut.set_result(Plan(scenario_name=sub.name, visits=(), calls=()))
-        self.ends[fut] = end
+        self.ends[fut] = self.now + clock
         return fut
 
     def wait(self, running, return_when=None):
@@ -493,31 +495,31 @@ def _on_a_slow_machine(monkeypatch, machine: _SlowMachine, limit: float) -> None
 
 
 def test_with_the_clock_every_worker_ends_by_the_time_limit_and_uses_it(monkeypatch):
-    """Three offices on two workers of a machine whose parts take all their time: the worker
-    with one office gives it the whole limit, the other shares it between two by their shops;
-    both end at the limit."""
+    """Three offices on two workers: the office alone on its worker is sized for the whole limit,
+    the other worker's two share it by their shops, back to back; both end at the limit."""
     machine, limit = _SlowMachine(), 60.0
     _on_a_slow_machine(monkeypatch, machine, limit)
     runs = machine.runs
-    assert len(runs) == 3 and sum(size for size, *_ in runs) == 300
-    alone = [r for r in runs if r[1] == 0.0 and r[3] == pytest.approx(limit)]
+    assert len(runs) == 3 and sum(r[0] for r in runs) == 300
+    assert all(sized == pytest.approx(clock) for _, _, sized, clock, _ in runs)  # no time was lost
+    alone = [r for r in runs if r[1] == 0.0 and r[4] == pytest.approx(limit)]
     first, then = sorted((r for r in runs if r not in alone), key=lambda r: r[1])
     assert len(alone) == 1 and alone[0][2] == pytest.approx(limit)
     assert first[2] == pytest.approx(limit * first[0] / (first[0] + then[0]))  # by their shops
-    assert then[1] == pytest.approx(first[3]) and then[3] == pytest.approx(limit)
-    assert max(end for *_, end in runs) == pytest.approx(limit)
+    assert then[1] == pytest.approx(first[4]) and then[4] == pytest.approx(limit)
 
 
-def test_a_worker_that_runs_ahead_gives_its_next_part_the_time_saved(monkeypatch):
-    machine, limit = _SlowMachine(), 60.0
-    _on_a_slow_machine(monkeypatch, machine, limit)
-    queued = sorted(machine.runs, key=lambda r: r[1])[-1]  # the part that waits for a worker
-    first = next(r for r in machine.runs if r[3] == pytest.approx(queued[1]))
-    ahead = _SlowMachine(pace={first[0]: 0.5})
-    _on_a_slow_machine(monkeypatch, ahead, limit)
-    later = next(r for r in ahead.runs if r[0] == queued[0] and r[1] > 0)
-    assert later[1] == pytest.approx(first[2] / 2)  # it starts when the first ends, at half its time
-    assert later[2] == pytest.approx(limit - later[1]) and later[2] > queued[2]  # and gets the rest
+def test_time_the_clock_lost_cuts_the_safety_net_not_the_search(monkeypatch):
+    """When the split among offices took 15 s, every part's search is sized as before (the
+    plan of a fast machine does not depend on the clock), and its clock is cut so that both
+    workers still end by the limit."""
+    limit = 60.0
+    on_time, late = _SlowMachine(), _SlowMachine(split=15.0)
+    _on_a_slow_machine(monkeypatch, on_time, limit)
+    _on_a_slow_machine(monkeypatch, late, limit)
+    assert sorted((r[0], r[2]) for r in late.runs) == sorted((r[0], r[2]) for r in on_time.runs)
+    assert all(clock < sized for _, _, sized, clock, _ in late.runs)
+    assert max(end for *_, end in late.runs) == pytest.approx(limit)
 
 
 def test_the_queues_take_the_largest_tasks_first():

@@ -61,6 +61,36 @@ def test_the_per_manager_phase_is_sized_by_its_shares(tiny: Scenario, monkeypatc
     assert check_plan(tiny, plan) == []
 
 
+def test_a_clock_share_cuts_the_safety_net_not_the_rounds(tiny: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An office left a quarter of its time by the clock: the per-manager phase is sized for the
+    same rounds, and stops by a quarter of the time limit."""
+    import time
+
+    limit = 20.0
+    seen = {}
+    for share in (1.0, 0.25):
+        started = time.monotonic()
+        parts, _ = _parts_improved(tiny, PlanParams(time_limit_s=limit, workers=1, clock_share=share), monkeypatch)
+        seen[share] = ([part.rounds for part in parts], max(part.deadline for part in parts) - started)
+        ran = time.monotonic() - started
+        assert seen[share][1] <= share * limit + ran
+    assert seen[1.0][0] and seen[1.0][0] == seen[0.25][0]
+    assert seen[1.0][1] > 0.25 * limit + ran
+
+
+@pytest.mark.parametrize("value", [0, -0.5, 1.5])
+def test_a_clock_share_outside_0_to_1_is_refused(value: float) -> None:
+    with pytest.raises(ValueError, match="clock_share"):
+        PlanParams(clock_share=value)
+
+
+def test_a_phase_within_the_clock_is_sized_for_the_clock_share() -> None:
+    params = PlanParams(time_limit_s=100, clock_share=0.5)
+    assert params.deadline(10.0) == 60.0 and params.deadline(10.0, 0.5) == 35.0
+    assert params.within(30.0, 10.0) == 20.0  # 10 s of the clock at half the clock: a phase sized for 20 s
+    assert params.within(30.0, 100.0) == 30.0 and params.within(30.0, -1.0) == 0.0
+
+
 @pytest.mark.parametrize(("kind", "field"), [(Weights, "fragile_km"), (Margins, "safety")])
 @pytest.mark.parametrize("value", [-1, "3", True, None])
 def test_a_weight_or_margin_below_0_or_not_a_number_is_refused(kind: type, field: str, value: object) -> None:

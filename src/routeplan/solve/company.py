@@ -203,8 +203,8 @@ def plan_company(
     """Plan the month of every office of the scenario apart (one office, or a small company whose
     offices are only start positions: exactly :func:`plan_month`).
 
-    With the clock on, the offices (and groups) share the time left so that they end together
-    by the time limit whatever number run at once (:func:`_plan_parts`); a reproducible plan
+    With the clock on, the offices (and groups) share the time limit by worker queues, and
+    each stops by it on a slow machine (:func:`_plan_parts`); a reproducible plan
     (``params.clock`` off) gives each its share of the limit only, so it is the same whatever
     runs it.
     ``executor`` runs the offices (a Dask client's, say) ``parallel`` at a time; without it,
@@ -377,22 +377,23 @@ def _plan_parts(
 
     The parts go to ``at_once`` queues, largest first, each to the queue with the fewest shops
     so far (:func:`hand_out`), and a queue's parts run one after the other. With the clock on,
-    a part gets, as it starts, the time left until ``deadline`` in proportion to its shops over
-    those its queue still holds: every queue ends by the deadline, and one that runs ahead
-    gives its later parts the time saved (sizing the search for the time the clock gives makes
-    a better plan on a slow machine than cutting a larger one short). A reproducible plan
-    (``params.clock`` off) gives each part its share of the limit only, so it is the same
-    whatever runs it.
+    a part's search is sized for the time limit in proportion to its shops over its queue's
+    (a part alone on its worker: the whole limit), whatever the clock says, so a fast machine
+    makes the same plan every time; as it starts, its clock (``clock_share``, the safety net)
+    is cut to the time left until ``deadline`` in the same proportion over the shops its queue
+    still holds, so on a slow machine every queue still ends by the deadline (the split among
+    offices before may have taken a minute of it). A reproducible plan (``params.clock`` off)
+    gives each part its share of the limit only, so it is the same whatever runs it.
     """
     total = sum(len(sub.retailers) for _, sub in parts)
     at_once = min(len(parts), parallel or params.n_workers())
 
-    def job_at(sub: Scenario, queued: int) -> _Job:
-        share = len(sub.retailers) / total  # the reproducible share does not depend on the machine
-        if params.clock:
-            left = max(1.0, deadline - time.monotonic())
-            share = left * len(sub.retailers) / max(1, queued) / max(1.0, params.time_limit_s)
-        return job(sub, _office_params(params, share))
+    def job_at(sub: Scenario, queue: int, queued: int) -> _Job:
+        if not params.clock:  # the reproducible share does not depend on the machine
+            return job(sub, _office_params(params, len(sub.retailers) / total))
+        sized = max(1.0, params.time_limit_s) * len(sub.retailers) / max(1, queue)
+        left = max(1.0, deadline - time.monotonic()) * len(sub.retailers) / max(1, queued)
+        return job(sub, _office_params(params, sized / max(1.0, params.time_limit_s), min(1.0, left / sized)))
 
     def plan(some: list[tuple[str, Scenario]], report: ProgressFn | None) -> dict[str, Plan]:
         plans: dict[str, Plan] = {}
@@ -522,30 +523,34 @@ def _plane(shops: Sequence[Retailer]) -> np.ndarray:
     return local_xy_km(np.array([r.location.lat for r in shops]), np.array([r.location.lon for r in shops]))
 
 
-def _office_params(params: PlanParams, share: float) -> PlanParams:
-    """An office's search: its share of the time limit, one process (the offices are the parallel tasks)."""
-    return dataclasses.replace(params, time_limit_s=max(1.0, params.time_limit_s * share), workers=1)
+def _office_params(params: PlanParams, share: float, clock_share: float = 1.0) -> PlanParams:
+    """An office's search: its share of the time limit, the clock's share of that, one process
+    (the offices are the parallel tasks)."""
+    return dataclasses.replace(
+        params, time_limit_s=max(1.0, params.time_limit_s * share), clock_share=max(1e-3, clock_share), workers=1
+    )
 
 
 def _run(
     parts: Sequence[tuple[str, Scenario]],
-    job_at: Callable[[Scenario, int], _Job],
+    job_at: Callable[[Scenario, int, int], _Job],
     executor: Executor | None,
     at_once: int,
     task: Callable[[Any], Plan] = plan_task,
 ) -> Iterable[tuple[str, Plan]]:
     """The parts' plans by name, as they end: in this process, in worker processes, or on
     ``executor``, in the queues of :func:`hand_out`. A part's task is made as its queue reaches
-    it (``job_at(scenario, shops its queue still holds, itself included)``), so its time can be
-    what the queue has left."""
+    it (``job_at(scenario, its queue's shops, the shops its queue still holds, itself
+    included)``), so its clock can be what the queue has left."""
     sizes = [len(sub.retailers) for _, sub in parts]
     local = executor is None and (at_once <= 1 or len(parts) <= 1)
     queues = hand_out(sizes, 1 if local else at_once)
     queued = [sum(sizes[i] for i in q) for q in queues]
+    loads = list(queued)
 
     def next_job(q: int) -> tuple[int, _Job]:
         i = queues[q].pop(0)
-        made = job_at(parts[i][1], queued[q])
+        made = job_at(parts[i][1], loads[q], queued[q])
         queued[q] -= sizes[i]
         return i, made
 

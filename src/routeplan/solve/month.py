@@ -81,6 +81,11 @@ class PlanParams:
     #: phase at its share of the limit (a safety net on a slow machine). Off, only the round
     #: counts stop the search: a seed gives the same plan on any machine, however long it takes.
     clock: bool = True
+    #: the clock's safety net as a share of ``time_limit_s``: below 1 for an office or group of
+    #: a company left less time than its rounds are sized for (the split among offices took it,
+    #: or its worker's earlier parts ran long), so that all end by the company's limit while the
+    #: round counts, and so the plan a fast machine makes, stay those of its share of the limit
+    clock_share: float = 1.0
     #: how the time limit is shared among the phases
     shares: TimeShares = TimeShares()
     #: what the search's soft preferences cost
@@ -99,6 +104,8 @@ class PlanParams:
     def __post_init__(self) -> None:
         if self.territories not in TERRITORY_MODES:
             raise ValueError(f"territories must be one of {', '.join(TERRITORY_MODES)}, not {self.territories!r}")
+        if not 0 < self.clock_share <= 1:
+            raise ValueError(f"clock_share must be in (0, 1], not {self.clock_share!r}")
         if self.territory_shape not in TERRITORY_SHAPES:
             raise ValueError(
                 f"territory_shape must be one of {', '.join(TERRITORY_SHAPES)}, not {self.territory_shape!r}"
@@ -109,7 +116,12 @@ class PlanParams:
 
     def deadline(self, t0: float, share: float = 1.0) -> float:
         """When a phase that may use ``share`` of the time limit from ``t0`` must stop (never, without the clock)."""
-        return t0 + share * max(1.0, self.time_limit_s) if self.clock else math.inf
+        return t0 + share * max(1.0, self.time_limit_s) * self.clock_share if self.clock else math.inf
+
+    def within(self, seconds: float, left: float) -> float:
+        """The time limit of a phase sized for ``seconds`` that must end within ``left`` seconds
+        of the clock."""
+        return max(0.0, min(seconds, left / self.clock_share))
 
 
 @dataclass
@@ -744,13 +756,14 @@ def plan_month(
     budget = max(1.0, params.time_limit_s)
     lay_share = params.shares.lay
     cycle_params = dataclasses.replace(params, time_limit_s=budget * (1 - lay_share))
+    anew_s = budget * params.shares.fallback * params.clock_share  # the clock's for the month planned anew
     planned = _plan_territories(standing, cycle_params, seed=seed, travel=travel,
                                 progress=lambda stage, frac: say(stage, frac * (1 - lay_share)))  # fmt: skip
 
     def lay(cycle: Plan) -> _Laid:
         return _lay_labelled(
             scenario, standing, RouteBook.of(standing, cycle), params, seed=seed, travel=travel,
-            planned_s=budget * lay_share, deadline=params.deadline(t0), anew_s=budget * params.shares.fallback,
+            planned_s=budget * lay_share, deadline=params.deadline(t0), anew_s=anew_s,
         )  # fmt: skip
 
     say("laying the routes onto the month", 1 - lay_share)
@@ -758,7 +771,7 @@ def plan_month(
     best = lay(planned.plan)
     say("a second look at each manager's routes", 1 - lay_share / 2)
     # where the laid month breaks a rule, the time for the month planned anew is kept from it
-    anew = budget * params.shares.fallback if best.broken else 0.0
+    anew = anew_s if best.broken else 0.0
     second = _look(planned, params, params.deadline(t0) - anew, time.monotonic() - started)
     if second is not None:
         best = min(best, lay(second), key=_Laid.score)  # the first on a tie
@@ -768,7 +781,7 @@ def plan_month(
     if not best.broken or left <= 0:
         say("done", 1.0)
         return laid
-    shaped_params = dataclasses.replace(params, time_limit_s=max(0.0, min(budget * params.shares.fallback, left)))
+    shaped_params = dataclasses.replace(params, time_limit_s=params.within(budget * params.shares.fallback, left))
     shaped = _plan_territories(scenario, shaped_params, seed=seed, travel=travel, progress=progress)
     return _better(scenario, laid, len(best.broken), shaped.plan, time.monotonic() - t0)
 
@@ -935,7 +948,7 @@ def _plan_territories(
     if not broken or left <= 0:
         return fixed
     free_params = dataclasses.replace(
-        params, territories="free", time_limit_s=min(params.time_limit_s * params.shares.fallback, left)
+        params, territories="free", time_limit_s=params.within(params.time_limit_s * params.shares.fallback, left)
     )
     free = _plan_month(scenario, free_params, seed=seed, travel=travel, progress=progress)
     best = free if _beats(scenario, free.plan, fixed.plan, len(broken)) else fixed
