@@ -522,6 +522,28 @@ def test_time_the_clock_lost_cuts_the_safety_net_not_the_search(monkeypatch):
     assert max(end for *_, end in late.runs) == pytest.approx(limit)
 
 
+def test_a_part_planned_again_after_a_hand_over_is_sized_as_the_first_time(monkeypatch):
+    """Office A's days run long: it hands shops to a neighbour and both are planned again, each
+    search as large per shop as in the first round (not sized anew for two parts on two
+    workers), whatever time the clock has left."""
+    from routeplan.solve import company
+
+    seen: dict[str, int] = {}
+
+    def check(sub, plan):  # A's first plan has a long day; every later plan keeps the limit
+        seen[sub.name] = seen.get(sub.name, 0) + 1
+        return (1, 1) if sub.name.endswith("A") and seen[sub.name] == 1 else (0, 0)
+
+    monkeypatch.setattr(company, "_check", check)
+    machine = _SlowMachine()
+    _on_a_slow_machine(monkeypatch, machine, 60.0)
+    first, again = machine.runs[:3], machine.runs[3:]
+    assert len(again) == 2  # A and the neighbour it handed shops to
+    rates = sorted(round(sized / size, 9) for size, _, sized, _, _ in first)
+    for size, _, sized, clock, _ in again:
+        assert round(sized / size, 9) in rates and clock <= sized
+
+
 def test_the_queues_take_the_largest_tasks_first():
     assert hand_out([2000, 2000, 2000], 2) == [[0, 2], [1]]
     assert hand_out([1000, 3000, 1000, 1000], 2) == [[1], [0, 2, 3]]

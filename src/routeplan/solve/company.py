@@ -378,22 +378,27 @@ def _plan_parts(
     The parts go to ``at_once`` queues, largest first, each to the queue with the fewest shops
     so far (:func:`hand_out`), and a queue's parts run one after the other. With the clock on,
     a part's search is sized for the time limit in proportion to its shops over its queue's
-    (a part alone on its worker: the whole limit), whatever the clock says, so a fast machine
+    (a part alone on its worker: the whole limit; planned again after a hand-over: as large as
+    the first time), whatever the clock says, so a fast machine
     makes the same plan every time; as it starts, its clock (``clock_share``, the safety net)
     is cut to the time left until ``deadline`` in the same proportion over the shops its queue
     still holds, so on a slow machine every queue still ends by the deadline (the split among
     offices before may have taken a minute of it). A reproducible plan (``params.clock`` off)
     gives each part its share of the limit only, so it is the same whatever runs it.
     """
-    total = sum(len(sub.retailers) for _, sub in parts)
+    sizes = [len(sub.retailers) for _, sub in parts]
+    total = sum(sizes)
     at_once = min(len(parts), parallel or params.n_workers())
+    # each part's share of the limit per shop: its queue's in the first hand-out, also when a
+    # hand-over plans it again (the search then is as large as the first time)
+    per_shop = {parts[i][0]: 1 / max(1, sum(sizes[j] for j in q)) for q in hand_out(sizes, at_once) for i in q}
 
-    def job_at(sub: Scenario, queue: int, queued: int) -> _Job:
+    def job_at(name: str, sub: Scenario, queued: int) -> _Job:
         if not params.clock:  # the reproducible share does not depend on the machine
             return job(sub, _office_params(params, len(sub.retailers) / total))
-        sized = max(1.0, params.time_limit_s) * len(sub.retailers) / max(1, queue)
+        share = per_shop[name] * len(sub.retailers)
         left = max(1.0, deadline - time.monotonic()) * len(sub.retailers) / max(1, queued)
-        return job(sub, _office_params(params, sized / max(1.0, params.time_limit_s), min(1.0, left / sized)))
+        return job(sub, _office_params(params, share, min(1.0, left / max(1.0, params.time_limit_s * share))))
 
     def plan(some: list[tuple[str, Scenario]], report: ProgressFn | None) -> dict[str, Plan]:
         plans: dict[str, Plan] = {}
@@ -533,24 +538,23 @@ def _office_params(params: PlanParams, share: float, clock_share: float = 1.0) -
 
 def _run(
     parts: Sequence[tuple[str, Scenario]],
-    job_at: Callable[[Scenario, int, int], _Job],
+    job_at: Callable[[str, Scenario, int], _Job],
     executor: Executor | None,
     at_once: int,
     task: Callable[[Any], Plan] = plan_task,
 ) -> Iterable[tuple[str, Plan]]:
     """The parts' plans by name, as they end: in this process, in worker processes, or on
     ``executor``, in the queues of :func:`hand_out`. A part's task is made as its queue reaches
-    it (``job_at(scenario, its queue's shops, the shops its queue still holds, itself
-    included)``), so its clock can be what the queue has left."""
+    it (``job_at(name, scenario, shops its queue still holds, itself included)``), so its clock
+    can be what the queue has left."""
     sizes = [len(sub.retailers) for _, sub in parts]
     local = executor is None and (at_once <= 1 or len(parts) <= 1)
     queues = hand_out(sizes, 1 if local else at_once)
     queued = [sum(sizes[i] for i in q) for q in queues]
-    loads = list(queued)
 
     def next_job(q: int) -> tuple[int, _Job]:
         i = queues[q].pop(0)
-        made = job_at(parts[i][1], loads[q], queued[q])
+        made = job_at(*parts[i], queued[q])
         queued[q] -= sizes[i]
         return i, made
 
