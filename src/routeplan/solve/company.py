@@ -379,11 +379,11 @@ def _plan_parts(
     so far (:func:`hand_out`), and a queue's parts run one after the other. With the clock on,
     a part's search is sized for the time limit in proportion to its shops over its queue's
     (a part alone on its worker: the whole limit; planned again after a hand-over: as large as
-    the first time), whatever the clock says, so a fast machine
-    makes the same plan every time; as it starts, its clock (``clock_share``, the safety net)
-    is cut to the time left until ``deadline`` in the same proportion over the shops its queue
-    still holds, so on a slow machine every queue still ends by the deadline (the split among
-    offices before may have taken a minute of it). A reproducible plan (``params.clock`` off)
+    the first time), whatever the clock says, so a fast machine makes the same plan every
+    time; as it starts, its clock (``clock_share``, the safety net) is cut to the time left
+    until ``deadline`` in the same proportion over the shops its queue still holds, so on a
+    slow machine every queue still ends by the deadline (the split among offices before may
+    have taken a minute of it). A reproducible plan (``params.clock`` off)
     gives each part its share of the limit only, so it is the same whatever runs it.
     """
     sizes = [len(sub.retailers) for _, sub in parts]
