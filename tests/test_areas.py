@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from routeplan.check import check_plan
+from routeplan.geo import nearest_neighbours
 from routeplan.model import Rules
 from routeplan.solve.areas import compact_areas, open_route_km, shorter_areas, wedge_areas, weeks_ridden
 from routeplan.solve.design import design_territories, positions_km
 from routeplan.solve.month import PlanParams, plan_month
-from routeplan.solve.territory import wedges
+from routeplan.solve.territory import balanced_clusters, smooth, wedges
 from routeplan.synth import shape, synthetic_scenario
 
 
@@ -42,6 +43,33 @@ def test_wedges_are_one_angular_run_each_with_their_share_of_the_work():
     load = np.bincount(labels, weights=weights, minlength=4)
     target = weights.sum() * shares / shares.sum()
     assert np.all(np.abs(load - target) <= weights.max())
+
+
+def test_balanced_clusters_keep_every_group_within_its_share_and_pins_where_they_are():
+    xy = _disk(600, seed=3)
+    weights = np.random.default_rng(4).uniform(0.5, 2.0, 600)
+    shares = np.array([0.5, 0.25, 0.25])
+    fixed = np.full(600, -1)
+    fixed[:5] = 2
+    labels = balanced_clusters(xy, weights, 3, np.random.default_rng(0), fixed=fixed, shares=shares)
+    load = np.bincount(labels, weights=weights, minlength=3)
+    assert (load <= weights.sum() * shares * 1.03 + weights.max()).all()  # the slack, and a shop's weight
+    assert (labels[:5] == 2).all()
+    near = nearest_neighbours(xy, 8)  # compact: a point's nearest points are mostly in its group
+    assert (labels[near] == labels[:, None]).mean() > 0.9
+
+
+def test_smooth_gives_an_enclave_to_the_group_around_it_unless_it_may_not_move():
+    xy = np.array([[x, y] for x in range(10) for y in range(10)], dtype=float)
+    labels = (xy[:, 0] >= 5).astype(np.int64)  # two halves
+    inside = [int(np.flatnonzero((xy[:, 0] == 2) & (xy[:, 1] == y))[0]) for y in (4, 5)]
+    labels[inside] = 1  # an island of the right half's group in the left half
+    movable = np.ones(100, dtype=bool)
+    assert (smooth(xy, labels, movable)[inside] == 0).all()
+    movable[inside[0]] = False
+    out = smooth(xy, labels, movable)
+    assert out[inside[0]] == 1 and out[inside[1]] == 0
+    assert (out[xy[:, 0] >= 5] == 1).all() and labels[inside].tolist() == [1, 1]  # the input is kept
 
 
 def test_wedges_keep_pins_and_put_a_pinned_group_where_its_pins_are():

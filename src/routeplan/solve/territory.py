@@ -8,8 +8,9 @@ worked on each weekday and each week of the cycle.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from ..geo import row_blocks
+from ..geo import nearest_neighbours
 
 #: How far a group's load may exceed the mean before points spill to the next-best group.
 DEFAULT_SLACK = 1.03
@@ -86,14 +87,11 @@ def balanced_clusters(
         new[pinned] = fixed[pinned]
         np.add.at(load, fixed[pinned], weights[pinned])
         free = np.flatnonzero(fixed < 0)
-        part = np.sort(cost[free], axis=1)
-        regret = part[:, 1] - part[:, 0] if k > 1 else np.zeros(len(free))
-        for i in free[np.argsort(-regret, kind="stable")]:
-            order = np.argsort(cost[i], kind="stable")
-            room = [j for j in order if load[j] + weights[i] <= cap[j]]
-            j = int(room[0]) if room else int(np.argmin(load / cap))
-            new[i] = j
-            load[j] += weights[i]
+        order = np.argsort(cost[free], axis=1, kind="stable")
+        part = np.take_along_axis(cost[free], order[:, :2], axis=1)
+        regret = part[:, 1] - part[:, 0]
+        turn = np.argsort(-regret, kind="stable")
+        _fill(free[turn], order[turn], weights, load, cap, new)
         for j in range(k):
             mine = new == j
             if mine.any():
@@ -265,7 +263,7 @@ def rebalance(
     target = weights.sum() * share
     movable = np.ones(len(xy), dtype=bool) if fixed is None else fixed < 0
     load = np.bincount(labels, weights=weights, minlength=k)
-    near = nearest(xy, NEIGHBOURS)
+    near = nearest_neighbours(xy, NEIGHBOURS)
 
     def borders(cand: np.ndarray) -> np.ndarray:
         """Which groups each candidate touches: some of its nearest neighbours are there."""
@@ -321,18 +319,6 @@ def _leaving(points: np.ndarray, src: np.ndarray, k: int, current: np.ndarray | 
     return cost - np.where(home[:, None] == to, stay_km, 0.0) * (home[:, None] != src[:, None])
 
 
-def nearest(xy: np.ndarray, count: int) -> np.ndarray:
-    """Each point's ``count`` nearest other points (fewer when there are fewer points)."""
-    n = len(xy)
-    count = max(0, min(count, n - 1))
-    out = np.zeros((n, count), dtype=np.int64)
-    for lo, hi in row_blocks(n, n):  # block by block: no n x n array
-        d2 = ((xy[lo:hi, None, :] - xy[None, :, :]) ** 2).sum(-1)
-        d2[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
-        out[lo:hi] = np.argsort(d2, axis=1, kind="stable")[:, :count]
-    return out
-
-
 def smooth(xy: np.ndarray, labels: np.ndarray, movable: np.ndarray, rounds: int = 4) -> np.ndarray:
     """Give a movable point to the group most of its nearest neighbours belong to.
 
@@ -340,18 +326,43 @@ def smooth(xy: np.ndarray, labels: np.ndarray, movable: np.ndarray, rounds: int 
     plurality vote make territories contiguous again (then rebalance evens the loads).
     """
     labels = labels.copy()
-    near = nearest(xy, NEIGHBOURS)
+    near = nearest_neighbours(xy, NEIGHBOURS)
     if not near.shape[1]:
         return labels
+    _vote(labels, near, np.flatnonzero(movable), rounds, int(labels.max()) + 1)
+    return labels
+
+
+@njit(cache=True)
+def _fill(points, order, weights, load, cap, labels):
+    """Each point in turn to its nearest group with room (by ``order``, its groups nearest first),
+    else to the group least loaded for its capacity: the greedy step of :func:`balanced_clusters`."""
+    for row in range(len(points)):
+        i = points[row]
+        j = -1
+        for g in order[row]:
+            if load[g] + weights[i] <= cap[g]:
+                j = g
+                break
+        if j < 0:
+            j = np.argmin(load / cap)
+        labels[i] = j
+        load[j] += weights[i]
+
+
+@njit(cache=True)
+def _vote(labels, near, movable, rounds, k):
+    """The plurality rounds of :func:`smooth`, in place."""
+    votes = np.zeros(k, dtype=np.int64)
     for _ in range(rounds):
         changed = False
-        for i in np.flatnonzero(movable):
-            votes = np.bincount(labels[near[i]])
-            top = int(np.argmax(votes))
-            own = votes[labels[i]] if labels[i] < len(votes) else 0
-            if top != labels[i] and votes[top] > own + 1:
+        for i in movable:
+            votes[:] = 0
+            for n in near[i]:
+                votes[labels[n]] += 1
+            top = np.argmax(votes)
+            if top != labels[i] and votes[top] > votes[labels[i]] + 1:
                 labels[i] = top
                 changed = True
         if not changed:
             break
-    return labels
