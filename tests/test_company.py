@@ -496,30 +496,33 @@ def _on_a_slow_machine(monkeypatch, machine: _SlowMachine, limit: float) -> None
 
 def test_with_the_clock_every_worker_ends_by_the_time_limit_and_uses_it(monkeypatch):
     """Three offices on two workers: the office alone on its worker is sized for the whole limit,
-    the other worker's two share it by their shops, back to back; both end at the limit."""
+    the other worker's two share it by their shops, back to back; both end at the limit less
+    the time kept for joining the plans."""
     machine, limit = _SlowMachine(), 60.0
     _on_a_slow_machine(monkeypatch, machine, limit)
     runs = machine.runs
+    kept = 1 - PlanParams().shares.company_join
+    end = limit * kept
     assert len(runs) == 3 and sum(r[0] for r in runs) == 300
-    assert all(sized == pytest.approx(clock) for _, _, sized, clock, _ in runs)  # no time was lost
-    alone = [r for r in runs if r[1] == 0.0 and r[4] == pytest.approx(limit)]
+    assert all(clock == pytest.approx(sized * kept) for _, _, sized, clock, _ in runs)  # no other time lost
+    alone = [r for r in runs if r[1] == 0.0 and r[4] == pytest.approx(end)]
     first, then = sorted((r for r in runs if r not in alone), key=lambda r: r[1])
     assert len(alone) == 1 and alone[0][2] == pytest.approx(limit)
     assert first[2] == pytest.approx(limit * first[0] / (first[0] + then[0]))  # by their shops
-    assert then[1] == pytest.approx(first[4]) and then[4] == pytest.approx(limit)
+    assert then[1] == pytest.approx(first[4]) and then[4] == pytest.approx(end)
 
 
 def test_time_the_clock_lost_cuts_the_safety_net_not_the_search(monkeypatch):
     """When the split among offices took 15 s, every part's search is sized as before (the
     plan of a fast machine does not depend on the clock), and its clock is cut so that both
-    workers still end by the limit."""
+    workers still end by the limit (less the time kept for joining the plans)."""
     limit = 60.0
     on_time, late = _SlowMachine(), _SlowMachine(split=15.0)
     _on_a_slow_machine(monkeypatch, on_time, limit)
     _on_a_slow_machine(monkeypatch, late, limit)
     assert sorted((r[0], r[2]) for r in late.runs) == sorted((r[0], r[2]) for r in on_time.runs)
-    assert all(clock < sized for _, _, sized, clock, _ in late.runs)
-    assert max(end for *_, end in late.runs) == pytest.approx(limit)
+    assert all(clock < sized * 0.8 for _, _, sized, clock, _ in late.runs)
+    assert max(end for *_, end in late.runs) == pytest.approx(limit * (1 - PlanParams().shares.company_join))
 
 
 def test_a_part_planned_again_after_a_hand_over_is_sized_as_the_first_time(monkeypatch):

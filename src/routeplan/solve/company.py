@@ -226,7 +226,9 @@ def plan_company(
     def job(sub: Scenario, own: PlanParams) -> _Job:
         return sub, dataclasses.replace(own, territory_shape=shape_of.get(sub.name, own.territory_shape)), seed
 
-    parts, plans, _ = _plan_parts(parts, params, job, plan_task, executor, parallel, say, params.deadline(t0))
+    parts, plans, _ = _plan_parts(
+        parts, params, job, plan_task, executor, parallel, say, params.deadline(t0, 1 - params.shares.company_join)
+    )
     merged = merge_plans(scenario.name, [plans[name] for name, _ in parts], seed)
     return dataclasses.replace(merged, solve_seconds=time.monotonic() - t0)
 
@@ -272,7 +274,7 @@ def continue_company(
     staff = {m.id for m in scenario.managers}
     parts, plans, handed = _plan_parts(
         parts, params, lambda sub, own: (sub, _book_part(previous, sub, staff), own, seed), continue_task, executor,
-        parallel, say, params.deadline(t0),
+        parallel, say, params.deadline(t0, 1 - params.shares.company_join),
     )  # fmt: skip
     names = [name for name, _ in parts]
     merged = merge_plans(scenario.name, [plans[name] for name in names], seed)
