@@ -77,3 +77,29 @@ def test_return_legs_use_the_model(tiny, tiny_plan):
     assert any(uphill[k] > plain[k] * 1.3 for k in plain)  # some drives back go north
     days = day_km(back, tiny_plan)
     assert all(days[k] >= plain[k] for k in plain)
+
+
+def test_kept_travel_computes_each_set_of_points_once_and_hands_out_copies():
+    from routeplan.travel import KeptTravel
+
+    asked: list[int] = []
+
+    class Counting:
+        def matrices(self, points):
+            asked.append(len(points))
+            return Uphill().matrices(points)
+
+        def leg(self, a, b):
+            return Uphill().leg(a, b)
+
+    points = [LatLon(39.90 + i / 100, 116.40 + i / 150) for i in range(5)]
+    kept = KeptTravel(Counting())
+    first = kept.matrices(points)
+    first[0][:] = -1.0  # its users write into the matrices: the next copy is untouched
+    again = kept.matrices(list(points))
+    assert asked == [5]
+    expected = Uphill().matrices(points)
+    assert all(np.array_equal(a, b) for a, b in zip(again, expected, strict=True))
+    kept.matrices(points[:3])
+    assert asked == [5, 3]
+    assert kept.leg(points[0], points[1]) == Uphill().leg(points[0], points[1])

@@ -67,6 +67,26 @@ class GreatCircleTravel:
         return km, km / self.speed_kmh * 60.0
 
 
+class KeptTravel:
+    """A travel model that keeps the matrices of the last points it was asked for, and hands out
+    copies (their users write into them): laying a cycle onto its month builds the month's
+    problem once per trial, over the same shops each time."""
+
+    def __init__(self, travel: TravelModel) -> None:
+        self.travel = travel
+        self._points: tuple[LatLon, ...] | None = None
+        self._kept: tuple[np.ndarray, np.ndarray] | None = None
+
+    def matrices(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
+        key = tuple(points)
+        if self._kept is None or key != self._points:
+            self._points, self._kept = key, self.travel.matrices(points)
+        return self._kept[0].copy(), self._kept[1].copy()
+
+    def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:
+        return self.travel.leg(a, b)
+
+
 #: The road engines' walk or crawl from a place to the street it is snapped to (km/h), and the
 #: snap beyond which a place is reported as far from a road (km).
 SNAP_KMH = 10.0

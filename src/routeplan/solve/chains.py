@@ -168,11 +168,11 @@ def _offers(
     """The cheapest handover per route next to route ``at``: into ``at`` (``fill``), or out of it."""
     offers: dict[int, Handover] = {}
     if fill:
-        pairs = ((x, g, at) for x in sorted({int(y) for c in search.routes[at] for y in near[c]} - moved)
+        pairs = ((x, g, at) for x in sorted(set(near[search.routes[at]].ravel().tolist()) - moved)
                  for g in (*search.routes_of(x), -1))  # fmt: skip
     else:
         pairs = ((x, at, t) for x in sorted(set(search.routes[at]) - moved)
-                 for t in (*sorted({r for y in near[x] for r in search.routes_of(int(y))}), -1))  # fmt: skip
+                 for t in (*sorted({r for y in near[x].tolist() for r in search.routes_of(y)}), -1))  # fmt: skip
     for x, giver, taker in pairs:
         other = giver if fill else taker
         if other in on_chain or not allowed([x]):

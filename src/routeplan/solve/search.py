@@ -242,8 +242,7 @@ class PeriodicSearch:
         k = self.choice[c]
         if k < 0:
             return []
-        row = self.p.patterns[c][k]
-        return [int(r) for r in row if r >= 0]
+        return [r for r in self.p.patterns[c][k].tolist() if r >= 0]  # tolist: no numpy scalar per route
 
     # ---- the pattern move --------------------------------------------
     def evaluate(self, c: int) -> tuple[int, float, np.ndarray]:
