@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from datetime import date
 from pathlib import Path
@@ -651,6 +652,62 @@ def test_the_month_kept_is_the_best_laid_candidate_cycle(tiny, monkeypatch):
     scores = [(len(x.broken), sum(x.km.values())) for x in laid]
     assert len(check_plan(tiny, plan)) == min(scores)[0]
     assert total_km(tiny, plan) == pytest.approx(min(scores)[1], abs=0.1)  # total_km rounds to 0.1
+
+
+def test_a_second_cycle_is_laid_first_on_the_labels_the_first_one_kept(tiny, monkeypatch):
+    """The second candidate cycle is laid first on the relabelling the first candidate's month
+    kept, with the whole laying time (so a clock that cuts the trials short still lays it), then
+    on the trials; no relabelling is laid twice for it."""
+    import routeplan.solve.month as month
+
+    real_lay, real_relabelled = month._lay_labelled, month._relabelled
+    calls: list[tuple[object, object]] = []
+    relabellings: list[list[dict]] = []
+
+    def lay_and_keep(*args, **kwargs):
+        relabellings.append([])
+        laid = real_lay(*args, **kwargs)
+        calls.append((kwargs.get("first"), laid))
+        return laid
+
+    def relabelled(book, scenario, relabel):
+        relabellings[-1].append(dict(relabel))
+        return real_relabelled(book, scenario, relabel)
+
+    found = _second_cycles(monkeypatch)
+    monkeypatch.setattr(month, "_lay_labelled", lay_and_keep)
+    monkeypatch.setattr(month, "_relabelled", relabelled)
+    month.plan_month(tiny, PARAMS, seed=2)
+    assert found[0] is not None and len(calls) == 2
+    (first_prior, first_laid), (second_prior, _) = calls
+    assert first_prior is None and second_prior == first_laid.relabel
+    assert relabellings[1][0] == first_laid.relabel
+    assert all(a != b for i, a in enumerate(relabellings[1]) for b in relabellings[1][:i])
+    assert len(relabellings[0]) == len(month.whole_relabellings(tiny.calendar)) + 1
+
+
+def test_a_relabelling_laid_first_is_not_laid_again_among_the_trials(tiny, monkeypatch):
+    import routeplan.solve.month as month
+
+    standing = standing_cycle(tiny)
+    assert standing is not None
+    book = RouteBook.of(standing, month.plan_month(standing, PARAMS, seed=0))
+    wholes = month.whole_relabellings(tiny.calendar)
+    first = {m.id: wholes[1] for m in tiny.managers}
+    real = month._relabelled
+    laid: list[dict] = []
+
+    def relabelled(book, scenario, relabel):
+        laid.append(dict(relabel))
+        return real(book, scenario, relabel)
+
+    monkeypatch.setattr(month, "_relabelled", relabelled)
+    month._lay_labelled(tiny, standing, book, PARAMS, seed=0, travel=None, planned_s=1.0, deadline=math.inf,
+                        anew_s=0.0, first=first)  # fmt: skip
+    assert laid[0] == first and laid.count(first) == 1
+    assert [x for x in laid[1:] if x in [{m.id: w for m in tiny.managers} for w in wholes]] == [
+        {m.id: w for m in tiny.managers} for w in wholes if w != wholes[1]
+    ]
 
 
 def test_a_month_without_holidays_keeps_its_best_candidate(tiny, monkeypatch):

@@ -30,7 +30,7 @@ from ..geo import mean_nearest, nearest_in_rows
 from ..model import Retailer, Scenario
 from ..plan import Plan
 from ..routebook import RouteBook
-from ..travel import TravelModel, travel_for
+from ..travel import KeptTravel, TravelModel, travel_for
 from .areas import TERRITORY_SHAPES, cut_areas, weeks_ridden
 from .design import design_territories, pins, positions_km
 from .kernels import warm_up
@@ -760,21 +760,21 @@ def plan_month(
     planned = _plan_territories(standing, cycle_params, seed=seed, travel=travel,
                                 progress=lambda stage, frac: say(stage, frac * (1 - lay_share)))  # fmt: skip
 
-    def lay(cycle: Plan) -> _Laid:
+    def lay(cycle: Plan, first: Mapping[str, dict[int, int]] | None = None) -> _Laid:
         return _lay_labelled(
             scenario, standing, RouteBook.of(standing, cycle), params, seed=seed, travel=travel,
-            planned_s=budget * lay_share, deadline=params.deadline(t0), anew_s=anew_s,
+            planned_s=budget * lay_share, deadline=params.deadline(t0), anew_s=anew_s, first=first,
         )  # fmt: skip
 
     say("laying the routes onto the month", 1 - lay_share)
-    started = time.monotonic()
     best = lay(planned.plan)
     say("a second look at each manager's routes", 1 - lay_share / 2)
-    # where the laid month breaks a rule, the time for the month planned anew is kept from it
+    # where the laid month breaks a rule, the time for the month planned anew is kept from it;
+    # the second cycle is laid first as the first one's best was, so the look keeps time for that
     anew = anew_s if best.broken else 0.0
-    second = _look(planned, params, params.deadline(t0) - anew, time.monotonic() - started)
+    second = _look(planned, params, params.deadline(t0) - anew, best.longest)
     if second is not None:
-        best = min(best, lay(second), key=_Laid.score)  # the first on a tie
+        best = min(best, lay(second, best.relabel), key=_Laid.score)  # the first on a tie
     laid = dataclasses.replace(best.plan, changes=(), solve_seconds=time.monotonic() - t0)
     # within what is left of the time limit (laying the book may have taken its share and more)
     left = params.deadline(t0) - time.monotonic()
@@ -818,6 +818,7 @@ def _look(planned: _Planned, params: PlanParams, deadline: float, laying: float)
 def _lay_labelled(
     scenario: Scenario, standing: Scenario, book: RouteBook, params: PlanParams, *, seed: int,
     travel: TravelModel | None, planned_s: float, deadline: float, anew_s: float,
+    first: Mapping[str, dict[int, int]] | None = None,
 ) -> _Laid:  # fmt: skip
     """A fresh book laid onto its month, each manager's routes on the whole relabelling of his
     cycle (:func:`whole_relabellings`) whose laid month keeps his rules with the fewest km.
@@ -828,6 +829,10 @@ def _lay_labelled(
     and the book so labelled is laid once more with the whole of it; the better of that and the
     best whole-team relabelling comes back.
 
+    ``first``: a relabelling laid before the trials, with the whole laying time (the one another
+    candidate cycle of the same month took: the managers' best is likely the same), so that a
+    clock that cuts the trials short still lays it.
+
     A lay starts only if, as long as the one before, it ends by ``deadline``; while every lay so
     far breaks a rule, ``anew_s`` before it, the time the month planned anew will need.
     """
@@ -835,11 +840,15 @@ def _lay_labelled(
     from ..figures import day_km
     from .continuation import lay_book
 
-    travel = travel or travel_for(scenario)
+    travel = KeptTravel(travel or travel_for(scenario))  # every lay's problem has the same shops
     wholes = whole_relabellings(scenario.calendar)
     everyone = [m.id for m in scenario.managers]
 
+    took = 0.0
+
     def lay(relabel: Mapping[str, dict[int, int]], share: float) -> _Laid:
+        nonlocal took
+        started = time.monotonic()
         plan, _ = lay_book(
             scenario, _relabelled(book, standing, relabel), params, seed=seed, travel=travel, progress=None,
             planned_s=planned_s * share, deadline=deadline,
@@ -848,36 +857,39 @@ def _lay_labelled(
         km: dict[str, float] = defaultdict(float)
         for (mid, _day), x in day_km(scenario, plan, travel).items():
             km[mid] += x
-        return _Laid(plan, broken, dict(km))
-
-    took = 0.0
+        took = time.monotonic() - started
+        return _Laid(plan, broken, dict(km), dict(relabel), took)
 
     def room(laid: list[_Laid]) -> bool:
         end = deadline - (anew_s if all(x.broken for x in laid) else 0.0)
         return not laid or time.monotonic() + took <= end
 
-    # the trials share the laying time; the labels chosen get all of it
-    trials: list[_Laid] = []
+    # the trials share the laying time; the labels chosen get all of it (unless ``first`` had it)
+    laid = [lay(first, 1.0)] if first is not None else []
     for whole in wholes:
-        if not room(trials):
+        if not room(laid):
             break
-        started = time.monotonic()
-        trials.append(lay({m: whole for m in everyone}, 1 / len(wholes)))
-        took = time.monotonic() - started
-    best = min(trials, key=_Laid.score)
-    choice = {m: min(range(len(trials)), key=lambda i: trials[i].manager_score(m)) for m in everyone}
-    if room(trials):
-        best = min(lay({m: wholes[i] for m, i in choice.items()}, 1.0), best, key=_Laid.score)
-    return best
+        relabel = {m: whole for m in everyone}
+        if relabel != first:
+            laid.append(lay(relabel, 1 / len(wholes)))
+    best = min(laid, key=_Laid.score)
+    choice = {m: min(laid, key=lambda x: x.manager_score(m)).relabel[m] for m in everyone}
+    if room(laid) and choice != first:
+        best = min(lay(choice, 1.0), best, key=_Laid.score)
+    return dataclasses.replace(best, longest=max(x.longest for x in laid))
 
 
 @dataclass(frozen=True)
 class _Laid:
-    """A book laid onto the month: the plan, the rules it breaks, each manager's km."""
+    """A book laid onto the month: the plan, the rules it breaks, each manager's km, and the
+    relabelling of each manager's slots it was laid with."""
 
     plan: Plan
     broken: list[Violation]
     km: dict[str, float]
+    relabel: dict[str, dict[int, int]]
+    #: the seconds of the longest lay among those it was chosen from
+    longest: float
 
     def score(self) -> tuple[int, float]:
         """Rules broken, then km: the order in which two laid months are better."""
