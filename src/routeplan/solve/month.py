@@ -844,10 +844,7 @@ def _lay_labelled(
     wholes = whole_relabellings(scenario.calendar)
     everyone = [m.id for m in scenario.managers]
 
-    took = 0.0
-
     def lay(relabel: Mapping[str, dict[int, int]], share: float) -> _Laid:
-        nonlocal took
         started = time.monotonic()
         plan, _ = lay_book(
             scenario, _relabelled(book, standing, relabel), params, seed=seed, travel=travel, progress=None,
@@ -857,12 +854,12 @@ def _lay_labelled(
         km: dict[str, float] = defaultdict(float)
         for (mid, _day), x in day_km(scenario, plan, travel).items():
             km[mid] += x
-        took = time.monotonic() - started
-        return _Laid(plan, broken, dict(km), dict(relabel), took)
+        return _Laid(plan, broken, dict(km), dict(relabel), time.monotonic() - started)
 
     def room(laid: list[_Laid]) -> bool:
+        """Whether one more lay, as long as the last, ends in time."""
         end = deadline - (anew_s if all(x.broken for x in laid) else 0.0)
-        return not laid or time.monotonic() + took <= end
+        return not laid or time.monotonic() + laid[-1].longest <= end
 
     # the trials share the laying time; the labels chosen get all of it (unless ``first`` had it)
     laid = [lay(first, 1.0)] if first is not None else []
