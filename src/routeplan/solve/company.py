@@ -226,9 +226,7 @@ def plan_company(
     def job(sub: Scenario, own: PlanParams) -> _Job:
         return sub, dataclasses.replace(own, territory_shape=shape_of.get(sub.name, own.territory_shape)), seed
 
-    parts, plans, _ = _plan_parts(
-        parts, params, job, plan_task, executor, parallel, say, params.deadline(t0, 1 - params.shares.company_join)
-    )
+    parts, plans, _ = _plan_parts(parts, params, job, plan_task, executor, parallel, say, t0)
     merged = merge_plans(scenario.name, [plans[name] for name, _ in parts], seed)
     return dataclasses.replace(merged, solve_seconds=time.monotonic() - t0)
 
@@ -274,7 +272,7 @@ def continue_company(
     staff = {m.id for m in scenario.managers}
     parts, plans, handed = _plan_parts(
         parts, params, lambda sub, own: (sub, _book_part(previous, sub, staff), own, seed), continue_task, executor,
-        parallel, say, params.deadline(t0, 1 - params.shares.company_join),
+        parallel, say, t0,
     )  # fmt: skip
     names = [name for name, _ in parts]
     merged = merge_plans(scenario.name, [plans[name] for name in names], seed)
@@ -371,11 +369,13 @@ def _plan_parts(
     executor: Executor | None,
     parallel: int | None,
     say: ProgressFn,
-    deadline: float,
+    t0: float,
 ) -> tuple[list[tuple[str, Scenario]], dict[str, Plan], dict[str, str]]:
     """Each part planned (``job`` makes a part's task for ``task`` from its scenario and its own
     search parameters), then the long days relieved (:func:`_relieve`): the parts as they end,
-    their plans by name, and why each handed shop moved.
+    their plans by name, and why each handed shop moved. The company's solve started at ``t0``;
+    the parts end ``params.shares.company_join`` of the limit before it ends (their deadline),
+    which is kept for checking and joining their plans.
 
     The parts go to ``at_once`` queues, largest first, each to the queue with the fewest shops
     so far (:func:`hand_out`), and a queue's parts run one after the other. With the clock on,
@@ -384,10 +384,11 @@ def _plan_parts(
     the first time), whatever the clock says, so a fast machine makes the same plan every
     time; as it starts, its clock (``clock_share``, the safety net) is cut to the time left
     until ``deadline`` in the same proportion over the shops its queue still holds, so on a
-    slow machine every queue still ends by the deadline (the split among offices before may
-    have taken a minute of it). A reproducible plan (``params.clock`` off)
+    slow machine every queue still ends by the deadline (the split among offices before took
+    some of it). A reproducible plan (``params.clock`` off)
     gives each part its share of the limit only, so it is the same whatever runs it.
     """
+    deadline = params.deadline(t0, 1 - params.shares.company_join)
     sizes = [len(sub.retailers) for _, sub in parts]
     total = sum(sizes)
     at_once = min(len(parts), parallel or params.n_workers())
