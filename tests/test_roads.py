@@ -123,6 +123,20 @@ def test_plan_and_check_on_the_road_model(tmp_path, cache):
     assert travel.leg(a, b)[0] >= travel_for(straight).leg(a, b)[0] / sc.rules.detour_factor
 
 
+def test_a_month_model_leaves_the_road_legs_as_they_were(tmp_path, cache):
+    """The month model zeroes its free end (a copy of the first office) in its matrices: the
+    tables the road model looks legs up in keep the office's real legs."""
+    from routeplan.solve.month import MonthModel
+
+    sc = read_scenario(_tiny_on_roads(tmp_path))
+    travel = travel_for(sc)
+    office, shop = sc.managers[0].office, sc.retailers[0].location
+    before = travel.leg(office, shop), travel.leg(shop, office)
+    assert min(before[0][0], before[1][0]) > 0
+    MonthModel(sc, travel)
+    assert (travel.leg(office, shop), travel.leg(shop, office)) == before
+
+
 def test_road_model_without_an_extract_is_refused(tmp_path):
     scen = tmp_path / "s"
     shutil.copytree(TINY, scen)

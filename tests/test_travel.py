@@ -79,27 +79,38 @@ def test_return_legs_use_the_model(tiny, tiny_plan):
     assert all(days[k] >= plain[k] for k in plain)
 
 
-def test_kept_travel_computes_each_set_of_points_once_and_hands_out_copies():
+def test_kept_travel_computes_each_set_of_points_once_and_month_models_share_them(tiny):
+    from routeplan.solve.month import MonthModel
     from routeplan.travel import KeptTravel
 
     asked: list[int] = []
+    remembered: list[np.ndarray] = []
 
     class Counting:
+        """Counts its matrices, and keeps them read-only for its own lookups as the road models do."""
+
         def matrices(self, points):
             asked.append(len(points))
-            return Uphill().matrices(points)
+            km, minutes = Uphill().matrices(points)
+            for mat in (km, minutes):
+                mat.setflags(write=False)
+            remembered.extend((km, minutes))
+            return km, minutes
 
         def leg(self, a, b):
             return Uphill().leg(a, b)
 
-    points = [LatLon(39.90 + i / 100, 116.40 + i / 150) for i in range(5)]
     kept = KeptTravel(Counting())
-    first = kept.matrices(points)
-    first[0][:] = -1.0  # its users write into the matrices: the next copy is untouched
-    again = kept.matrices(list(points))
-    assert asked == [5]
-    expected = Uphill().matrices(points)
-    assert all(np.array_equal(a, b) for a, b in zip(again, expected, strict=True))
-    kept.matrices(points[:3])
-    assert asked == [5, 3]
+    first, second = MonthModel(tiny, kept), MonthModel(tiny, kept)
+    assert asked == [len(tiny.retailers) + len(tiny.managers) + 1]  # shops, offices, the free end
+    assert first.dist is second.dist and first.time is second.time  # one pair for both problems
+    end = first.end_node
+    assert not first.dist[end].any() and not first.dist[:, end].any() and not first.time[end].any()
+    # the free end is written into the shared copy, never into the model's own read-only tables
+    expected = Uphill().matrices([*(r.location for r in tiny.retailers), *(m.office for m in tiny.managers)])
+    assert all(np.array_equal(mat[:end, :end], want) for mat, want in zip(remembered, expected, strict=True))
+    assert np.array_equal(first.dist[:end, :end], expected[0])
+    points = [LatLon(39.90 + i / 100, 116.40 + i / 150) for i in range(5)]
+    kept.matrices(points)
+    assert asked[-1] == 5
     assert kept.leg(points[0], points[1]) == Uphill().leg(points[0], points[1])

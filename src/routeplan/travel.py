@@ -68,9 +68,14 @@ class GreatCircleTravel:
 
 
 class KeptTravel:
-    """A travel model that keeps the matrices of the last points it was asked for, and hands out
-    copies (their users write into them): laying a cycle onto its month builds the month's
-    problem once per trial, over the same shops each time."""
+    """A travel model that keeps the matrices of the last points it was asked for and hands the
+    same arrays to every user: laying a cycle onto its month builds the month's problem once
+    per trial, over the same shops each time, and the problems share one pair of matrices.
+
+    Its users read the arrays; the one write allowed is a month model's free end (a last point
+    whose row and column it zeroes: every model over the same points writes the same zeros).
+    Arrays a model hands out read-only (the road models' remembered tables) are copied once.
+    """
 
     def __init__(self, travel: TravelModel) -> None:
         self.travel = travel
@@ -80,8 +85,10 @@ class KeptTravel:
     def matrices(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
         key = tuple(points)
         if self._kept is None or key != self._points:
-            self._points, self._kept = key, self.travel.matrices(points)
-        return self._kept[0].copy(), self._kept[1].copy()
+            self._kept = None  # the last pair goes before the next is computed
+            km, minutes = (m if m.flags.writeable else m.copy() for m in self.travel.matrices(points))
+            self._points, self._kept = key, (km, minutes)
+        return self._kept
 
     def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:
         return self.travel.leg(a, b)
@@ -111,6 +118,10 @@ class MatrixLegs:
         raise NotImplementedError
 
     def _remember(self, points: Sequence[LatLon], km: np.ndarray, minutes: np.ndarray) -> None:
+        """Keep the matrices for :meth:`leg`, read-only: the arrays go to the caller too, and a
+        write there (a month model's free end) would change the legs looked up here."""
+        for mat in (km, minutes):
+            mat.setflags(write=False)
         self._tables.append(({p: i for i, p in enumerate(points)}, km, minutes))
 
     def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:

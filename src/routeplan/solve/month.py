@@ -232,6 +232,19 @@ class _Fragility:
 _Arrays = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
+def _free_end(mat: np.ndarray, end: int) -> np.ndarray:
+    """``mat`` with a free end: node ``end``'s row and column zero (a route ends wherever its
+    last shop is). Written only where they are not zero yet, so month models over the same
+    points can share one array (:class:`routeplan.travel.KeptTravel`); an array the travel
+    model keeps read-only for its own lookups is copied first."""
+    if mat[end].any() or mat[:, end].any():
+        if not mat.flags.writeable:
+            mat = mat.copy()
+        mat[:, end] = 0.0
+        mat[end, :] = 0.0
+    return mat
+
+
 class MonthModel:
     """The scenario translated into a :class:`Problem` (node, route and pattern numbering)."""
 
@@ -245,12 +258,8 @@ class MonthModel:
         self.k = k = len(sc.managers)
         self.s = cal.n_slots
         points = [r.location for r in sc.retailers] + [m.office for m in sc.managers] + [sc.managers[0].office]
-        dist, tmin = travel.matrices(points)
         self.end_node = end = n + k
-        for mat in (dist, tmin):
-            mat[:, end] = 0.0
-            mat[end, :] = 0.0
-        self.dist, self.time = dist, tmin
+        self.dist, self.time = (_free_end(mat, end) for mat in travel.matrices(points))
         self.service = np.array([r.service_minutes for r in sc.retailers] + [0.0] * (k + 1))
         self.mcals = [ManagerCalendar(cal, m.days_off) for m in sc.managers]
         self.notes: list[str] = []
@@ -753,6 +762,8 @@ def plan_month(
         second = _look(planned, params, params.deadline(t0), 0.0)
         return _best(scenario, [planned.plan, *([second] if second else [])], time.monotonic() - t0)
     say = progress or (lambda stage, frac: None)
+    # the cycle's problem and each lay's are over the same places: they share one pair of matrices
+    travel = travel if isinstance(travel, KeptTravel) else KeptTravel(travel or travel_for(scenario))
     budget = max(1.0, params.time_limit_s)
     lay_share = params.shares.lay
     cycle_params = dataclasses.replace(params, time_limit_s=budget * (1 - lay_share))
@@ -840,7 +851,7 @@ def _lay_labelled(
     from ..figures import day_km
     from .continuation import lay_book
 
-    travel = KeptTravel(travel or travel_for(scenario))  # every lay's problem has the same shops
+    travel = travel if isinstance(travel, KeptTravel) else KeptTravel(travel or travel_for(scenario))
     wholes = whole_relabellings(scenario.calendar)
     everyone = [m.id for m in scenario.managers]
 
