@@ -68,9 +68,10 @@ class GreatCircleTravel:
 
 
 class KeptTravel:
-    """A travel model that keeps the matrices of the last points it was asked for and hands the
-    same arrays to every user: laying a cycle onto its month builds the month's problem once
-    per trial, over the same shops each time, and the problems share one pair of matrices.
+    """A travel model that keeps the matrices of the largest set of points it was asked for and
+    hands the same arrays to every user: the problems of one month (the cycle, each lay of it
+    onto the month, the free territories) are over the same places and share one pair of
+    matrices, while the smaller sets a territory design asks for in between pass through.
 
     Its users read the arrays; the one write allowed is a month model's free end (a last point
     whose row and column it zeroes: every model over the same points writes the same zeros).
@@ -79,15 +80,18 @@ class KeptTravel:
 
     def __init__(self, travel: TravelModel) -> None:
         self.travel = travel
-        self._points: tuple[LatLon, ...] | None = None
+        self._points: tuple[LatLon, ...] = ()
         self._kept: tuple[np.ndarray, np.ndarray] | None = None
 
     def matrices(self, points: Sequence[LatLon]) -> tuple[np.ndarray, np.ndarray]:
         key = tuple(points)
-        if self._kept is None or key != self._points:
-            self._kept = None  # the last pair goes before the next is computed
-            km, minutes = (m if m.flags.writeable else m.copy() for m in self.travel.matrices(points))
-            self._points, self._kept = key, (km, minutes)
+        if self._kept is not None and key == self._points:
+            return self._kept
+        if len(key) < len(self._points):
+            return self.travel.matrices(points)
+        self._kept = None  # the last pair goes before the next is computed
+        km, minutes = (m if m.flags.writeable else m.copy() for m in self.travel.matrices(points))
+        self._points, self._kept = key, (km, minutes)
         return self._kept
 
     def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:

@@ -53,7 +53,7 @@ from ..errors import InputError
 from ..model import Scenario
 from ..plan import Plan, Route
 from ..routebook import RouteBook, changes, memberships, stability
-from ..travel import TravelModel, travel_for
+from ..travel import KeptTravel, TravelModel, travel_for
 from .chains import balance
 from .design import design_territories
 from .kernels import warm_up
@@ -238,6 +238,7 @@ def continue_month(
     """
     params = params or PlanParams()
     continuable(scenario, previous)
+    travel = KeptTravel(travel or travel_for(scenario))  # the book is laid twice over the same places
     t0 = time.monotonic()
     deadline = params.deadline(t0)
     planned = params.time_limit_s * params.shares.continued_rebuild

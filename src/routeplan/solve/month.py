@@ -757,13 +757,14 @@ def plan_month(
     params = params or PlanParams()
     standing = standing_cycle(scenario)
     t0 = time.monotonic()
+    # every problem of the month (fixed and free territories, the cycle and each lay of it) is
+    # over the same places: they share one pair of travel matrices
+    travel = travel if isinstance(travel, KeptTravel) else KeptTravel(travel or travel_for(scenario))
     if standing is None:
         planned = _plan_territories(scenario, params, seed=seed, travel=travel, progress=progress)
         second = _look(planned, params, params.deadline(t0), 0.0)
         return _best(scenario, [planned.plan, *([second] if second else [])], time.monotonic() - t0)
     say = progress or (lambda stage, frac: None)
-    # the cycle's problem and each lay's are over the same places: they share one pair of matrices
-    travel = travel if isinstance(travel, KeptTravel) else KeptTravel(travel or travel_for(scenario))
     budget = max(1.0, params.time_limit_s)
     lay_share = params.shares.lay
     cycle_params = dataclasses.replace(params, time_limit_s=budget * (1 - lay_share))
