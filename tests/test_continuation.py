@@ -563,6 +563,46 @@ def test_a_lay_that_used_up_the_time_limit_is_not_followed_by_more(tiny, monkeyp
     assert len(planned) == 2
 
 
+def test_a_lay_that_breaks_a_rule_is_followed_by_the_other_labels_before_the_month_is_planned_anew(tiny, monkeypatch):
+    """With the clock on and less time left after the cycle than planning the month anew is
+    sized for, a first lay that breaks a rule is still followed by the other whole relabellings
+    (each a fraction of a plan anew): one of them keeps every rule, and the month is not
+    planned anew."""
+    import routeplan.solve.continuation as continuation
+    import routeplan.solve.month as month
+
+    clock = _LateClock()
+    params = dataclasses.replace(PARAMS, clock=True)
+    started: list[float] = []
+    planned: list[Scenario] = []
+    real_plan, real_lay = month._plan_territories, continuation.lay_book
+
+    def cycle_leaving_a_third_of_a_plan_anew(scenario, *args, **kwargs):
+        planned.append(scenario)
+        out = real_plan(scenario, *args, **kwargs)
+        left = params.time_limit_s * params.shares.fallback / 3
+        clock.late += started[0] + params.time_limit_s - left - clock.monotonic()
+        return out
+
+    lays: list[Plan] = []
+
+    def first_lay_loses_a_visit(scenario, *args, **kwargs):
+        plan, why = real_lay(scenario, *args, **kwargs)
+        if not lays:
+            plan = dataclasses.replace(plan, visits=plan.visits[1:])
+        lays.append(plan)
+        return plan, why
+
+    monkeypatch.setattr(month, "time", clock)
+    monkeypatch.setattr(month, "_plan_territories", cycle_leaving_a_third_of_a_plan_anew)
+    monkeypatch.setattr(continuation, "lay_book", first_lay_loses_a_visit)
+    started.append(clock.monotonic())
+    plan = month.plan_month(tiny, params, seed=0)
+    assert check_plan(tiny, lays[0]) != [] and len(lays) > 1, "the other labels are laid"
+    assert len(planned) == 1, "the standing cycle only: the month was not planned anew"
+    assert check_plan(tiny, plan) == []
+
+
 def test_free_territories_are_tried_only_in_the_time_left(tiny, monkeypatch):
     """Where fixed territories break a rule, free ones are tried for their share of the time
     limit or what is left of it, if less: nothing, where the fixed plan took all of it."""

@@ -846,7 +846,11 @@ def _lay_labelled(
     clock that cuts the trials short still lays it.
 
     A lay starts only if, as long as the one before, it ends by ``deadline``; while every lay so
-    far breaks a rule, ``anew_s`` before it, the time the month planned anew will need.
+    far breaks a rule, the lay of the managers' choice also leaves ``anew_s`` before it, the
+    time the month planned anew will need. The whole-team trials do not: each takes a fraction
+    of that, and where the first breaks a rule another usually keeps them all (a planned-anew
+    month drives more: in a 2,312-shop group of the 30,000-shop company 4,349 km against the
+    4,093 of a trial that kept every rule, when a loaded machine left no room for the trials).
     """
     from ..check import check_plan
     from ..figures import day_km
@@ -868,15 +872,16 @@ def _lay_labelled(
             km[mid] += x
         return _Laid(plan, broken, dict(km), dict(relabel), time.monotonic() - started)
 
-    def room(laid: list[_Laid]) -> bool:
-        """Whether one more lay, as long as the last, ends in time."""
-        end = deadline - (anew_s if all(x.broken for x in laid) else 0.0)
+    def room(laid: list[_Laid], *, anew: bool = True) -> bool:
+        """Whether one more lay, as long as the last, ends in time (with ``anew``: leaving the
+        time for the month planned anew while every lay so far breaks a rule)."""
+        end = deadline - (anew_s if anew and all(x.broken for x in laid) else 0.0)
         return not laid or time.monotonic() + laid[-1].longest <= end
 
     # the trials share the laying time; the labels chosen get all of it (unless ``first`` had it)
     laid = [lay(first, 1.0)] if first is not None else []
     for whole in wholes:
-        if not room(laid):
+        if not room(laid, anew=False):
             break
         relabel = {m: whole for m in everyone}
         if relabel != first:
