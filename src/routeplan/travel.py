@@ -97,6 +97,11 @@ class KeptTravel:
     def leg(self, a: LatLon, b: LatLon) -> tuple[float, float]:
         return self.travel.leg(a, b)
 
+    @classmethod
+    def around(cls, travel: TravelModel) -> KeptTravel:
+        """``travel`` keeping its matrices: itself where it already does."""
+        return travel if isinstance(travel, cls) else cls(travel)
+
 
 #: The road engines' walk or crawl from a place to the street it is snapped to (km/h), and the
 #: snap beyond which a place is reported as far from a road (km).

@@ -238,7 +238,7 @@ def continue_month(
     """
     params = params or PlanParams()
     continuable(scenario, previous)
-    travel = KeptTravel(travel or travel_for(scenario))  # the book is laid twice over the same places
+    travel = KeptTravel.around(travel or travel_for(scenario))  # the book is laid twice over the same places
     t0 = time.monotonic()
     deadline = params.deadline(t0)
     planned = params.time_limit_s * params.shares.continued_rebuild

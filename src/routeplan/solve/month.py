@@ -759,7 +759,7 @@ def plan_month(
     t0 = time.monotonic()
     # every problem of the month (fixed and free territories, the cycle and each lay of it) is
     # over the same places: they share one pair of travel matrices
-    travel = travel if isinstance(travel, KeptTravel) else KeptTravel(travel or travel_for(scenario))
+    travel = KeptTravel.around(travel or travel_for(scenario))
     if standing is None:
         planned = _plan_territories(scenario, params, seed=seed, travel=travel, progress=progress)
         second = _look(planned, params, params.deadline(t0), 0.0)
@@ -856,7 +856,7 @@ def _lay_labelled(
     from ..figures import day_km
     from .continuation import lay_book
 
-    travel = travel if isinstance(travel, KeptTravel) else KeptTravel(travel or travel_for(scenario))
+    travel = KeptTravel.around(travel or travel_for(scenario))
     wholes = whole_relabellings(scenario.calendar)
     everyone = [m.id for m in scenario.managers]
 
