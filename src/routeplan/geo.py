@@ -101,11 +101,23 @@ def nearest_in_rows(cost: np.ndarray, count: int, n: int | None = None, *, with_
     n = len(cost) if n is None else n
     count = max(0, min(count, n if with_self else n - 1))
     out = np.zeros((n, count), dtype=np.int64)
+    if count == 0:
+        return out
     for lo, hi in row_blocks(n, n):
         block = np.array(cost[lo:hi, :n], dtype=float)
+        rows = np.arange(hi - lo)
         if not with_self:
-            block[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
-        out[lo:hi] = np.argsort(block, axis=1, kind="stable")[:, :count]
+            block[rows, np.arange(lo, hi)] = np.inf
+        # the ``count`` cheapest by partition, then in order (ties by column); a row where more
+        # columns tie with its last one than fit is sorted whole, as the stable argsort would
+        cols = np.sort(np.argpartition(block, count - 1, axis=1)[:, :count], axis=1)
+        vals = block[rows[:, None], cols]
+        order = np.argsort(vals, axis=1, kind="stable")
+        out[lo:hi] = cols[rows[:, None], order]
+        last = vals.max(axis=1)
+        tied = np.flatnonzero((block <= last[:, None]).sum(axis=1) > count)
+        if len(tied):
+            out[lo + tied] = np.argsort(block[tied], axis=1, kind="stable")[:, :count]
     return out
 
 
