@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from routeplan import Continuing
-from routeplan.solve.chains import balance
+from routeplan.solve.chains import _cheapest_gaps, balance
 from routeplan.solve.search import PeriodicSearch, Problem, RouteSpec
+from routeplan.solve.tsp import path_length
 
 PRICES = Continuing()
 # three routes of one manager side by side; route 1 reaches towards both others
@@ -120,3 +121,21 @@ def test_a_chain_longer_than_the_links_allowed_is_not_taken():
                     Continuing(chain_links=1))  # fmt: skip
     assert moved == {} and search.routes == before
     assert search.is_short(0)
+
+
+def test_each_shop_s_gap_on_a_route_is_where_it_adds_least():
+    """The gaps found for many shops at once are, for each, the place on the route where it
+    adds the fewest km, with the stops before and after it."""
+    search = _search()
+    for r, route in enumerate(search.routes):
+        shops = [c for c in range(search.p.n_customers) if c not in route]
+        path = [int(search.start[r]), *route, int(search.end[r])]
+
+        def km(p: list[int]) -> float:
+            return path_length(search.p.dist, p[0], p[1:-1], p[-1])
+
+        for c, (j, before, after) in zip(shops, _cheapest_gaps(search, r, shops), strict=True):
+            added = [km([*path[: i + 1], c, *path[i + 1 :]]) - km(path) for i in range(len(path) - 1)]
+            assert added[j] <= min(added) + 1e-9
+            assert (before, after) == (path[j], path[j + 1])
+    assert _cheapest_gaps(search, 0, []) == []

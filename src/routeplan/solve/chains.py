@@ -23,6 +23,9 @@ import numpy as np
 from .params import Continuing
 from .search import PeriodicSearch
 
+#: A shop's cheapest place on a route: the position, and the places before and after it.
+Gap = tuple[int, int, int]
+
 
 @dataclass(frozen=True)
 class Handover:
@@ -70,11 +73,14 @@ def balance(
     return moved
 
 
-def handover(search: PeriodicSearch, c: int, giver: int, taker: int, base: list[np.ndarray]) -> Handover | None:
+def handover(
+    search: PeriodicSearch, c: int, giver: int, taker: int, base: list[np.ndarray], gap: Gap | None = None
+) -> Handover | None:
     """Shop c handed from route ``giver`` to its cheapest place on route ``taker``, or ``None``
     where none of its patterns swaps the one route for the other. A giver of -1 gives the shop
     one visit more (on ``taker``), a taker of -1 drops its visit on ``giver``: the visits a
-    shop has beyond its class's minimum come and go this way."""
+    shop has beyond its class's minimum come and go this way. ``gap``: c's cheapest gap on
+    ``taker`` where the caller has it (:func:`_cheapest_gaps`)."""
     held = search.routes_of(c)
     if (giver >= 0 and giver not in held) or (taker >= 0 and taker in held):
         return None
@@ -93,7 +99,7 @@ def handover(search: PeriodicSearch, c: int, giver: int, taker: int, base: list[
         km -= p.dist[a, c] + p.dist[c, b] - p.dist[a, b]
         loses = p.time[a, c] + p.time[c, b] - p.time[a, b] + p.service[c]
     if taker >= 0:
-        _, x, y = _cheapest_gap(search, taker, c)
+        _, x, y = gap or _cheapest_gaps(search, taker, [c])[0]
         km += p.dist[x, c] + p.dist[c, y] - p.dist[x, y]
         gains = p.time[x, c] + p.time[c, y] - p.time[x, y] + p.service[c]
     return Handover(c, giver, taker, k, float(km), giver_loses=float(loses), taker_gains=float(gains))
@@ -165,19 +171,29 @@ def _offers(
     *,
     fill: bool,
 ) -> dict[int, Handover]:
-    """The cheapest handover per route next to route ``at``: into ``at`` (``fill``), or out of it."""
+    """The cheapest handover per route next to route ``at``: into ``at`` (``fill``), or out of it.
+
+    Each shop's cheapest gap on each route it may go to is found for all the shops going
+    there at once (one array operation per route, not one per handover)."""
     offers: dict[int, Handover] = {}
+    gaps: dict[tuple[int, int], Gap] = {}
     if fill:
-        pairs = ((x, g, at) for x in sorted(set(near[search.routes[at]].ravel().tolist()) - moved)
-                 for g in (*search.routes_of(x), -1))  # fmt: skip
+        shops = [x for x in sorted(set(near[search.routes[at]].ravel().tolist()) - moved) if allowed([x])]
+        gaps.update(((x, at), g) for x, g in zip(shops, _cheapest_gaps(search, at, shops), strict=True))
+        pairs = [(x, g, at) for x in shops for g in (*search.routes_of(x), -1)]
     else:
-        pairs = ((x, at, t) for x in sorted(set(search.routes[at]) - moved)
-                 for t in (*sorted({r for y in near[x].tolist() for r in search.routes_of(y)}), -1))  # fmt: skip
+        shops = [x for x in sorted(set(search.routes[at]) - moved) if allowed([x])]
+        rides = {y: search.routes_of(y) for y in set(near[shops].ravel().tolist())}
+        takers = {x: sorted({r for y in near[x].tolist() for r in rides[y]} - on_chain) for x in shops}
+        for t in sorted(set().union(*takers.values())):
+            going = [x for x in shops if t in takers[x]]
+            gaps.update(((x, t), g) for x, g in zip(going, _cheapest_gaps(search, t, going), strict=True))
+        pairs = [(x, at, t) for x in shops for t in (*takers[x], -1)]
     for x, giver, taker in pairs:
         other = giver if fill else taker
-        if other in on_chain or not allowed([x]):
+        if other in on_chain:
             continue
-        h = handover(search, x, giver, taker, base)
+        h = handover(search, x, giver, taker, base, gaps.get((x, taker)))
         if h is None or (other in offers and h.km >= offers[other].km):
             continue
         if fill and search.is_over(taker, h.taker_gains):
@@ -206,13 +222,15 @@ def hand(search: PeriodicSearch, h: Handover) -> None:
     """Carry out handover h: the shop to its cheapest place on the taker (re-evaluated now)."""
     first = np.zeros(len(search.routes), dtype=np.int64)
     if h.taker >= 0:
-        first[h.taker] = _cheapest_gap(search, h.taker, h.shop)[0]
+        first[h.taker] = _cheapest_gaps(search, h.taker, [h.shop])[0][0]
     search.apply(h.shop, h.pattern, first)
 
 
-def _cheapest_gap(search: PeriodicSearch, r: int, c: int) -> tuple[int, int, int]:
-    """Where shop c costs least on route r: the position, and the places before and after it."""
+def _cheapest_gaps(search: PeriodicSearch, r: int, shops: Sequence[int]) -> list[Gap]:
+    """Where each shop costs least on route r: the position, and the places before and after it."""
     path = np.asarray([search.start[r], *search.routes[r], search.end[r]], dtype=np.int64)
+    a, b = path[:-1], path[1:]
+    xs = np.asarray(shops, dtype=np.int64)
     dist = search.p.dist
-    j = int(np.argmin(dist[path[:-1], c] + dist[c, path[1:]] - dist[path[:-1], path[1:]]))
-    return j, int(path[j]), int(path[j + 1])
+    j = np.argmin(dist[np.ix_(a, xs)] + dist[np.ix_(xs, b)].T - dist[a, b][:, None], axis=0)
+    return list(zip(j.tolist(), a[j].tolist(), b[j].tolist(), strict=True))

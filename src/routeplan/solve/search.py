@@ -139,6 +139,7 @@ class PeriodicSearch:
         self.prices = self.penalties.prices()
         #: by ``id`` of a customer's pattern array (the problem holds the arrays while the search lives)
         self._lookup: dict[int, dict[tuple[int, ...], int]] = {}
+        self._ride_table: dict[int, tuple[tuple[int, ...], ...]] = {}
         self.cost_r = np.zeros(n_routes)
         self.extra = 0.0
         self.km = np.zeros(n_routes)
@@ -238,11 +239,20 @@ class PeriodicSearch:
     def _recount_extra(self) -> None:
         self.extra = sum(float(self.p.pattern_cost[c][k]) for c, k in enumerate(self.choice) if k >= 0)
 
-    def routes_of(self, c: int) -> list[int]:
+    def routes_of(self, c: int) -> tuple[int, ...]:
         k = self.choice[c]
         if k < 0:
-            return []
-        return [r for r in self.p.patterns[c][k].tolist() if r >= 0]  # tolist: no numpy scalar per route
+            return ()
+        return self._rides(c)[k]
+
+    def _rides(self, c: int) -> tuple[tuple[int, ...], ...]:
+        """The routes of each of customer c's patterns (the hand-over chains ask for them often);
+        customers sharing one pattern array share the table, as in :meth:`_pattern_lookup`."""
+        arr = self.p.patterns[c]
+        rides = self._ride_table.get(id(arr))
+        if rides is None:
+            rides = self._ride_table[id(arr)] = tuple(tuple(r for r in row if r >= 0) for row in arr.tolist())
+        return rides
 
     # ---- the pattern move --------------------------------------------
     def evaluate(self, c: int) -> tuple[int, float, np.ndarray]:
