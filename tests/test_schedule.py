@@ -21,8 +21,9 @@ from routeplan.solve.schedule import (
     _spread_make_ups,
     _tighten_make_ups,
     lay_out_month,
+    makeup_load,
 )
-from routeplan.solve.search import PeriodicSearch
+from routeplan.solve.search import CycleRoutes, PeriodicSearch
 from routeplan.solve.tsp import path_length
 from routeplan.travel import travel_for
 
@@ -94,6 +95,33 @@ def test_the_month_is_laid_from_a_snapshot_of_the_routes(tiny: Scenario) -> None
     riding = {tiny.retailers[c].id for route in cycle.routes for c in route}
     assert riding and riding == {v.retailer_id for v in first.visits}
     assert all(cycle.routes_of(c) for c in range(model.n) if tiny.retailers[c].id in riding)
+
+
+def test_a_model_lays_a_manager_s_routes_the_same_from_its_memo_as_afresh(tiny: Scenario) -> None:
+    """A month model keeps each manager's laid days by his routes: the month laid after the
+    make-up load (and again) is the month a fresh model lays, and what one layout does with the
+    days it is handed (the visits, the calls) leaves the kept ones as they were."""
+    model = MonthModel(tiny, travel_for(tiny))
+    search = PeriodicSearch(model.problem(np.zeros(model.k * model.s)))
+    search.set_routes(*routes_from_groups(model, *sweep_groups(model)))
+    cycle = search.cycle()
+    assert any(model.mcals[mi].runs(slot)[1] for mi in range(model.k) for slot in range(model.s)), "no lost run"
+    load = makeup_load(model, cycle)
+    laid = lay_out_month(model, cycle, seconds=0.0, seed=0)
+    assert lay_out_month(model, cycle, seconds=0.0, seed=0) == laid
+    fresh = MonthModel(tiny, travel_for(tiny))
+    assert lay_out_month(fresh, cycle, seconds=0.0, seed=0) == laid
+    assert np.array_equal(makeup_load(fresh, cycle), load) and load.any()
+    assert any(v.makeup for v in laid.visits)
+    # the first manager's routes of the lost run's slot and another slot swapped: laid anew
+    lost = next(slot for slot in range(model.s) if model.mcals[0].runs(slot)[1])
+    swap = {lost: (lost + 1) % model.s, (lost + 1) % model.s: lost}
+    routes = [cycle.routes[swap.get(r, r)] for r in range(len(cycle.routes))]
+    rides = tuple(tuple(swap.get(r, r) for r in cycle.routes_of(c)) for c in range(model.n))
+    swapped = CycleRoutes(tuple(routes), rides)
+    again = lay_out_month(model, swapped, seconds=0.0, seed=0)
+    assert again != laid
+    assert again == lay_out_month(MonthModel(tiny, travel_for(tiny)), swapped, seconds=0.0, seed=0)
 
 
 def test_the_slots_a_month_runs_most_take_the_shortest_routes(tiny: Scenario) -> None:
@@ -236,7 +264,8 @@ def test_tightened_make_ups_drive_less_and_break_no_rule_the_layout_kept(
     search.set_routes(*routes_from_groups(model, *sweep_groups(model)))
     tight = lay_out_month(model, search.cycle(), seconds=0.0, seed=0)
     monkeypatch.setattr(schedule, "MAKEUP_PASSES", 0)
-    loose = lay_out_month(model, search.cycle(), seconds=0.0, seed=0)
+    # a fresh model: a model keeps the days it laid for each manager's routes
+    loose = lay_out_month(MonthModel(sc, travel_for(sc)), search.cycle(), seconds=0.0, seed=0)
     assert sum(v.makeup for v in tight.visits) == sum(v.makeup for v in loose.visits) > 0
     assert total_km(sc, tight) < total_km(sc, loose)
     kinds = {(v.rule, v.code, v.manager_id, v.retailer_id) for v in check.check_plan(sc, tight)}

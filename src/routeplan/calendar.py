@@ -64,6 +64,8 @@ class Calendar:
     #: the month's dates of each slot (``None``: days off the workdays), asked for thousands of
     #: times while patterns are built
     _slot_days: dict[int | None, tuple[date, ...]] = field(init=False, repr=False, compare=False)
+    #: the Mondays of the weeks that overlap the month (the checker asks for them once a shop)
+    _weeks: tuple[date, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12:
@@ -86,6 +88,7 @@ class Calendar:
         for d in days:
             by_slot.setdefault(self.slot_of(d), []).append(d)
         object.__setattr__(self, "_slot_days", {slot: tuple(ds) for slot, ds in by_slot.items()})
+        object.__setattr__(self, "_weeks", tuple(sorted({monday_of(d) for d in days})))
 
     @property
     def days(self) -> tuple[date, ...]:
@@ -148,15 +151,12 @@ class Calendar:
 
     def weeks(self) -> list[date]:
         """Mondays of the calendar weeks that overlap the month."""
-        return sorted({monday_of(d) for d in self._days})
+        return list(self._weeks)
 
     def week_days(self, monday: date) -> list[date]:
         """Dates of that week that lie inside the month."""
-        return [monday + timedelta(days=i) for i in range(7) if (monday + timedelta(days=i)) in self._day_set]
-
-    @property
-    def _day_set(self) -> frozenset[date]:
-        return frozenset(self._days)
+        week = (monday + timedelta(days=i) for i in range(7))
+        return [d for d in week if d.month == self.month and d.year == self.year]
 
 
 def required_gap_days(n_visits: int, days_in_month: int, cap: int | None) -> int:

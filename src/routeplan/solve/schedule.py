@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -32,16 +33,26 @@ if TYPE_CHECKING:
     from .month import MonthModel
     from .search import CycleRoutes
 
+#: one manager's laid days (day -> [(customer, route, is make-up)]), visit dates and notes
+_Laid = tuple[dict[date, list[tuple[int, int, bool]]], dict[int, set[date]], list[str]]
+
 
 def _day_minutes(model: MonthModel, start: int, seq: list[int], end: int) -> float:
-    path = [start, *seq, end]
-    idx = np.asarray(path)
-    return float(model.time[idx[:-1], idx[1:]].sum() + model.service[seq].sum())
+    return _path_minutes(model, np.asarray([start, *seq, end]))
+
+
+def _path_minutes(model: MonthModel, path: np.ndarray) -> float:
+    """Field minutes of a day's path (its start, its stops, its end)."""
+    return float(model.time[path[:-1], path[1:]].sum() + model.service[path[1:-1]].sum())
 
 
 def _cheapest_insertion(model: MonthModel, start: int, seq: list[int], end: int, c: int) -> tuple[float, float, int]:
     """(km added, minutes added, position) of the cheapest place for c in the day."""
-    path = np.asarray([start, *seq, end])
+    return _insertion_on(model, np.asarray([start, *seq, end]), c)
+
+
+def _insertion_on(model: MonthModel, path: np.ndarray, c: int) -> tuple[float, float, int]:
+    """(km added, minutes added, position) of the cheapest place for c on a day's path."""
     a, b = path[:-1], path[1:]
     km = model.dist[a, c] + model.dist[c, b] - model.dist[a, b]
     i = int(np.argmin(km))
@@ -153,6 +164,9 @@ class _LaidDays:
     window: float = field(init=False)
     #: field minutes of each day, kept up to date by :meth:`move`
     length: dict[date, float] = field(init=False)
+    #: each day's path (the office, its stops, its end) as the matrices' indices, made when first
+    #: asked for and dropped by :meth:`move` (the make-up moves ask for the same days again and again)
+    _paths: dict[date, np.ndarray] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.office = self.model.n + self.mi
@@ -163,18 +177,24 @@ class _LaidDays:
     def stops(self, d: date, without: int | None = None) -> list[int]:
         return [c for j, (c, _, _) in enumerate(self.days[d]) if j != without]
 
+    def path(self, d: date, without: int | None = None) -> np.ndarray:
+        """Day d's path (``without`` its stop at that index)."""
+        path = self._paths.get(d)
+        if path is None:
+            path = self._paths[d] = np.asarray([self.office, *(c for c, _, _ in self.days[d]), self.end])
+        return path if without is None else np.delete(path, without + 1)
+
     def minutes(self, d: date, without: int | None = None) -> float:
-        return _day_minutes(self.model, self.office, self.stops(d, without), self.end)
+        return _path_minutes(self.model, self.path(d, without))
 
     def insertion(self, d: date, c: int, without: int | None = None) -> tuple[float, float, int]:
         """(km added, minutes added, position) of the cheapest place for c on day d (``without``
         its stop at that index)."""
-        return _cheapest_insertion(self.model, self.office, self.stops(d, without), self.end, c)
+        return _insertion_on(self.model, self.path(d, without), c)
 
     def removal_km(self, d: date, i: int) -> float:
         """The km day d saves without its stop i."""
-        path = [self.office, *self.stops(d), self.end]
-        a, c, b = path[i], path[i + 1], path[i + 2]
+        a, c, b = self.path(d)[i : i + 3].tolist()
         return float(self.model.dist[a, c] + self.model.dist[c, b] - self.model.dist[a, b])
 
     def destinations(self, d: date, c: int) -> list[date]:
@@ -206,6 +226,8 @@ class _LaidDays:
         self.days[t].insert(pos, (c, r, True))
         self.visit_days[c].discard(d)
         self.visit_days[c].add(t)
+        self._paths.pop(d, None)
+        self._paths.pop(t, None)
         self.length[d], self.length[t] = self.minutes(d), self.minutes(t)
 
 
@@ -283,6 +305,28 @@ def _tighten_make_ups(laid: _LaidDays) -> None:
             return
 
 
+#: Per month model, each manager's laid days by his routes (see :func:`_laid_days`).
+_LAID: WeakKeyDictionary[MonthModel, dict[tuple[int, tuple[tuple[int, ...], ...]], _Laid]] = WeakKeyDictionary()
+
+
+def _laid_days(model: MonthModel, cycle: CycleRoutes, mi: int) -> _Laid:
+    """Manager mi's working days with his lost runs made up, each shop's visit dates, and the
+    notes on make-ups that found no day (fresh copies). They depend on his routes alone, and
+    the make-up step is asked for the same routes again and again (each round of room left
+    for make-ups, then the month's plan), so each model keeps them by his routes."""
+    key = (mi, tuple(cycle.routes[mi * model.s : (mi + 1) * model.s]))
+    memo = _LAID.setdefault(model, {})
+    if key not in memo:
+        days, notes = _manager_days(model, cycle, mi), list[str]()
+        memo[key] = (days, _make_up(model, cycle, mi, days, notes), notes)
+    days, visit_days, notes = memo[key]
+    return (
+        {d: list(v) for d, v in days.items()},
+        defaultdict(set, {c: set(x) for c, x in visit_days.items()}),
+        list(notes),
+    )
+
+
 def makeup_load(model: MonthModel, cycle: CycleRoutes) -> np.ndarray:
     """Minutes of make-up visits each route's days receive at most in the month."""
     scenario = model.sc
@@ -290,9 +334,9 @@ def makeup_load(model: MonthModel, cycle: CycleRoutes) -> np.ndarray:
     for mi in range(model.k):
         office = model.n + mi
         end = office if scenario.managers[mi].return_to_office else model.end_node
-        days = _manager_days(model, cycle, mi)
-        before = {d: (len(v), _day_minutes(model, office, [c for c, _, _ in v], end)) for d, v in days.items()}
-        _make_up(model, cycle, mi, days, [])
+        before = {d: (len(v), _day_minutes(model, office, [c for c, _, _ in v], end))
+                  for d, v in _manager_days(model, cycle, mi).items()}  # fmt: skip
+        days, _, _ = _laid_days(model, cycle, mi)
         for d, v in days.items():
             if len(v) == before[d][0]:
                 continue
@@ -328,11 +372,15 @@ def lay_out_month(model: MonthModel, cycle: CycleRoutes, *, seconds: float, seed
     visits: list[Visit] = []
     calls: list[Call] = []
     notes: list[str] = list(model.notes)
+    shops_of: dict[int, list[int]] = defaultdict(list)  # by manager index: the shops on his routes
+    for c in range(model.n):
+        if cycle.routes_of(c):
+            shops_of[cycle.routes_of(c)[0] // n_slots].append(c)
     for mi, m in enumerate(sc.managers):
         mcal = model.mcals[mi]
         office = model.n + mi
-        days = _manager_days(model, cycle, mi)
-        visit_days = _make_up(model, cycle, mi, days, notes)
+        days, visit_days, made_up_notes = _laid_days(model, cycle, mi)
+        notes += made_up_notes
 
         for day in sorted(days):
             t = float(rules.leave_minutes)
@@ -357,13 +405,14 @@ def lay_out_month(model: MonthModel, cycle: CycleRoutes, *, seconds: float, seed
                 prev = c
 
         # phone calls: every shop hears from its manager every week
-        mine = [c for c in range(model.n) if cycle.routes_of(c) and cycle.routes_of(c)[0] // n_slots == mi]
+        mine = shops_of[mi]
+        seen = {c: {monday_of(d) for d in visit_days[c]} for c in mine}  # the weeks each shop is visited
         for monday in cal.weeks():
             week = [d for d in cal.week_days(monday) if mcal.working(d)]
             if not week:
                 continue
             for c in mine:
-                if any(monday <= d < monday + timedelta(days=7) for d in visit_days[c]):
+                if monday in seen[c]:
                     continue
                 r = cycle.routes_of(c)[0]
                 weekday = cal.slot_weekday(r % n_slots)
