@@ -175,3 +175,26 @@ def test_a_month_too_short_for_class_a_still_gives_it_the_most_visits_it_can(tin
     short = [v for v in check_plan(sc, plan) if v.rule == 2]
     assert {v.retailer_id for v in short} == set(weekly) and all("3 of 4" in v.message for v in short)
     assert all("at most 3 well-spaced visits: approve 3" in v.fix for v in short)  # not "another route"
+
+
+def test_scoring_many_shops_at_once_agrees_with_scoring_each(tiny):
+    """The repair scores every shop in one compiled call: the same best pattern and change of
+    cost as scoring each shop alone, for shops on one route and on two (class A), on a month
+    whose holiday sends lost runs to other days (make-up costs in the score)."""
+    import numpy as np
+
+    from routeplan.solve.month import MonthModel, routes_from_groups
+    from routeplan.solve.naive import sweep_groups
+    from routeplan.solve.search import PeriodicSearch
+    from routeplan.travel import travel_for
+
+    model = MonthModel(tiny, travel_for(tiny))
+    search = PeriodicSearch(model.problem(np.zeros(model.k * model.s)))
+    search.set_routes(*routes_from_groups(model, *sweep_groups(model)))
+    shops = [c for c in range(model.n) if search.choice[c] >= 0]
+    assert any(len(search.routes_of(c)) > 1 for c in shops) and search.p.makeup_runs.any()
+    ks, deltas = search.evaluate_many(shops[::-1])
+    alone = [search.evaluate(c)[:2] for c in shops[::-1]]
+    assert ks.tolist() == [k for k, _ in alone]
+    assert deltas.tolist() == [d for _, d in alone]
+    assert any(d < 0 for d in deltas)  # some shop has a better pattern: the scores are not all trivial

@@ -45,7 +45,7 @@ import contextlib
 import dataclasses
 import itertools
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -156,8 +156,7 @@ class _Repair:
         s = self.search
         n = s.p.n_customers
         gain = np.zeros(n)
-        for c in range(n):
-            gain[c] = self._gain(c)
+        self._score(gain, range(n))
         moves = 0
         while time.monotonic() < deadline and moves < REPAIR_MOVES_PER_SHOP * max(n, 1):
             c = int(np.argmin(gain))
@@ -177,19 +176,21 @@ class _Repair:
             self._explain(c, (km - float(s.km.sum())) * self.runs, broken)
             moves += 1
             around = {int(x) for x in self.near[c]} | {x for r in touched for x in s.routes[r]}
-            for x in around:
-                gain[x] = self._gain(x)
+            self._score(gain, sorted(around))
             if moves % REORDER_EVERY == 0:
                 self._reorder()
         self._reorder()
         return moves
 
-    def _gain(self, c: int) -> float:
+    def _score(self, gain: np.ndarray, shops: Iterable[int]) -> None:
+        """Each listed shop's gain from its best move (0: none, or it may not move)."""
         s = self.search
-        if s.choice[c] < 0 or not self.may_move([c]):
-            return 0.0
-        k, delta, _ = s.evaluate(c)
-        return float(delta) if k != s.choice[c] else 0.0
+        shops = list(shops)
+        gain[shops] = 0.0
+        movable = [c for c in shops if s.choice[c] >= 0 and self.may_move([c])]
+        if movable:
+            ks, deltas = s.evaluate_many(movable)
+            gain[movable] = np.where(ks != s.choice[movable], deltas, 0.0)
 
     def may_move(self, shops: Sequence[int], stay: Collection[int] = ()) -> bool:
         """Whether all these shops may change routes: none in ``stay``, and under

@@ -36,6 +36,12 @@ def route_penalty(km, minutes, stops, max_min, min_min, min_stops, target_min, p
 
 
 @njit(cache=True)
+def route_edges(offsets, n_edges, r):
+    """The flat edge indices of route r: ``lo`` .. ``hi`` (the routes' edges lie one after the other)."""
+    return offsets[r], (offsets[r + 1] if r + 1 < len(offsets) else n_edges)
+
+
+@njit(cache=True)
 def evaluate_customer(
     c,
     dist,
@@ -81,8 +87,7 @@ def evaluate_customer(
     w[n_routes] = 0.0
     best_km = np.empty(n_routes)
     for r in range(n_routes):
-        lo = offsets[r]
-        hi = offsets[r + 1] if r + 1 < n_routes else n_edges
+        lo, hi = route_edges(offsets, n_edges, r)
         best = 1e300
         at = lo
         for e in range(lo, hi):
@@ -152,6 +157,49 @@ def evaluate_customer(
             best_total = total
             best_k = k
     return best_k, best_total, pos
+
+
+@njit(cache=True)
+def evaluate_customers(cs, choice, rows, first_row, n_rows, row_cost, dist, dist_to, tmat, time_to, base_km,
+                       base_min, service, ef, et, offsets, n_edges, km, minutes, stops, max_min, min_min, min_stops,
+                       target_min, cost_r, mk_targets, mk_runs, prices):  # fmt: skip
+    """:func:`evaluate_customer` for each customer of ``cs`` with every other one fixed, in one
+    call: ``(pattern, change in penalised cost)`` arrays. Customer ``cs[i]``'s patterns are rows
+    ``first_row[i]`` .. ``+ n_rows[i]`` of ``rows`` (-1 padded), their costs in ``row_cost``; the
+    places before and after it on each route it rides are read from the flat edges."""
+    width = rows.shape[1]
+    ks = np.empty(len(cs), dtype=np.int64)
+    deltas = np.empty(len(cs))
+    cur = np.empty(width, dtype=np.int64)
+    prev = np.empty(width, dtype=np.int64)
+    nxt = np.empty(width, dtype=np.int64)
+    for i in range(len(cs)):
+        c = cs[i]
+        lo_row = first_row[i]
+        pats = rows[lo_row : lo_row + n_rows[i]]
+        cur_k = choice[c]
+        m = 0
+        if cur_k >= 0:
+            for j in range(width):
+                r = pats[cur_k, j]
+                if r < 0:
+                    continue
+                lo, hi = route_edges(offsets, n_edges, r)
+                for e in range(lo, hi):
+                    if et[e] == c:  # the edge into c; the next one leaves it
+                        cur[m] = r
+                        prev[m] = ef[e]
+                        nxt[m] = et[e + 1]
+                        m += 1
+                        break
+        k, delta, _ = evaluate_customer(
+            c, dist, dist_to, tmat, time_to, base_km, base_min, service, ef, et, offsets, n_edges, km, minutes,
+            stops, max_min, min_min, min_stops, target_min, cost_r, cur[:m], prev[:m], nxt[:m], pats,
+            row_cost[lo_row : lo_row + n_rows[i]], cur_k, mk_targets, mk_runs, prices,
+        )  # fmt: skip
+        ks[i] = k
+        deltas[i] = delta
+    return ks, deltas
 
 
 @njit(cache=True)
@@ -241,7 +289,6 @@ def improve_path(dist, path):
 def makeup_cost(pairs, dist, dist_to, ef, et, offsets, n_edges, base_km, mk_targets, mk_runs):
     """Km of make-up visits: for each (customer, lost route) pair, the cheapest insertion
     into a route of that week, times the runs lost."""
-    n_routes = len(offsets)
     total = 0.0
     for i in range(pairs.shape[0]):
         c = pairs[i, 0]
@@ -251,8 +298,7 @@ def makeup_cost(pairs, dist, dist_to, ef, et, offsets, n_edges, base_km, mk_targ
             t = mk_targets[r, j]
             if t < 0:
                 continue
-            lo = offsets[t]
-            hi = offsets[t + 1] if t + 1 < n_routes else n_edges
+            lo, hi = route_edges(offsets, n_edges, t)
             for e in range(lo, hi):
                 delta = dist_to[c, ef[e]] + dist[c, et[e]] - base_km[e]
                 if delta < cheapest:
@@ -272,6 +318,12 @@ def warm_up() -> None:
         route, route, route, route, route, route, route, route, np.zeros(0, dtype=np.int64),
         np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((1, 1), dtype=np.int64), np.zeros(1), -1,
         np.full((1, 1), -1, dtype=np.int64), route, np.zeros(4),
+    )  # fmt: skip
+    one = np.ones(1, dtype=np.int64)
+    evaluate_customers(
+        one, np.zeros(3, dtype=np.int64), np.zeros((1, 1), dtype=np.int64), edges, one, np.zeros(1), dist, dist,
+        dist, dist, route, route, np.zeros(3), edges, np.array([2], dtype=np.int64), edges, 1, route, route, route,
+        route, route, route, route, route, np.full((1, 1), -1, dtype=np.int64), route, np.zeros(4),
     )  # fmt: skip
     makeup_cost(np.zeros((0, 2), dtype=np.int64), dist, dist, edges, edges, edges, 1, route,
                 np.full((1, 1), -1, dtype=np.int64), route)  # fmt: skip

@@ -17,7 +17,7 @@ infeasible states; the plan checker judges the result.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +26,7 @@ from ..geo import row_blocks
 from .kernels import (
     UNDER,
     evaluate_customer,
+    evaluate_customers,
     makeup_cost,
     route_penalty,
 )
@@ -273,6 +274,25 @@ class PeriodicSearch:
             int(self.choice[c]), self.p.makeup_targets, self.p.makeup_runs, self.prices,
         )  # fmt: skip
         return int(k), float(delta), pos
+
+    def evaluate_many(self, customers: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`evaluate` for each listed customer (each on a route) with all others as they
+        are: (best pattern, delta cost) arrays, in one compiled call (a repair scores every
+        shop before each descent)."""
+        cs = np.asarray(customers, dtype=np.int64)
+        pats = [self.p.patterns[c] for c in customers]
+        n_rows = np.fromiter((len(a) for a in pats), np.int64, len(pats))
+        first_row = np.concatenate([[0], np.cumsum(n_rows)[:-1]]).astype(np.int64)
+        rows = np.full((int(n_rows.sum()), max((a.shape[1] for a in pats), default=1)), -1, dtype=np.int64)
+        for a, lo in zip(pats, first_row.tolist(), strict=True):
+            rows[lo : lo + len(a), : a.shape[1]] = a
+        row_cost = np.concatenate([self.p.pattern_cost[c] for c in customers]) if len(cs) else np.zeros(0)
+        return evaluate_customers(
+            cs, self.choice, rows, first_row, n_rows, np.asarray(row_cost, dtype=float), self.p.dist, self._dist_to,
+            self.p.time, self._time_to, self.edge_base_km, self.edge_base_min, self.p.service, self.ef, self.et,
+            self.offsets, len(self.ef), self.km, self.minutes, self.stops, self.max_min, self.min_min,
+            self.min_stops, self.target_min, self.cost_r, self.p.makeup_targets, self.p.makeup_runs, self.prices,
+        )  # fmt: skip
 
     def apply(self, c: int, k: int, first: np.ndarray) -> None:
         old = set(self.routes_of(c))
