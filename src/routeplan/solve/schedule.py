@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .search import CycleRoutes
 
 #: one manager's laid days (day -> [(customer, route, is make-up)]), visit dates and notes
-_Laid = tuple[dict[date, list[tuple[int, int, bool]]], dict[int, set[date]], list[str]]
+_LaidManager = tuple[dict[date, list[tuple[int, int, bool]]], dict[int, set[date]], list[str]]
 
 
 def _day_minutes(model: MonthModel, start: int, seq: list[int], end: int) -> float:
@@ -306,10 +306,10 @@ def _tighten_make_ups(laid: _LaidDays) -> None:
 
 
 #: Per month model, each manager's laid days by his routes (see :func:`_laid_days`).
-_LAID: WeakKeyDictionary[MonthModel, dict[tuple[int, tuple[tuple[int, ...], ...]], _Laid]] = WeakKeyDictionary()
+_LAID: WeakKeyDictionary[MonthModel, dict[tuple[int, tuple[tuple[int, ...], ...]], _LaidManager]] = WeakKeyDictionary()
 
 
-def _laid_days(model: MonthModel, cycle: CycleRoutes, mi: int) -> _Laid:
+def _laid_days(model: MonthModel, cycle: CycleRoutes, mi: int) -> _LaidManager:
     """Manager mi's working days with his lost runs made up, each shop's visit dates, and the
     notes on make-ups that found no day (fresh copies). They depend on his routes alone, and
     the make-up step is asked for the same routes again and again (each round of room left
