@@ -323,3 +323,14 @@ def test_deeply_nested_toml_and_geojson_are_one_line(tiny_copy: Path):
     deep.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     with pytest.raises(InputError, match="nested too deeply"):
         read_polygon(deep)
+
+
+@pytest.mark.parametrize(("value", "why"), [("9" * 400, "too large"), ("2000000", "too large"), ("-1", "negative")])
+def test_a_count_cell_out_of_range_is_one_line_error(tiny_copy: Path, value: str, why: str):
+    def edit(rows):
+        rows[2][rows[0].index("min_stops_per_day")] = value
+
+    _rewrite(tiny_copy / "staff.csv", edit)
+    with pytest.raises(InputError, match=why) as err:
+        read_scenario(tiny_copy)
+    assert (err.value.row, err.value.field) == (3, "min_stops_per_day")

@@ -294,3 +294,52 @@ def test_a_month_too_short_for_its_visits_is_named_as_the_cause(tiny):
     broken = check_plan(alone, plan)
     assert broken and summary(alone, plan, broken)["capacity"] == note  # summary.json, and so the desk
     assert summary(tiny, plan_month_naive(tiny), [])["capacity"] is None
+
+
+_NEW_MANAGER = 'id = "M09"\nname = "New one"\nstart_lat = 30.66\nstart_lon = 104.07\n'
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("min_stops_per_day = [1]", "min_stops_per_day"),
+        ("min_stops_per_day = 1.5", "min_stops_per_day"),
+        ("min_stops_per_day = 10000000", "min_stops_per_day"),
+        ("days_off = 5", "days_off"),
+        ('days_off = ["soon"]', "days_off"),
+        ('return_to_office = "no"', "return_to_office"),
+        ("office = 5", "office"),
+        ("bogus = 1", "bogus"),
+    ],
+)
+def test_a_new_manager_s_keys_of_the_wrong_type_are_named(tmp_path, line: str, field: str):
+    folder = _variant(tmp_path, f"[[add_managers]]\n{_NEW_MANAGER}{line}\n")
+    with pytest.raises(InputError) as err:
+        read_scenario(folder)
+    assert (err.value.field, err.value.file) == (f"add_managers[0].{field}", str(folder / "scenario.toml"))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("id", "5"), ("name", "{}"), ("start_lat", '"30.6"'), ("start_lon", "true")]
+)
+def test_a_new_manager_s_required_keys_must_have_their_type(tmp_path, key: str, value: str):
+    table = "".join(line + "\n" for line in _NEW_MANAGER.splitlines() if not line.startswith(key + " "))
+    folder = _variant(tmp_path, f"[[add_managers]]\n{table}{key} = {value}\n")
+    with pytest.raises(InputError) as err:
+        read_scenario(folder)
+    assert err.value.field == f"add_managers[0].{key}"
+
+
+def test_a_new_manager_s_typed_keys_are_kept(tmp_path):
+    extra = 'days_off = [2026-12-03, "2026-12-04"]\nreturn_to_office = true\nmin_stops_per_day = 7\noffice = "East"\n'
+    sc = read_scenario(_variant(tmp_path, f"[[add_managers]]\n{_NEW_MANAGER}{extra}"))
+    m = next(m for m in sc.managers if m.id == "M09")
+    assert (m.name, m.min_stops_per_day, m.return_to_office, m.office_id) == ("New one", 7, True, "East")
+    assert sorted(d.day for d in m.days_off) == [3, 4]
+
+
+def test_a_polygon_that_is_not_a_file_name_is_named(tmp_path):
+    folder = _variant(tmp_path, '[[reassign]]\npolygon = 5\nmanager = "M01"\n')
+    with pytest.raises(InputError) as err:
+        read_scenario(folder)
+    assert err.value.field == "reassign[0].polygon"

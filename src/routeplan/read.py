@@ -157,7 +157,7 @@ def _number(text: str, kind: type[int] | type[float] = float) -> float:
         value = kind(text)
     except ValueError:
         raise ValueError(f"'{text}' is not a {'whole number' if kind is int else 'number'}") from None
-    if not math.isfinite(value):
+    if kind is float and not math.isfinite(value):
         raise ValueError(f"'{text}' is not a number")
     return value
 
@@ -169,10 +169,16 @@ def _coordinate(text: str, low: float, high: float) -> float:
     return value
 
 
+#: Larger counts (of stops, visits, a sequence) are typing slips, not plans.
+MAX_COUNT = 1_000_000
+
+
 def _positive_int(text: str) -> int:
     value = int(_number(text, int))
     if value < 0:
         raise ValueError(f"{value} is negative")
+    if value > MAX_COUNT:
+        raise ValueError(f"{_echo(text)} is too large (at most {MAX_COUNT:,})")
     return value
 
 
@@ -316,7 +322,9 @@ def _echo(value: Any, limit: int = 40) -> str:
 
 def _inside(folder: Path, name: Any, field: str) -> Path:
     """The file a scenario.toml names, which must sit in (or under) that scenario's folder."""
-    path = folder / str(name)
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"expected a file name, got {name!r}", file=str(folder / "scenario.toml"), field=field)
+    path = folder / name
     base = folder.resolve()
     if not path.resolve().is_relative_to(base):
         raise InputError(
@@ -1040,25 +1048,47 @@ def _toml_list(value: Any, file: str, field: str) -> list[str]:
 
 
 def _manager_from_table(table: Any, rules: Rules, crs: str, file: str, where: str) -> Manager:
+    """A ``[[add_managers]]`` table: staff.csv's columns as keys, each of its TOML type."""
     if not isinstance(table, dict):
         raise InputError("must be a table", file=file, field=where)
+    known = (*STAFF_REQUIRED, *STAFF_OPTIONAL)
+    for key in table:
+        if key not in known:
+            raise InputError(f"unknown key (known: {', '.join(known)})", file=file, field=f"{where}.{key}")
     for key in STAFF_REQUIRED:
         if key not in table:
             raise InputError("missing", file=file, field=f"{where}.{key}")
+
+    def typed(key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        return _toml_value(table, key, kind, file, f"{where}.") if key in table else default
+
+    def checked(key: str, parse: Callable[[Any], Any], value: Any) -> Any:
+        try:
+            return parse(value)
+        except (ValueError, InputError) as exc:
+            raise InputError(getattr(exc, "detail", str(exc)), file=file, field=f"{where}.{key}") from None
+
+    ident = typed("id", str, "").strip()
+    if not ident:
+        raise InputError("empty id", file=file, field=f"{where}.id")
+    lat = checked("start_lat", lambda v: _coordinate(str(v), -90, 90), typed("start_lat", (int, float), 0.0))
+    lon = checked("start_lon", lambda v: _coordinate(str(v), -180, 180), typed("start_lon", (int, float), 0.0))
+    min_stops = typed("min_stops_per_day", int, rules.min_stops_per_day)
+    checked("min_stops_per_day", lambda v: _positive_int(str(v)), min_stops)
+    days_off = frozenset(checked("days_off", lambda v: parse_date(str(v)), d) for d in typed("days_off", list, []))
+    name, back, office = typed("name", str, ""), typed("return_to_office", bool, False), typed("office", str, "")
     try:
-        lat = _coordinate(str(table["start_lat"]), -90, 90)
-        lon = _coordinate(str(table["start_lon"]), -180, 180)
         return Manager(
-            id=str(table["id"]),
-            name=str(table["name"]),
+            id=ident,
+            name=name,
             office=to_wgs84(LatLon(lat, lon), crs),
-            min_stops_per_day=int(table.get("min_stops_per_day", rules.min_stops_per_day)),
-            days_off=frozenset(parse_date(str(d)) for d in table.get("days_off", [])),
-            return_to_office=bool(table.get("return_to_office", False)),
-            office_id=str(table.get("office", "")),
+            min_stops_per_day=min_stops,
+            days_off=days_off,
+            return_to_office=back,
+            office_id=office.strip(),
         )
-    except (ValueError, InputError) as exc:
-        raise InputError(str(exc), file=file, field=where) from None
+    except InputError as exc:
+        raise InputError(exc.detail, file=file, field=f"{where}.{exc.field or 'id'}") from None
 
 
 def read_polygon(path: Path, crs: str = "wgs84") -> list[list[LatLon]]:
