@@ -213,6 +213,23 @@ def test_kind_unassigned(tiny, tiny_plan):
     assert only(sc, tiny_plan) == {"unassigned", "frequency"}  # no visit also means too few visits
 
 
+def test_a_shop_pinned_to_a_manager_away_all_month_names_him(tiny, tiny_plan):
+    """Unvisited because its manager is off every day: the report names him and the pin, not
+    a missing manager or closed weekdays."""
+    away = tiny.managers[1]
+    month_off = frozenset(tiny.calendar.working_days())
+    sc = replace(
+        tiny,
+        retailers=(*tiny.retailers, replace(tiny.retailers[0], id="EXTRA", manager_id=away.id)),
+        managers=tuple(replace(m, days_off=month_off) if m.id == away.id else m for m in tiny.managers),
+    )
+    found = {v.code: v for v in check_plan(sc, tiny_plan) if v.retailer_id == "EXTRA"}
+    assert set(found) == {"unassigned", "frequency"}
+    assert f"pinned to {away.id}, who has no working day" in found["unassigned"].message
+    assert found["unassigned"].manager_id == away.id
+    assert f"{away.id} has no working day this month" in found["frequency"].fix
+
+
 def test_kind_shared(tiny, tiny_plan):
     c0 = tiny_plan.calls[0]
     other = next(m.id for m in tiny.managers if m.id != c0.manager_id)

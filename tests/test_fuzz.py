@@ -25,7 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from conftest import TINY, rewrite_csv, workbook_scenario
 from routeplan.cli import main
-from routeplan.read import RULE_KEYS, SCENARIO_KEYS
+from routeplan.read import RULE_KEYS, SCENARIO_KEYS, STAFF_OPTIONAL, STAFF_REQUIRED
 
 EXAMPLES = int(os.environ.get("ROUTEPLAN_FUZZ_EXAMPLES", "300"))
 PLAN_EXAMPLES = max(10, EXAMPLES // 20)
@@ -33,7 +33,7 @@ PLAN_EXAMPLES = max(10, EXAMPLES // 20)
 RANDOM = os.environ.get("ROUTEPLAN_FUZZ_RANDOM")
 
 NASTY = [
-    "", " ", "0", "-1", "1e308", "inf", "-inf", "nan", "NaN", "9" * 40, "1,5", "30.6", "-91", "181", "true",
+    "", " ", "0", "-1", "1e308", "inf", "-inf", "nan", "NaN", "9" * 40, "9" * 400, "1,5", "30.6", "-91", "181", "true",
     "M01", "M99", "A", "Z", "Mon", "Sun;Sat", "Mon;Tue;Wed;Thu;Fri", "2026-13-01", "2026-12-25", "12:00", "25:61",
     "=1+1", "@SUM(A1)", "幸福超市", "\ufeffid", "a\x00b", "a\x07b", "a\x1bb", "line\nbreak", "\u2028", "x" * 3000,
     "'", '"', "\\", "../../etc/passwd", "9999-12", "0000-01", "2026-12", "1900-01", "R0001", "suspended", "closed", "M01-W1-Mon", "M02-W9-Sun",
@@ -107,8 +107,12 @@ def broken_scenarios(draw: st.DrawFn) -> list[tuple[str, tuple]]:
     """One to three edits of the tiny scenario, each a (kind, arguments) pair."""
     edits = []
     for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["toml", "rule", "class", "cell", "column", "row", "file"]))
-        if kind == "toml":
+        kind = draw(st.sampled_from(["toml", "rule", "class", "manager", "cell", "column", "row", "file"]))
+        if kind == "manager":
+            edits.append(
+                (kind, (draw(st.sampled_from([*STAFF_REQUIRED, *STAFF_OPTIONAL, "colour"])), draw(toml_values)))
+            )
+        elif kind == "toml":
             edits.append((kind, (draw(st.sampled_from(sorted(SCENARIO_KEYS - {"extends"}))), draw(toml_values))))
         elif kind == "rule":
             edits.append((kind, (draw(st.sampled_from(sorted(RULE_KEYS))), draw(toml_values))))
@@ -177,6 +181,14 @@ def _odd(folder: Path, how: str) -> None:
         _edit_csv(shops, lambda rows: [r.__setitem__(1, f"<b>店{i}</b>&\"'") for i, r in enumerate(rows[1:])])
 
 
+def _new_manager(folder: Path, key: str, value: object) -> None:
+    """A ``[[add_managers]]`` table whose ``key`` holds ``value`` (the other keys valid)."""
+    table = {"id": "M09", "name": "New", "start_lat": 30.66, "start_lon": 104.07, key: value}
+    body = "".join(f"{k} = {_toml_literal(v)}\n" for k, v in table.items())
+    path = folder / "scenario.toml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n[[add_managers]]\n" + body, encoding="utf-8")
+
+
 def _apply(folder: Path, kind: str, args: tuple) -> None:
     EDITS[kind](folder, *args)
 
@@ -230,6 +242,7 @@ EDITS = {
     "toml": lambda folder, key, value: _set_toml(folder, None, key, value),
     "rule": lambda folder, key, value: _set_toml(folder, "rules", key, value),
     "class": lambda folder, klass, key, value: _set_toml(folder, f"classes.{klass}", key, value),
+    "manager": _new_manager,
     "cell": _cell,
     "column": _column,
     "row": _row,

@@ -95,6 +95,25 @@ def test_a_manager_who_reaches_no_shop_is_named_by_his_row(tiny_copy: Path):
         assert part in str(info.value)
 
 
+@pytest.mark.parametrize("shops", ["class A", "every shop"])
+def test_a_visit_longer_than_the_day_names_the_service_not_a_position(tiny_copy: Path, shops: str):
+    """Class A's visits of 1,440 min (a typo for 14.40?) fit in no day: the message says so, and
+    does not send the user to check coordinates or the managers' starts."""
+    toml = tiny_copy / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace(
+        "[classes.A]\nvisits_per_month = 4\nservice_minutes = 15",
+        "[classes.A]\nvisits_per_month = 4\nservice_minutes = 1440",
+    )
+    if shops == "every shop":
+        text = text.replace("service_minutes = 10\n", "service_minutes = 1440\n")
+    toml.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_scenario(tiny_copy)
+    assert info.value.field == "service_minutes" and "takes 1440 min" in str(info.value)
+    assert "[classes.A]" in str(info.value) if shops == "class A" else "[rules]" in str(info.value)
+    assert "retailers.csv" in str(info.value)
+
+
 def _far_shop_near_m02(folder: Path, pin: str) -> None:
     """R0007 195 km east of the office (a 608-minute drive at 25 km/h x 1.3, the day has 570 field
     minutes), and M02 starting 150 km east: 50 km from it, and the town still within his reach."""
@@ -334,3 +353,11 @@ def test_a_count_cell_out_of_range_is_one_line_error(tiny_copy: Path, value: str
     with pytest.raises(InputError, match=why) as err:
         read_scenario(tiny_copy)
     assert (err.value.row, err.value.field) == (3, "min_stops_per_day")
+
+
+def test_a_team_away_all_month_is_refused_by_the_staff_row(tiny_copy: Path):
+    days = ";".join(f"2026-12-{d:02d}" for d in range(1, 32))
+    _rewrite(tiny_copy / "staff.csv", lambda rows: [r.__setitem__(rows[0].index("days_off"), days) for r in rows[1:]])
+    with pytest.raises(InputError, match="every manager has every working day of 2026-12 off") as err:
+        read_scenario(tiny_copy)
+    assert (err.value.row, err.value.field) == (2, "days_off") and err.value.file.endswith("staff.csv")

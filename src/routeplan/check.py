@@ -211,7 +211,14 @@ def check_ownership(month: _Month) -> list[Violation]:
     out: list[Violation] = []
     for rid, shop in month.shops.items():
         who = month.owner.get(rid, set())
-        if not who:
+        pin = month.sc.owner(shop)
+        if not who and pin in month.managers and not month.sc.working_days(month.managers[pin]):
+            out.append(Violation(
+                rule=1, code="unassigned", message=f"shop {rid} is pinned to {pin}, who has no working day this month",
+                fix=f"pin it to another manager (manager_id), or give {pin} working days (days_off)",
+                manager_id=pin, retailer_id=rid,
+            ))  # fmt: skip
+        elif not who:
             out.append(Violation(
                 rule=1, code="unassigned", message=f"shop {rid} has no manager and no visit",
                 fix="give it a manager (or close it in retailers.csv) and re-plan", retailer_id=rid,
@@ -221,7 +228,6 @@ def check_ownership(month: _Month) -> list[Violation]:
                 rule=1, code="shared", message=f"shop {rid} is served by {', '.join(sorted(who))}",
                 fix="keep it with one manager", manager_id=month.served_by(rid), retailer_id=rid,
             ))  # fmt: skip
-        pin = month.sc.owner(shop)
         if pin and who and who != {pin}:
             out.append(Violation(
                 rule=1, code="pin", message=f"shop {rid} is pinned to {pin} but served by {', '.join(sorted(who))}",
@@ -270,12 +276,14 @@ def check_frequency(month: _Month) -> list[Violation]:
 def _frequency_fix(month: _Month, shop: Retailer) -> str:
     """What would give a shop its visits: another route, unless the month itself has no room for
     them (a week of holidays, days off, closed weekdays), which only an approval fixes."""
-    who = month.owner.get(shop.id) or {m.id for m in month.sc.managers}
-    days = {
-        d for mid in who for d in month.sc.working_days(month.managers[mid]) if d.weekday() not in shop.closed_weekdays
-    }
+    pin = month.sc.owner(shop)
+    who = month.owner.get(shop.id) or ({pin} if pin in month.managers else {m.id for m in month.sc.managers})
+    working = {d for mid in who for d in month.sc.working_days(month.managers[mid])}
+    days = {d for d in working if d.weekday() not in shop.closed_weekdays}
     cal = month.sc.calendar
     most = most_spaced_visits(days, shop.visits_per_month, cal.days_in_month, month.sc.rules.min_gap_days)
+    if not working:
+        return f"{', '.join(sorted(who))} has no working day this month: pin it to another manager (manager_id)"
     if most == 0:
         return "it is open on none of this month's working days: suspend it for the month (status) or check closed_weekdays"
     if most < shop.visits_per_month:

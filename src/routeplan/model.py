@@ -185,6 +185,12 @@ class Scenario:
                 f"no working day is left in {self.calendar.year}-{self.calendar.month:02d}: every workday is a holiday",
                 field="holidays",
             )
+        if not any(self.working_days(m) for m in self.managers):
+            raise InputError(
+                f"every manager has every working day of {self.calendar.year}-{self.calendar.month:02d} off: "
+                "no one can visit a shop (check days_off)",
+                field="days_off", key=self.managers[0].id,
+            )  # fmt: skip
         for r in self.retailers:
             self._check_retailer(r, manager_ids, n_working)
 

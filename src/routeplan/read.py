@@ -514,7 +514,7 @@ def read_scenario(folder: str | Path) -> Scenario:
             raise problems[0]
         return scenario
     except InputError as exc:
-        if exc.field in MANAGER_POSITION and exc.key in staff_rows:
+        if exc.field in (*MANAGER_POSITION, "days_off") and exc.key in staff_rows:
             raise staff_table.error(exc.detail, staff_rows[exc.key], exc.field) from None
         if exc.key is not None and exc.key in rows_of:
             raise retailer_table.error(exc.detail, rows_of[exc.key], exc.field) from None
@@ -553,13 +553,14 @@ def reach_problems(
     nearest = np.full(len(retailers), np.inf)  # km to the nearest start of a manager who may visit the shop
     reached = np.zeros(len(retailers), dtype=bool)
     problems = []
+    too_long = service > window  # no start reaches such a visit: its length is the problem, not a position
     for m in managers:
         km = haversine_km(lat, lon, np.full(1, m.office.lat), np.full(1, m.office.lon))
         fits = km * per_km * (2.0 if m.return_to_office else 1.0) + service <= window
-        if not fits.any():
+        if not fits.any() and not too_long.all():
             problems.append(InputError(
-                f"{m.id} starts {float(km.min()):,.0f} km from the nearest shop: no shop can be reached and "
-                f"visited within a day's {window} field minutes ({how}); check start_lat / start_lon",
+                f"{m.id} starts {float(km[~too_long].min()):,.0f} km from the nearest shop: no shop can be reached "
+                f"and visited within a day's {window} field minutes ({how}); check start_lat / start_lon",
                 field="start_lat", key=m.id,
             ))  # fmt: skip
         may = ((owner < 0) | (owner == index[m.id])) & ((pin < 0) | (pin == offices[office_of[m.id]]))
@@ -567,9 +568,17 @@ def reach_problems(
         reached |= may & fits
     for i in np.flatnonzero(~reached):
         r, km_i = retailers[int(i)], float(nearest[i])
+        if too_long[i]:
+            problems.append(InputError(
+                f"shop {r.id}'s visit takes {r.service_minutes:g} min and a day has {window} field minutes; check "
+                f"service_minutes (the shop's cell, or [classes.{r.klass}] or [rules] in scenario.toml)",
+                field="service_minutes", key=r.id,
+            ))  # fmt: skip
+            continue
         problems.append(InputError(
             f"shop {r.id} lies {km_i:,.0f} km from the nearest start of a manager who may visit it: the drive "
-            f"takes {km_i * per_km:,.0f} min ({how}) and a day has {window} field minutes; check lat / lon",
+            f"takes {km_i * per_km:,.0f} min ({how}), the visit {r.service_minutes:g} min, and a day has {window} "
+            "field minutes; check lat / lon",
             field="lat", key=r.id,
         ))  # fmt: skip
     return problems
