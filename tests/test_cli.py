@@ -80,6 +80,28 @@ def test_check_command_finds_a_broken_plan(planned, tmp_path):
     assert main(["check", str(scen), str(broken)]) == 1
 
 
+@pytest.mark.parametrize(("file", "field", "value"), [("visits.csv", "retailer_id", "R9999"),
+                                                      ("calls.csv", "retailer_id", "R9999"),
+                                                      ("visits.csv", "manager_id", "M99")])  # fmt: skip
+def test_render_of_a_plan_naming_strangers_is_one_line_exit_2(planned, tmp_path, capsys, file, field, value):
+    """A plan folder whose rows name a shop or manager the scenario lacks (edited by hand, or
+    drawn with another scenario) cannot be drawn: the row is named, and no map is written."""
+    import shutil
+
+    _, out = planned
+    copy = tmp_path / "plan"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("maps", "sheets"))
+    rows = list(csv.reader((copy / file).read_text(encoding="utf-8").splitlines()))
+    rows[3][rows[0].index(field)] = value
+    with (copy / file).open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    capsys.readouterr()
+    assert main(["render", str(copy), "--tiles", "none", "--no-pdf", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{file}:4" in err and f"'{field}'" in err and value in err
+    assert not (copy / "maps").exists() and not (copy / "sheets").exists()
+
+
 def test_formula_injection_is_defused(planned):
     _, out = planned
     text = (out / "visits.csv").read_text(encoding="utf-8")

@@ -376,7 +376,7 @@ def check(scenario_dir: Path, out_dir: Path, previous_dir: Path | None) -> None:
 def render(out_dir: Path, scenario_dir: Path | None, quiet: bool, options: RenderOptions) -> None:
     """Draw the maps and route sheets of the plan in OUT_DIR."""
     scenario = read_scenario(scenario_dir or out_dir / "scenario")
-    _render(out_dir, scenario, read_plan(out_dir), options, quiet)
+    _render(out_dir, scenario, read_plan(out_dir, scenario), options, quiet)
 
 
 def _comparison(title: str, figures: list[PlanFigures], folder: Path | None, maps: list[Any]) -> None:

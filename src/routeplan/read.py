@@ -765,11 +765,27 @@ def _read_retailers(
     return shops, seen
 
 
-def read_plan(folder: str | Path) -> Plan:
-    """Read a plan folder back into a :class:`Plan`: visits, calls, the route book and its changes."""
+def read_plan(folder: str | Path, scenario: Scenario | None = None) -> Plan:
+    """Read a plan folder back into a :class:`Plan`: visits, calls, the route book and its changes.
+
+    With ``scenario``, every visit and call must be by one of its managers to one of its open
+    shops (what drawing the plan needs; the checker instead reports strangers as violations).
+    """
     from .write import restore
 
     folder = Path(folder)
+    shops = {r.id for r in scenario.retailers} if scenario is not None else None
+    staff = {m.id for m in scenario.managers} if scenario is not None else None
+
+    def known(rows: Table, row: dict[str, str], lineno: int, field: str, ids: set[str] | None, what: str) -> str:
+        value = restore(rows.get(row, lineno, field, str))
+        if ids is not None and value not in ids:
+            raise rows.error(
+                f"{what} {_echo(value)} is not in the scenario: draw the plan with the scenario it was made from",
+                lineno, field,
+            )  # fmt: skip
+        return value
+
     if not folder.is_dir():
         raise InputError("not a plan folder", file=str(folder))
     vrows = Table(
@@ -783,10 +799,10 @@ def read_plan(folder: str | Path) -> Plan:
     for lineno, row in vrows:
         visits.append(
             Visit(
-                manager_id=restore(vrows.get(row, lineno, "manager_id", str)),
+                manager_id=known(vrows, row, lineno, "manager_id", staff, "manager"),
                 date=vrows.get(row, lineno, "date", parse_date),
                 seq=vrows.get(row, lineno, "seq", _positive_int),
-                retailer_id=restore(vrows.get(row, lineno, "retailer_id", str)),
+                retailer_id=known(vrows, row, lineno, "retailer_id", shops, "open shop"),
                 arrival=vrows.get(row, lineno, "arrival", _visit_clock),
                 departure=vrows.get(row, lineno, "departure", _visit_clock),
                 route_id=restore(vrows.get(row, lineno, "route_id", str)),
@@ -799,9 +815,9 @@ def read_plan(folder: str | Path) -> Plan:
     )
     calls = [
         Call(
-            manager_id=restore(crows.get(row, lineno, "manager_id", str)),
+            manager_id=known(crows, row, lineno, "manager_id", staff, "manager"),
             date=crows.get(row, lineno, "date", parse_date),
-            retailer_id=restore(crows.get(row, lineno, "retailer_id", str)),
+            retailer_id=known(crows, row, lineno, "retailer_id", shops, "open shop"),
             route_id=restore(crows.get(row, lineno, "route_id", str)),
         )
         for lineno, row in crows
