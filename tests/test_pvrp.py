@@ -177,3 +177,47 @@ def test_pvrp_command_bad_instance_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.txt:1:" in err[0]
     assert not (tmp_path / "x.res").exists()
+
+
+def _replace_token(text: str, line: int, token: int, value: str) -> str:
+    lines = text.splitlines()
+    cells = lines[line - 1].split()
+    cells[token] = value
+    lines[line - 1] = " ".join(cells)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "token", "value", "field"),
+    [(1, 3, "x", "t"), (1, 3, "99", None), (2, 0, "nan", "D"), (2, 1, "-5", "Q"), (4, 1, "x", "x"),
+     (4, 2, "inf", "y"), (4, 5, "9" * 400, "f"), (5, 7, "99", "c"), (5, 6, "40", "a")],
+)  # fmt: skip
+def test_a_broken_instance_line_is_named(tmp_path, line, token, value, field):
+    """Row and field of the first bad number (p01: t = 2 day lines, then the depot on line 4)."""
+    from routeplan.errors import InputError
+
+    bad = tmp_path / "bad.txt"
+    bad.write_text(_replace_token((BUNDLED / "p01.txt").read_text(), line, token, value))
+    with pytest.raises(InputError) as err:
+        read_instance(bad)
+    assert err.value.row == line and err.value.field == field
+
+
+@pytest.mark.parametrize("content", [b"", b"\xff\xfe\x00garbage", b"524.61\n1 1 118.52\n", b"x\n"])
+def test_a_broken_solution_file_is_one_line_exit_2(tmp_path, capsys, content):
+    from routeplan.cli import main
+
+    bad = tmp_path / "bad.res"
+    bad.write_bytes(content)
+    assert main(["pvrp-check", str(BUNDLED / "p01.txt"), str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "bad.res" in err[0]
+
+
+def test_a_solution_naming_unknown_customers_is_judged_not_crashed():
+    inst = read_instance(BUNDLED / "p01.txt")
+    _, routes = read_solution(BUNDLED / "p01.res")
+    stranger = [PvrpRoute(routes[0].day, routes[0].vehicle, (*routes[0].customers, inst.n + 1, 10**30)), *routes[1:]]
+    problems = evaluate(inst, stranger)[1]
+    assert f"day {routes[0].day}: unknown customer {inst.n + 1}" in problems
+    assert f"day {routes[0].day}: unknown customer {10**30}" in problems

@@ -56,36 +56,68 @@ def _days(code: int, t: int) -> frozenset[int]:
     return frozenset(k for k in range(1, t + 1) if (code >> (t - k)) & 1)
 
 
+#: Most days a combination code may span (a bit per day) and most vehicles or customers read.
+MAX_DAYS = 31
+MAX_COUNT = 1_000_000
+
+
+def _lines(path: Path) -> list[list[str]]:
+    """The file's non-blank lines, split on whitespace (with their 1-based numbers lost: blank
+    lines do not occur in the published files)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("file not found", file=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("a folder where a file belongs", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not a text file", file=str(path)) from None
+    return [ln.split() for ln in text.splitlines() if ln.strip()]
+
+
+def _number(text: str, kind: type[int] | type[float], low: float, high: float, file: str, row: int, what: str) -> float:
+    """A finite number in ``low..high``, else one line naming the file, row and field."""
+    try:
+        value = kind(text)
+    except ValueError:
+        raise InputError(f"'{text[:20]}' is not a {'whole ' if kind is int else ''}number", file=file, row=row,
+                         field=what) from None  # fmt: skip
+    if (kind is float and not math.isfinite(value)) or not low <= value <= high:
+        raise InputError(f"{text[:20]} is outside {low:g}..{high:g}", file=file, row=row, field=what)
+    return value
+
+
 def read_instance(path: str | Path) -> PvrpInstance:
+    """An instance file: ``type m n t``, then ``t`` lines ``D Q``, then ``n + 1`` node lines."""
     path = Path(path)
     name = str(path)
-    try:
-        lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
-    except FileNotFoundError:
-        raise InputError("file not found", file=name) from None
-    try:
-        kind, m, n, t = (int(v) for v in lines[0][:4])
-    except (ValueError, IndexError):
-        raise InputError("first line must be 'type m n t'", file=name, row=1) from None
+    lines = _lines(path)
+    if not lines or len(lines[0]) < 4:
+        raise InputError("first line must be 'type m n t'", file=name, row=1)
+    kind, m, n, t = (int(_number(v, int, 0, MAX_COUNT, name, 1, f)) for v, f in zip(lines[0][:4], "kmnt", strict=True))
     if kind != 1:
         raise InputError(f"problem type {kind} is not the periodic VRP (1)", file=name, row=1)
+    if not (1 <= t <= MAX_DAYS and m >= 1):
+        raise InputError(f"expected at least one vehicle and 1..{MAX_DAYS} days, got m={m}, t={t}", file=name, row=1)
+    if len(lines) < 1 + t:
+        raise InputError(f"expected {t} day lines 'D Q' after the first", file=name)
     max_d, cap = [], []
     for i in range(t):
-        limit, load = (float(v) for v in lines[1 + i][:2])
-        max_d.append(limit)
-        cap.append(load)
+        cells = lines[1 + i]
+        if len(cells) < 2:
+            raise InputError("expected 'D Q' (duration limit, capacity)", file=name, row=2 + i)
+        max_d.append(_number(cells[0], float, 0, math.inf, name, 2 + i, "D"))
+        cap.append(_number(cells[1], float, 0, math.inf, name, 2 + i, "Q"))
     xs, ys, svc, dem, freq, combos = [], [], [], [], [], []
     for row, cells in enumerate(lines[1 + t : 2 + t + n], start=2 + t):
-        try:
-            _, x, y, d, q, f, a = cells[:7]  # node, position, service, demand, visits, combinations
-            codes = [int(c) for c in cells[7 : 7 + int(a)]]
-        except (ValueError, IndexError):
-            raise InputError("expected 'i x y d q f a c1 ... ca'", file=name, row=row) from None
-        xs.append(float(x))
-        ys.append(float(y))
-        svc.append(float(d))
-        dem.append(float(q))
-        freq.append(int(f))
+        if len(cells) < 7 or len(cells) < 7 + int(_number(cells[6], int, 0, 2**t, name, row, "a")):
+            raise InputError("expected 'i x y d q f a c1 ... ca'", file=name, row=row)
+        xs.append(_number(cells[1], float, -math.inf, math.inf, name, row, "x"))
+        ys.append(_number(cells[2], float, -math.inf, math.inf, name, row, "y"))
+        svc.append(_number(cells[3], float, 0, math.inf, name, row, "d"))
+        dem.append(_number(cells[4], float, 0, math.inf, name, row, "q"))
+        freq.append(int(_number(cells[5], int, 0, t, name, row, "f")))
+        codes = [int(_number(c, int, 0, 2**t - 1, name, row, "c")) for c in cells[7 : 7 + int(cells[6])]]
         combos.append(tuple(_days(c, t) for c in codes))
     if len(xs) != n + 1:
         raise InputError(f"expected {n + 1} node lines, found {len(xs)}", file=name)
@@ -96,12 +128,19 @@ def read_instance(path: str | Path) -> PvrpInstance:
 def read_solution(path: str | Path) -> tuple[float, list[PvrpRoute]]:
     """``(printed cost, routes)`` of a solution file: cost, then ``day vehicle duration load 0 c1 ... 0``."""
     path = Path(path)
-    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
-    cost = float(lines[0][0])
+    name = str(path)
+    lines = _lines(path)
+    if not lines:
+        raise InputError("empty: expected the cost on the first line", file=name)
+    cost = _number(lines[0][0], float, -math.inf, math.inf, name, 1, "cost")
     routes = []
-    for cells in lines[1:]:
-        nodes = [int(v) for v in cells[4:]]
-        routes.append(PvrpRoute(int(cells[0]), int(cells[1]), tuple(c for c in nodes if c != 0)))
+    for row, cells in enumerate(lines[1:], start=2):
+        if len(cells) < 4:
+            raise InputError("expected 'day vehicle duration load 0 c1 ... 0'", file=name, row=row)
+        day = int(_number(cells[0], int, -MAX_COUNT, MAX_COUNT, name, row, "day"))
+        vehicle = int(_number(cells[1], int, -MAX_COUNT, MAX_COUNT, name, row, "vehicle"))
+        nodes = [int(_number(v, int, 0, MAX_COUNT, name, row, "customer")) for v in cells[4:]]
+        routes.append(PvrpRoute(day, vehicle, tuple(c for c in nodes if c != 0)))
     return cost, routes
 
 
@@ -119,6 +158,10 @@ def evaluate(inst: PvrpInstance, routes: list[PvrpRoute]) -> tuple[float, list[s
     for r in routes:
         if not 1 <= r.day <= inst.t:
             problems.append(f"route on day {r.day}: the horizon is 1..{inst.t}")
+            continue
+        unknown = [c for c in r.customers if not 1 <= c <= inst.n]
+        if unknown:  # neither its cost nor its load can be told
+            problems += [f"day {r.day}: unknown customer {c}" for c in unknown]
             continue
         per_day[r.day] = per_day.get(r.day, 0) + 1
         cost += route_cost(inst, r.customers)
@@ -146,9 +189,7 @@ def _route_problems(inst: PvrpInstance, r: PvrpRoute, days_of: dict[int, set[int
     if limit > 0 and duration > limit + 1e-6:
         problems.append(f"day {r.day} vehicle {r.vehicle}: duration {duration:.2f} > {limit:g}")
     for c in r.customers:
-        if not 1 <= c <= inst.n:
-            problems.append(f"day {r.day}: unknown customer {c}")
-        elif r.day in days_of[c]:
+        if r.day in days_of[c]:
             problems.append(f"customer {c} visited twice on day {r.day}")
         else:
             days_of[c].add(r.day)
