@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 from dataclasses import replace
 from datetime import date
 
@@ -198,3 +199,49 @@ def test_scoring_many_shops_at_once_agrees_with_scoring_each(tiny):
     assert ks.tolist() == [k for k, _ in alone]
     assert deltas.tolist() == [d for _, d in alone]
     assert any(d < 0 for d in deltas)  # some shop has a better pattern: the scores are not all trivial
+
+
+def _search_state(search) -> tuple:
+    return (
+        [list(r) for r in search.routes], search.choice.tolist(), search.km.tolist(), search.minutes.tolist(),
+        search.stops.tolist(), search.cost_r.tolist(), [tuple(map(tuple, e)) for e in search._edges],
+    )  # fmt: skip
+
+
+def test_a_refused_relabelling_leaves_the_search_as_it_was_and_a_kept_one_counts_its_patterns(tiny):
+    """``try_permutation`` puts back only the routes it moved: every route's figures, edges and
+    the customers' patterns afterwards equal the state before a refusal, and after a kept
+    relabelling the pattern costs equal a recount from scratch."""
+    import numpy as np
+
+    from routeplan.solve.month import MonthModel, routes_from_groups
+    from routeplan.solve.naive import sweep_groups
+    from routeplan.solve.search import PeriodicSearch
+    from routeplan.travel import travel_for
+
+    model = MonthModel(tiny, travel_for(tiny))
+    problem = model.problem(np.zeros(model.k * model.s))
+    rng = np.random.default_rng(0)  # every pattern a cost of its own, so that relabelling changes them
+    problem = dataclasses.replace(problem, pattern_cost=[rng.random(len(c)) for c in problem.pattern_cost])
+    search = PeriodicSearch(problem)
+    search.set_routes(*routes_from_groups(model, *sweep_groups(model)))
+    before, extra = _search_state(search), search.extra
+    # a weekday whose two weeks run a different number of times in December (W1-Tue three times,
+    # W2-Tue twice): its shops' patterns cost more or less once the weeks are swapped
+    runs = model.month_runs(0)
+    a = next(slot for slot in range(model.s // 2) if runs[slot] != runs[slot + model.s // 2])
+    b = a + model.s // 2
+    assert search.routes[a] and search.routes[b]
+    swap_weeks = {a: b, b: a}
+    assert not search.try_permutation(swap_weeks, lambda: 0.0)  # never cheaper: refused
+    assert _search_state(search) == before and search.extra == extra
+    worse_first = iter([1.0, 0.0])  # the relabelled routes judged cheaper: kept
+    assert search.try_permutation(swap_weeks, lambda: next(worse_first))
+    assert search.routes[a] == before[0][b] and search.routes[b] == before[0][a]
+    kept = search.extra
+    assert kept != pytest.approx(extra)  # the patterns' costs changed
+    search._recount_extra()
+    assert kept == pytest.approx(search.extra)
+    fresh = PeriodicSearch(search.p)
+    fresh.set_routes([list(r) for r in search.routes], search.choice)
+    assert _search_state(search) == _search_state(fresh)

@@ -343,3 +343,14 @@ def test_a_polygon_that_is_not_a_file_name_is_named(tmp_path):
     with pytest.raises(InputError) as err:
         read_scenario(folder)
     assert err.value.field == "reassign[0].polygon"
+
+
+def test_a_team_larger_than_the_shops_is_refused_at_once(tmp_path, capsys):
+    """--managers 999 for 90 shops (a slip for 9?) is one line and exit 2, nothing planned or written."""
+    from conftest import TINY
+
+    out = tmp_path / "out"
+    assert main(["whatif", str(TINY), "--managers", "3,999", "-o", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "a team of 999 for 90 open shops" in err
+    assert not out.exists()

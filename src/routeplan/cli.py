@@ -462,6 +462,11 @@ def whatif(
 
     scenario = read_scenario(scenario_dir)
     wanted = _team_sizes(sizes)
+    if wanted and wanted[-1] > len(scenario.retailers):
+        raise InputError(
+            f"a team of {wanted[-1]} for {len(scenario.retailers)} open shops: every manager needs shops of his own",
+            field="managers",
+        )
     if current_dir is not None:
         current = read_plan(current_dir).manager_of()
     else:

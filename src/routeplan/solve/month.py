@@ -604,8 +604,11 @@ def relabel_routes(model: MonthModel, search: PeriodicSearch) -> int:
     cal = model.sc.calendar
     nwd, weeks = len(cal.workdays), cal.cycle_weeks
     kept = 0
+    saved = search.limits()  # each manager's judge caps only his own routes; all are put back at the end
     for mi in range(model.k):
         base = mi * model.s
+        if not any(search.routes[r] for r in range(base, base + model.s)):
+            continue  # no stops: every relabelling is the same month
         perms = [{base + a: base + b for a, b in whole.items()} for whole in whole_relabellings(cal)[1:]]
         for a in range(nwd):
             for b in range(a + 1, nwd):
@@ -630,10 +633,9 @@ def relabel_routes(model: MonthModel, search: PeriodicSearch) -> int:
             patterns = search.pattern_costs(range(part.start, part.stop))
             return float(search.penalty(now.km, now.minutes, now.stops, part).sum() + runs @ now.km + patterns)
 
-        saved = search.limits()
         for perm in perms:
             kept += search.try_permutation(perm, judge)
-        search.hold_to(saved)
+    search.hold_to(saved)
     return kept
 
 

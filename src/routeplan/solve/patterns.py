@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from ..calendar import Calendar, days_to_nearest, min_gap_days, monday_of, required_gap_days
@@ -24,18 +24,34 @@ class ManagerCalendar:
 
     calendar: Calendar
     days_off: frozenset[date]
+    #: answers already given (the search asks for the same slots and days hundreds of thousands
+    #: of times while it weighs relabellings)
+    _runs: dict[int, tuple[tuple[date, ...], tuple[date, ...]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _makeups: dict[date, tuple[date, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def working(self, day: date) -> bool:
         return self.calendar.is_working(day, self.days_off)
 
-    def runs(self, slot: int) -> tuple[list[date], list[date]]:
+    def runs(self, slot: int) -> tuple[tuple[date, ...], tuple[date, ...]]:
         """``(working run dates, lost run dates)`` of a slot in the month."""
-        due = self.calendar.slot_dates(slot)
-        return [d for d in due if self.working(d)], [d for d in due if not self.working(d)]
+        found = self._runs.get(slot)
+        if found is None:
+            due = self.calendar.slot_dates(slot)
+            found = self._runs[slot] = (
+                tuple(d for d in due if self.working(d)),
+                tuple(d for d in due if not self.working(d)),
+            )
+        return found
 
-    def makeup_days(self, lost: date) -> list[date]:
+    def makeup_days(self, lost: date) -> tuple[date, ...]:
         """Working days of the lost run's week, inside the month, other than the lost day."""
-        return [d for d in self.calendar.week_days(monday_of(lost)) if d != lost and self.working(d)]
+        found = self._makeups.get(lost)
+        if found is None:
+            week = self.calendar.week_days(monday_of(lost))
+            found = self._makeups[lost] = tuple(d for d in week if d != lost and self.working(d))
+        return found
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ def _make_up(
             for c in cycle.routes[r]:
                 pending[c] += 1
 
-    def freedom(c: int, targets: list[date]) -> int:
+    def freedom(c: int, targets: tuple[date, ...]) -> int:
         """How many days of the week could take c's make-up visit with its spacing kept."""
         gap = sc.gap_days(len(visit_days[c]) + pending[c])
         return sum(d not in visit_days[c] and days_to_nearest(d, visit_days[c]) >= gap for d in targets)

@@ -547,19 +547,27 @@ class PeriodicSearch:
             return float(self.route_costs()[idx].sum()) + self.pattern_costs(moved)
 
         before = cost()
-        snapshot = ([list(x) for x in self.routes], self.choice.copy())
-        new_routes = list(self.routes)
+        # only the permuted routes and their customers change, so only they are put back on a
+        # refusal (a manager's dozen routes, not every route of the search)
+        old_routes = {int(r): self.routes[int(r)] for r in idx}
+        old_choice = {c: int(self.choice[c]) for c in new_choice}
         for r, a in zip(idx, src, strict=True):
-            new_routes[int(r)] = list(self.routes[int(a)])
-        self.routes = new_routes
+            self.routes[int(r)] = list(old_routes[int(a)])
         for c, k in new_choice.items():
             self.choice[c] = k
         for r in idx:
             self._refresh(int(r))
         if cost() < before - 1e-7:
-            self._rebuild_edges()
+            costs = self.p.pattern_cost
+            self.extra += sum(float(costs[c][k]) - float(costs[c][old_choice[c]]) for c, k in new_choice.items())
+            self._rebuild_edges(set(old_routes))
             return True
-        self.set_routes(*snapshot)
+        for r, seq in old_routes.items():
+            self.routes[r] = seq
+        for c, k in old_choice.items():
+            self.choice[c] = k
+        for r in idx:
+            self._refresh(int(r))
         return False
 
     def _pattern_lookup(self, c: int) -> dict[tuple[int, ...], int]:
