@@ -201,3 +201,23 @@ def test_control_characters_in_names_still_give_a_workbook(tmp_path):
     )
     texts = [c for ws in load_workbook(out / "schedule.xlsx") for row in ws.iter_rows(values_only=True) for c in row]
     assert "Bell\\x07shop\\x1b" in texts
+
+
+def test_a_plan_is_never_written_over_its_scenario_or_previous_plan(tiny_copy, planned, tmp_path, capsys):
+    before = sorted(p.name for p in tiny_copy.iterdir())
+    assert main(["plan", str(tiny_copy), "-o", str(tiny_copy), "--quiet", "--no-render"]) == 2
+    assert "the output folder is the scenario folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tiny_copy.iterdir()) == before
+    _, out = planned
+    args = ["plan", str(tiny_copy), "-o", str(out) + "/", "--previous", str(out), "--quiet", "--no-render"]
+    assert main(args) == 2 and "the output folder is the --previous plan" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("option", "value"), [("--time-limit", "nan"), ("--time-limit", "inf"), ("--move-km", "nan"),
+                                               ("--seed", "-1"), ("--time-limit", "0.5")])  # fmt: skip
+def test_options_out_of_range_are_refused_before_planning(tmp_path, capsys, option, value):
+    from conftest import TINY
+
+    out = tmp_path / "out"
+    assert main(["plan", str(TINY), "-o", str(out), option, value, "--quiet", "--no-render"]) == 2
+    assert f"Invalid value for '{option}'" in capsys.readouterr().err and not out.exists()

@@ -27,7 +27,8 @@ def test_local_cluster_gives_the_same_plan(tmp_path: Path):
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [("local:0", "local:N with N from 1"), ("lots", "give local:N or a scheduler address"),
-     ("tcp://127.0.0.1:9", "cannot reach the Dask scheduler")],
+     ("tcp://127.0.0.1:9", "cannot reach the Dask scheduler"), ("tcp://", "give local:N or a scheduler address"),
+     ("tcp://host:port", "give local:N or a scheduler address")],
 )  # fmt: skip
 def test_bad_cluster_is_one_line(tmp_path: Path, capsys, spec: str, expected: str):
     folder = tmp_path / "company"

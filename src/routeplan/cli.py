@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import sys
 import time
 import warnings
@@ -42,6 +43,22 @@ from .solve.month import PlanParams
 from .travel import FAR_FROM_ROAD_KM, SNAP_KMH, MatrixLegs, close_models, travel_for
 from .whatif import capacity_note
 from .write import atomic_output, write_plan
+
+
+class _Finite(click.FloatRange):
+    """A number at least ``min`` that is finite: a plain range lets nan (and inf) through."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+SECONDS = _Finite(min=1)
+SEED = click.IntRange(min=0)
 
 EXIT_VIOLATIONS = 1
 EXIT_INPUT = 2
@@ -166,10 +183,8 @@ def cli(strict: bool, progress_log: Path | None) -> None:
 @cli.command()
 @click.argument("scenario_dir", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
-@click.option(
-    "--time-limit", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Seconds for the whole solve."
-)
-@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same plan.")
+@click.option("--time-limit", type=SECONDS, default=60.0, show_default=True, help="Seconds for the whole solve.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed, same plan.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes (0 = every core).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--render/--no-render", "draw", default=True, show_default=True, help="Draw maps and route sheets.")
@@ -184,7 +199,7 @@ def cli(strict: bool, progress_log: Path | None) -> None:
                    "whichever drives less (see README).")  # fmt: skip
 @click.option("--previous", "previous_dir", type=click.Path(path_type=Path), default=None,
               help="The previous month's plan folder: keep its route book, change only what the month forces.")  # fmt: skip
-@click.option("--move-km", type=click.FloatRange(min=0), default=PlanParams.move_km, show_default=True,
+@click.option("--move-km", type=_Finite(min=0), default=PlanParams.move_km, show_default=True,
               help="With --previous: a continuing shop changes route only to repair a rule or to save this many km a month.")  # fmt: skip
 @click.option("--max-moves", type=click.IntRange(min=0), default=None,
               help="With --previous: at most this many continuing shops change route.")  # fmt: skip
@@ -214,6 +229,10 @@ def plan(
     options: RenderOptions,
 ) -> None:
     """Plan the month of SCENARIO_DIR and write it to --out (with maps and route sheets)."""
+    for kept, what in ((scenario_dir, "the scenario folder"), (previous_dir, "the --previous plan"),
+                       (current_dir, "the --current plan")):  # fmt: skip
+        if kept is not None and out_dir.resolve() == kept.resolve():
+            raise InputError(f"the output folder is {what}: write the plan to another folder", file=str(out_dir))
     scenario = read_scenario(scenario_dir)
     params = PlanParams(
         time_limit_s=time_limit, workers=workers, territories="fixed" if fixed_territories else territories, move_km=move_km,
@@ -437,9 +456,9 @@ def _team_sizes(text: str) -> list[int] | None:
 @click.argument("scenario_dir", type=click.Path(path_type=Path))
 @click.option("--managers", "sizes", required=True, help="Team sizes to plan, e.g. 3,4,5,6, or 'auto'.")
 @click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
-@click.option("--time-limit", type=click.FloatRange(min=1), default=60.0, show_default=True,
+@click.option("--time-limit", type=SECONDS, default=60.0, show_default=True,
               help="Seconds for each variant's plan.")  # fmt: skip
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="Variants planned at once (0 = every core).")  # fmt: skip
 @click.option("--current", "current_dir", type=click.Path(path_type=Path), default=None,
@@ -561,8 +580,8 @@ def validate(scenario_dir: Path) -> None:
 @click.argument("instance", type=click.Path(path_type=Path))
 @click.option("-o", "--out", "solution", type=click.Path(path_type=Path), required=True,
               help="Solution file to write (reference format).")  # fmt: skip
-@click.option("--time-limit", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Seconds.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--time-limit", type=SECONDS, default=60.0, show_default=True, help="Seconds.")
+@click.option("--seed", type=SEED, default=0, show_default=True)
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes (0 = every core).")
 @click.option("--iterations", type=click.IntRange(min=1), default=None,
               help="Stop after this many iterations per process: the same seed then gives the same solution "
@@ -596,7 +615,7 @@ def pvrp_solve(
     "--osm", type=click.Path(path_type=Path), required=True, help="An OpenStreetMap extract (.osm.pbf) of the city."
 )
 @click.option("--sample", type=click.IntRange(min=2), default=400, show_default=True, help="Shops sampled.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
 def calibrate(scenario_dir: Path, osm: Path, sample: int, seed: int) -> None:
     """Fit the great-circle model's detour factor and speed to the roads of OSM for SCENARIO_DIR's shops."""
     from .calibrate import calibrate as fit

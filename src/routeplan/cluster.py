@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from concurrent.futures import Executor
+from urllib.parse import urlsplit
 
 from .errors import InputError
 
@@ -43,12 +44,22 @@ def executor_for(spec: str | None) -> Iterator[tuple[Executor | None, int | None
         ):
             yield client.get_executor(), int(count)
         return
-    if "://" not in spec:
+    if not _scheduler_address(spec):
         raise InputError(f"'{spec}': give local:N or a scheduler address like tcp://HOST:8786", field="cluster")
     try:
         client = Client(spec, timeout="10s")
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot reach the Dask scheduler at {spec} ({exc})", field="cluster") from None
     with client:
         threads = sum(client.nthreads().values())
         yield client.get_executor(), max(1, threads)
+
+
+def _scheduler_address(spec: str) -> bool:
+    """Whether ``spec`` reads as a Dask scheduler address: a protocol and a host, with a port or not."""
+    parts = urlsplit(spec)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is no number or out of range
+    except ValueError:
+        return False
+    return "://" in spec and bool(parts.scheme) and bool(parts.hostname)
