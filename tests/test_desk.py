@@ -333,3 +333,20 @@ def test_every_word_of_the_desk_has_both_languages():
     used |= set(desk_module.RULE_FIELDS) | set(desk_module.STAFF_COLUMNS) | {*FINISHED, "queued", "running"}
     assert used - WORDS.keys() == set()
     assert all(en and zh and en != zh for en, zh in WORDS.values())
+
+
+@pytest.mark.parametrize(("url", "field", "value"), [("/scenarios/tiny/staff", "count", "1e12"),
+                                                     ("/scenarios/tiny/staff", "count", "-1"),
+                                                     ("/scenarios/tiny/plan", "seed", "-1"),
+                                                     ("/scenarios/tiny/whatif", "seed", "2.5")])  # fmt: skip
+def test_posted_counts_and_seeds_out_of_range_are_refused(desk_app, tmp_path: Path, url, field, value):
+    """A posted count bounds a loop and a seed reaches the planner: out of range, the form is
+    refused (400) before either happens, and nothing is queued or written."""
+    folder = tmp_path / "ws" / "scenarios" / "tiny"
+    shutil.copytree(TINY, folder)
+    client = desk_app.test_client()
+    form = {"csrf_token": _csrf(client, "/scenarios/tiny"), "sizes": "2", field: value}
+    before = (folder / "staff.csv").read_text(encoding="utf-8")
+    assert client.post(url, data=form).status_code == 400
+    assert (folder / "staff.csv").read_text(encoding="utf-8") == before
+    assert desk_app.extensions["routeplan_desk"].runs() == []

@@ -266,7 +266,7 @@ def edit_staff(slug: str) -> ResponseReturnValue:
     old = path.read_text(encoding="utf-8-sig")
     form = request.form
     rows = []
-    for i in range(int(_number(form.get("count", "0")))):
+    for i in range(_whole(form.get("count", "0"), 0, MAX_STAFF_ROWS)):
         if form.get(f"remove:{i}") == "on":
             continue
         rows.append([form.get(f"staff:{i}:{col}", "").strip() for col in STAFF_COLUMNS])
@@ -287,7 +287,7 @@ def start_plan(slug: str) -> ResponseReturnValue:
     session["who"] = who
     params: dict[str, Any] = {
         "time_limit": max(1.0, min(_number(form.get("time_limit", "60")), 3600.0)),
-        "seed": int(_number(form.get("seed", "0"))),
+        "seed": _whole(form.get("seed", "0"), 0, MAX_SEED),
         "territories": form.get("territories", "auto")
         if form.get("territories") in ("auto", "fixed", "free")
         else "auto",
@@ -308,7 +308,7 @@ def start_whatif(slug: str) -> ResponseReturnValue:
     if not all(part.isdigit() and 0 < int(part) <= 500 for part in sizes.split(",")):
         return render_template("message.html.j2", message=f"'{sizes}': give team sizes like 4,5,6"), 400
     params = {"managers": sizes, "time_limit": max(1.0, min(_number(request.form.get("time_limit", "60")), 3600.0)),
-              "seed": int(_number(request.form.get("seed", "0")))}  # fmt: skip
+              "seed": _whole(request.form.get("seed", "0"), 0, MAX_SEED)}  # fmt: skip
     who = session.get("who", "office")
     run_id = _desk().submit("whatif", slug, str(spec.get("month", "")), params, who)
     return redirect(url_for("run_page", run_id=run_id))
@@ -465,6 +465,19 @@ def _comparison(path: Path) -> list[list[str]] | None:
         return None
     with path.open(encoding="utf-8", newline="") as fh:
         return list(csv.reader(fh))
+
+
+#: Most rows the staff editor posts (a team, not a city's shops), and the largest seed a form takes.
+MAX_STAFF_ROWS = 10_000
+MAX_SEED = 2**32 - 1
+
+
+def _whole(text: str, low: int, high: int) -> int:
+    """A whole number in ``low..high`` from a form, else 400 (a loop over a posted count stays bounded)."""
+    value = _number(text)
+    if not isinstance(value, int) or not low <= value <= high:
+        abort(400)
+    return value
 
 
 def _number(text: str) -> float:
