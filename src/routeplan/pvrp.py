@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
+from .read import parse_number
 from .solve.lns import FreeDayProblem, FreeDayResult, solve_free_day
 from .solve.lns import warm_up as warm_up_engine
 
@@ -78,11 +79,10 @@ def _lines(path: Path) -> list[list[str]]:
 def _number(text: str, kind: type[int] | type[float], low: float, high: float, file: str, row: int, what: str) -> float:
     """A finite number in ``low..high``, else one line naming the file, row and field."""
     try:
-        value = kind(text)
-    except ValueError:
-        raise InputError(f"'{text[:20]}' is not a {'whole ' if kind is int else ''}number", file=file, row=row,
-                         field=what) from None  # fmt: skip
-    if (kind is float and not math.isfinite(value)) or not low <= value <= high:
+        value = parse_number(text, kind)
+    except ValueError as exc:
+        raise InputError(str(exc), file=file, row=row, field=what) from None
+    if not low <= value <= high:
         raise InputError(f"{text[:20]} is outside {low:g}..{high:g}", file=file, row=row, field=what)
     return value
 

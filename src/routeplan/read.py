@@ -151,7 +151,7 @@ def parse_bool(text: str) -> bool:
     raise ValueError(f"'{text}' is not true or false")
 
 
-def _number(text: str, kind: type[int] | type[float] = float) -> float:
+def parse_number(text: str, kind: type[int] | type[float] = float) -> float:
     """Parse a finite number, saying in words what was wrong."""
     try:
         value = kind(text)
@@ -163,7 +163,7 @@ def _number(text: str, kind: type[int] | type[float] = float) -> float:
 
 
 def _coordinate(text: str, low: float, high: float) -> float:
-    value = _number(text)
+    value = parse_number(text)
     if not low <= value <= high:
         raise ValueError(f"{text} is outside {low:g}..{high:g}")
     return value
@@ -174,7 +174,7 @@ MAX_COUNT = 1_000_000
 
 
 def _positive_int(text: str) -> int:
-    value = int(_number(text, int))
+    value = int(parse_number(text, int))
     if value < 0:
         raise ValueError(f"{value} is negative")
     if value > MAX_COUNT:
@@ -187,7 +187,7 @@ MAX_SERVICE_MINUTES = 24 * 60
 
 
 def _service_minutes(text: str) -> float:
-    value = _number(text)
+    value = parse_number(text)
     if not 0 < value <= MAX_SERVICE_MINUTES:
         raise ValueError(f"{text} is not a positive number of minutes (at most {MAX_SERVICE_MINUTES})")
     return value
@@ -1098,8 +1098,9 @@ def _manager_from_table(table: Any, rules: Rules, crs: str, file: str, where: st
         raise InputError("empty id", file=file, field=f"{where}.id")
     lat = checked("start_lat", lambda v: _coordinate(str(v), -90, 90), typed("start_lat", (int, float), 0.0))
     lon = checked("start_lon", lambda v: _coordinate(str(v), -180, 180), typed("start_lon", (int, float), 0.0))
-    min_stops = typed("min_stops_per_day", int, rules.min_stops_per_day)
-    checked("min_stops_per_day", lambda v: _positive_int(str(v)), min_stops)
+    min_stops = checked(
+        "min_stops_per_day", lambda v: _positive_int(str(v)), typed("min_stops_per_day", int, rules.min_stops_per_day)
+    )
     days_off = frozenset(checked("days_off", lambda v: parse_date(str(v)), d) for d in typed("days_off", list, []))
     name, back, office = typed("name", str, ""), typed("return_to_office", bool, False), typed("office", str, "")
     try:
