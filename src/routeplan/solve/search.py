@@ -546,28 +546,26 @@ class PeriodicSearch:
                 return judge()
             return float(self.route_costs()[idx].sum()) + self.pattern_costs(moved)
 
+        def place(routes: dict[int, list[int]], choice: dict[int, int]) -> None:
+            for r, seq in routes.items():
+                self.routes[r] = seq
+            for c, k in choice.items():
+                self.choice[c] = k
+            for r in routes:
+                self._refresh(r)
+
         before = cost()
         # only the permuted routes and their customers change, so only they are put back on a
         # refusal (a manager's dozen routes, not every route of the search)
         old_routes = {int(r): self.routes[int(r)] for r in idx}
         old_choice = {c: int(self.choice[c]) for c in new_choice}
-        for r, a in zip(idx, src, strict=True):
-            self.routes[int(r)] = list(old_routes[int(a)])
-        for c, k in new_choice.items():
-            self.choice[c] = k
-        for r in idx:
-            self._refresh(int(r))
+        place({int(r): list(old_routes[int(a)]) for r, a in zip(idx, src, strict=True)}, new_choice)
         if cost() < before - 1e-7:
             costs = self.p.pattern_cost
             self.extra += sum(float(costs[c][k]) - float(costs[c][old_choice[c]]) for c, k in new_choice.items())
             self._rebuild_edges(set(old_routes))
             return True
-        for r, seq in old_routes.items():
-            self.routes[r] = seq
-        for c, k in old_choice.items():
-            self.choice[c] = k
-        for r in idx:
-            self._refresh(int(r))
+        place(old_routes, old_choice)
         return False
 
     def _pattern_lookup(self, c: int) -> dict[tuple[int, ...], int]:
