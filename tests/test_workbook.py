@@ -222,6 +222,60 @@ def test_files_that_are_not_workbooks(tmp_path: Path, name: str, content: bytes 
     assert expected in err.detail and err.file is not None and err.file.endswith(name)
 
 
+def test_a_cell_in_excels_last_row_and_column_does_not_stall_the_reading(tmp_path: Path):
+    """One stray (or only formatted) cell at XFD1048576 stretches a sheet's used range to 16,384
+    columns and a million rows; the shops are read as if it were not there."""
+
+    def stray(wb: Any) -> None:
+        wb["门店"]["XFD1048576"] = None
+        wb["门店"]["XFD1048576"].number_format = "0.00"
+        wb["门店"]["XFD1048575"] = " "
+
+    sc = read_scenario(workbook_scenario(tmp_path / "wb", edit=stray))
+    assert sc.retailers == read_scenario(TINY).retailers
+
+
+def test_chart_sheets_are_passed_over_and_named_when_asked_for(tmp_path: Path):
+    from openpyxl.chart import BarChart, Reference
+
+    def chart_first(wb: Any) -> None:
+        chart = BarChart()
+        chart.add_data(Reference(wb["门店"], min_col=3, min_row=2, max_row=10), titles_from_data=True)
+        wb.create_chartsheet("图表", 0).add_chart(chart)
+
+    folder = workbook_scenario(tmp_path / "wb", edit=chart_first)
+    toml = folder / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace('retailers = { file = "门店.xlsx", sheet = "门店" }',
+                                                    'retailers = "门店.xlsx"')  # fmt: skip
+    toml.write_text(text, encoding="utf-8")
+    assert read_scenario(folder).retailers == read_scenario(TINY).retailers  # the first sheet with cells
+    toml.write_text(text.replace('sheet = "人员"', 'sheet = "图表"'), encoding="utf-8")
+    err = _error(folder)
+    assert err.detail == "sheet '图表' is a chart, not a table"
+    assert err.file is not None and err.file.endswith("门店.xlsx")
+
+
+def test_an_empty_staff_sheet_is_named_with_its_workbook(tmp_path: Path):
+    def empty_staff(wb: Any) -> None:
+        wb["人员"].delete_rows(2, 10)
+
+    err = _error(workbook_scenario(tmp_path / "wb", edit=empty_staff))
+    assert err.detail == "no managers: the staff list has no rows" and err.sheet == "人员"
+    assert err.file is not None and err.file.endswith("门店.xlsx")
+
+
+def test_a_workbook_openpyxl_cannot_parse_is_one_line(tmp_path: Path, capsys):
+    """A chart sheet without its drawing (as some tools write it) breaks openpyxl inside: a bad file, exit 2."""
+
+    def broken_chart(wb: Any) -> None:
+        wb.create_chartsheet("图表", 0)
+
+    folder = workbook_scenario(tmp_path / "wb", edit=broken_chart)
+    assert main(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "门店.xlsx: not an Excel workbook" in err and "Traceback" not in err
+
+
 def test_wrong_file_table_in_toml(tmp_path: Path):
     folder = workbook_scenario(tmp_path / "wb")
     toml = folder / "scenario.toml"

@@ -493,8 +493,10 @@ def read_scenario(folder: str | Path) -> Scenario:
     shops, rows_of = _read_retailers(retailer_table, rules, classes, crs, managers)
     for where, edit in edits:
         managers, shops = _apply_edits(where, edit, managers, shops, rules, classes, crs, columns["retailers"])
+    if not managers:
+        raise staff_table.error("no managers: the staff list has no rows", None)
     if not shops.active and not shops.suspended:
-        raise InputError("no retailers: every row is closed or the file has none", file=retailer_path)
+        raise retailer_table.error("no retailers: every row is closed or the list has none", None)
     try:
         scenario = Scenario(
             name=str(spec.get("name", folder.name)),

@@ -37,6 +37,14 @@ HEADER_SEARCH_ROWS = 10
 MAX_COLLECTED_ERRORS = 500
 #: Workbook suffixes read with openpyxl; ``.xls`` (the binary format before 2007) is not one.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+#: Columns of a sheet read at most. A shop list has a few dozen; a sheet's used range can reach
+#: Excel's last column (XFD) from one stray or formatted cell, and a million-row sheet of
+#: 16,384 empty cells a row would take minutes to walk.
+MAX_SHEET_COLUMNS = 512
+#: What openpyxl raises on a file that is not a workbook it can read (a damaged archive, broken
+#: XML, parts it does not expect, such as a chart sheet it cannot parse).
+_UNREADABLE = (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, AttributeError, IndexError,
+               SyntaxError, EOFError)  # fmt: skip
 
 #: Header texts recognised for each column, beyond routeplan's own name; compared after
 #: :func:`header_key` (case, width, spaces, underscores and a leading ``*`` do not matter).
@@ -151,25 +159,27 @@ class Table:
     # -- reading -------------------------------------------------------------------------
 
     def _workbook_rows(self, path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
-        import openpyxl  # only when a workbook is read: it is the slowest import of the readers
-
-        try:
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise InputError(f"not an Excel workbook ({_first_line(exc)})", file=self.name) from None
+        book = open_workbook(path, self.name, data_only=True)
         names = book.sheetnames
         if sheet is not None and sheet not in names:
             raise InputError(f"no sheet '{sheet}' (the workbook has {', '.join(names)})", file=self.name)
-        if not names:
-            raise InputError("the workbook has no sheet", file=self.name)
-        self.sheet = sheet if sheet is not None else names[0]
+        tables = [ws.title for ws in book.worksheets]
+        if not tables:
+            raise InputError("the workbook has no sheet with cells (only charts)", file=self.name)
+        if sheet is not None and sheet not in tables:
+            raise InputError(f"sheet '{sheet}' is a chart, not a table", file=self.name)
+        self.sheet = sheet if sheet is not None else tables[0]
         ws = book[self.sheet]
 
         def rows() -> Iterator[tuple[int, list[str]]]:
             try:
-                for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                width = min(ws.max_column or MAX_SHEET_COLUMNS, MAX_SHEET_COLUMNS)
+                cells = ws.iter_rows(values_only=True, max_col=width)
+                for number, values in enumerate(cells, start=1):
+                    if values.count(None) == len(values):  # the rows between far-apart cells are many
+                        continue
                     yield number, [cell_text(v) for v in values]
-            except (zipfile.BadZipFile, KeyError, ValueError, TypeError) as exc:
+            except _UNREADABLE as exc:
                 raise InputError(f"the sheet cannot be read ({_first_line(exc)})", file=self.name) from None
             finally:
                 book.close()
@@ -344,6 +354,17 @@ def _map_header(header: list[str], kind: str, columns: Mapping[str, str], table:
                              sheet=table.sheet)  # fmt: skip
         seen[key] = i
     return _recognise(header, kind, table.known, columns)
+
+
+def open_workbook(path: Path, name: str, *, data_only: bool = False) -> Any:
+    """An ``.xlsx`` file opened read-only by openpyxl; a file it cannot read is the user's
+    file, said in one line (:class:`InputError` naming ``name``)."""
+    import openpyxl  # only when a workbook is read: it is the slowest import of the readers
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+    except _UNREADABLE as exc:
+        raise InputError(f"not an Excel workbook ({_first_line(exc)})", file=name) from None
 
 
 def _first_line(exc: BaseException) -> str:

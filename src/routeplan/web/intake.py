@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..read import LIST_ALL_COLUMNS, LIST_COLUMNS, read_scenario, review_lists
-from ..table import WORKBOOK_SUFFIXES, Table
+from ..table import WORKBOOK_SUFFIXES, Table, open_workbook
 from ..write import atomic_output
 
 #: Largest upload taken (a city's 40,000 shops are about 3 MB as a workbook).
@@ -87,17 +87,12 @@ def load_upload(root: Path, upload_id: str) -> Upload:
 
 
 def sheet_names(path: Path) -> list[str]:
-    """The sheets of a workbook ([] for a CSV)."""
+    """The sheets of a workbook that hold cells, not charts ([] for a CSV)."""
     if path.suffix.lower() not in WORKBOOK_SUFFIXES:
         return []
-    import openpyxl
-
+    book = open_workbook(path, path.name)
     try:
-        book = openpyxl.load_workbook(path, read_only=True)
-    except Exception as exc:  # any unreadable workbook is the user's file, said in one line
-        raise InputError(f"not an Excel workbook ({type(exc).__name__})", file=path.name) from None
-    try:
-        return list(book.sheetnames)
+        return [ws.title for ws in book.worksheets]
     finally:
         book.close()
 
