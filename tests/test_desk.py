@@ -191,6 +191,34 @@ def test_oversize_and_wrong_type_uploads_are_refused(desk_app, tmp_path: Path):
     assert not any((tmp_path / "ws" / "uploads").iterdir())
 
 
+def test_a_zip_that_openpyxl_cannot_read_is_refused_at_upload(desk_app, tmp_path: Path):
+    """A workbook that is a zip but breaks openpyxl (a chart sheet without its drawing, as some
+    tools write it) is refused with one line, not a server error on the preview."""
+
+    def broken_chart(wb):
+        wb.create_chartsheet("图表", 0)
+
+    data = (workbook_scenario(tmp_path / "wb", edit=broken_chart) / "门店.xlsx").read_bytes()
+    resp = _upload(desk_app.test_client(), data)
+    assert resp.status_code == 400 and "not an Excel workbook" in resp.get_data(as_text=True)
+    assert not any((tmp_path / "ws" / "uploads").iterdir())
+
+
+def test_an_overlong_cell_is_a_bad_row_that_can_be_fixed(desk_app, tmp_path: Path):
+    def edit(wb):
+        wb["门店"]["B5"] = "店" * 2500
+
+    data = (workbook_scenario(tmp_path / "wb", edit=edit) / "门店.xlsx").read_bytes()
+    client = desk_app.test_client()
+    url = _upload(client, data).headers["Location"]
+    resp = client.get(url)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and page.count('class="bad-row"') == 1 and "2500 characters (at most 2000)" in page
+    token = _csrf(client, url)
+    resp = client.post(url, data={"csrf_token": token, "action": "preview", "fix:retailers:5:name": "新店"})
+    assert 'id="no-bad-rows"' in resp.get_data(as_text=True)
+
+
 def test_two_queued_runs_both_finish_and_match_the_command_line(tmp_path: Path):
     """Runs queue one at a time; a reproducible run gives the command line's plan for its seed."""
     ws = tmp_path / "ws"

@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from .errors import InputError, InputWarning
 
@@ -207,19 +207,28 @@ class Table:
         return first  # __init__ reports the missing columns against it
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """Each non-empty row as (row number, cells by field); with ``collect``, a row too wide or
+        with a cell too long is kept among the errors and passed over."""
         width = len(self.header)
         for number, cells in self._rows:
             if not any(c.strip() for c in cells):
                 continue
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
-                raise self.error(f"{len(cells)} cells but the header has {width}", number)
-            row: dict[str, str] = {}
-            for i, field in self.field_of.items():
-                text = cells[i] if i < len(cells) else ""
-                if len(text) > MAX_CELL_CHARS:
-                    raise self.error(f"{len(text)} characters (at most {MAX_CELL_CHARS})", number, field)
-                row[field] = self.fixes.get((number, field), text).strip()
-            yield number, row
+            row: dict[str, str] | None = None
+            with self.each_row():
+                row = self._row(number, cells, width)
+            if row is not None:
+                yield number, row
+
+    def _row(self, number: int, cells: list[str], width: int) -> dict[str, str]:
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            raise self.error(f"{len(cells)} cells but the header has {width}", number)
+        row: dict[str, str] = {}
+        for i, field in self.field_of.items():
+            text = self.fixes.get((number, field), cells[i] if i < len(cells) else "")
+            if len(text) > MAX_CELL_CHARS:
+                raise self.error(f"{len(text)} characters (at most {MAX_CELL_CHARS})", number, field)
+            row[field] = text.strip()
+        return row
 
     @contextlib.contextmanager
     def each_row(self) -> Iterator[None]:
@@ -356,7 +365,7 @@ def _map_header(header: list[str], kind: str, columns: Mapping[str, str], table:
     return _recognise(header, kind, table.known, columns)
 
 
-def open_workbook(path: Path, name: str, *, data_only: bool = False) -> Any:
+def open_workbook(path: Path | IO[bytes], name: str, *, data_only: bool = False) -> Any:
     """An ``.xlsx`` file opened read-only by openpyxl; a file it cannot read is the user's
     file, said in one line (:class:`InputError` naming ``name``)."""
     import openpyxl  # only when a workbook is read: it is the slowest import of the readers

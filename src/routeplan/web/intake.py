@@ -51,6 +51,7 @@ def _kind(data: bytes, name: str) -> str:
     if suffix in WORKBOOK_SUFFIXES:
         if not data.startswith(b"PK\x03\x04"):
             raise InputError("not an Excel workbook (the file is not a zip archive)", file=name)
+        open_workbook(io.BytesIO(data), name).close()  # refused at the door if openpyxl cannot read it
         return ".xlsx"
     if suffix == ".csv":
         try:
@@ -164,7 +165,17 @@ def _side(path: Path, kind: str, sheet: str | None, choices: Choices) -> tuple[S
         return side, None
     side.header = table.header
     side.mapping = {f: table.header[i] for i, f in table.field_of.items()}
-    sample = Table(path, kind, required, optional, sheet=sheet, columns=choices.columns[kind], warn_unknown=False)
+    sample = Table(
+        path,
+        kind,
+        required,
+        optional,
+        sheet=sheet,
+        columns=choices.columns[kind],
+        warn_unknown=False,
+        collect=True,
+        fixes=choices.fixes[kind],
+    )  # a bad row is listed by ``table``, not sampled
     for n, (_, row) in enumerate(sample):
         if n >= PREVIEW_ROWS:
             break
