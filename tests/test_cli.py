@@ -221,3 +221,36 @@ def test_options_out_of_range_are_refused_before_planning(tmp_path, capsys, opti
     out = tmp_path / "out"
     assert main(["plan", str(TINY), "-o", str(out), option, value, "--quiet", "--no-render"]) == 2
     assert f"Invalid value for '{option}'" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.parametrize("command", ["plan", "whatif", "compare", "pvrp"])
+@pytest.mark.parametrize("where", ["a file", "under a file", "empty"])
+def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, command, where):
+    """A file where the output folder belongs (or a folder where pvrp's solution file does), a
+    path under a file, an empty path: one line naming the path, exit 2 at once, nothing created."""
+    from conftest import TINY
+
+    taken = tmp_path / ("taken" if command != "pvrp" else "taken.d")
+    if command == "pvrp":
+        taken.mkdir()
+    else:
+        taken.write_text("keep me", encoding="utf-8")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("keep me too", encoding="utf-8")
+    out = {"a file": str(taken), "under a file": str(blocker / "out"), "empty": ""}[where]
+    args = {
+        "plan": ["plan", str(TINY), "-o", out, "--quiet", "--no-render"],
+        "whatif": ["whatif", str(TINY), "--managers", "2,3", "-o", out],
+        "compare": ["compare", str(TINY), str(TINY), "-o", out],
+        "pvrp": ["pvrp", str(tmp_path / "instance.txt"), "-o", out, "--quiet"],
+    }[command]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    kind = "file" if command == "pvrp" else "folder"
+    expected = {"a file": f"error: {taken}: a {'folder' if command == 'pvrp' else 'file'} where the output {kind} belongs",
+                "under a file": f"error: {blocker}: a file, so the output {kind} {out} cannot be made under it",
+                "empty": f"error: field '--out': an empty path: name the output {kind}"}[where]  # fmt: skip
+    assert err == expected + "\n"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    assert blocker.read_text(encoding="utf-8") == "keep me too"

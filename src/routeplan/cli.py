@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -57,6 +58,33 @@ class _Finite(click.FloatRange):
         return number
 
 
+class _Output(click.Path):
+    """Where a command writes (a folder, or with ``folder=False`` a file), checked before any
+    work is done, so that an hour's plan does not end on a path it cannot write; a problem is
+    one line naming the path, like any input's."""
+
+    def __init__(self, *, folder: bool = True) -> None:
+        super().__init__(path_type=Path)
+        self.folder = folder
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        path = Path(os.fsdecode(super().convert(value, param, ctx)))
+        what = "the output folder" if self.folder else "the output file"
+        if not str(value).strip():
+            raise InputError(f"an empty path: name {what}", field="--out")
+        if path.exists() and path.is_dir() != self.folder:
+            raise InputError(f"a {'file' if self.folder else 'folder'} where {what} belongs", file=str(path))
+        above = path.absolute().parent
+        while not above.exists():
+            above = above.parent
+        if not above.is_dir():
+            raise InputError(f"a file, so {what} {path} cannot be made under it", file=str(above))
+        if not os.access(above, os.W_OK | os.X_OK):
+            raise InputError(f"not writable, so {what} {path} cannot be made", file=str(above))
+        return path
+
+
+OUT_FOLDER = _Output()
 SECONDS = _Finite(min=1)
 SEED = click.IntRange(min=0)
 
@@ -182,7 +210,7 @@ def cli(strict: bool, progress_log: Path | None) -> None:
 
 @cli.command()
 @click.argument("scenario_dir", type=click.Path(path_type=Path))
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("-o", "--out", "out_dir", type=OUT_FOLDER, required=True, help="Output folder.")
 @click.option("--time-limit", type=SECONDS, default=60.0, show_default=True, help="Seconds for the whole solve.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Same seed, same plan.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, help="Processes (0 = every core).")
@@ -425,7 +453,7 @@ def _comparison(title: str, figures: list[PlanFigures], folder: Path | None, map
 
 @cli.command()
 @click.argument("plans", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), default=None,
+@click.option("-o", "--out", "out_dir", type=OUT_FOLDER, default=None,
               help="Folder for comparison.csv and comparison.html.")  # fmt: skip
 def compare(plans: tuple[Path, ...], out_dir: Path | None) -> None:
     """Compare plan folders side by side (shops that change manager: against the first)."""
@@ -455,7 +483,7 @@ def _team_sizes(text: str) -> list[int] | None:
 @cli.command()
 @click.argument("scenario_dir", type=click.Path(path_type=Path))
 @click.option("--managers", "sizes", required=True, help="Team sizes to plan, e.g. 3,4,5,6, or 'auto'.")
-@click.option("-o", "--out", "out_dir", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("-o", "--out", "out_dir", type=OUT_FOLDER, required=True, help="Output folder.")
 @click.option("--time-limit", type=SECONDS, default=60.0, show_default=True,
               help="Seconds for each variant's plan.")  # fmt: skip
 @click.option("--seed", type=SEED, default=0, show_default=True)
@@ -578,7 +606,7 @@ def validate(scenario_dir: Path) -> None:
 
 @cli.command("pvrp")
 @click.argument("instance", type=click.Path(path_type=Path))
-@click.option("-o", "--out", "solution", type=click.Path(path_type=Path), required=True,
+@click.option("-o", "--out", "solution", type=_Output(folder=False), required=True,
               help="Solution file to write (reference format).")  # fmt: skip
 @click.option("--time-limit", type=SECONDS, default=60.0, show_default=True, help="Seconds.")
 @click.option("--seed", type=SEED, default=0, show_default=True)
