@@ -103,6 +103,15 @@ def test_extends_in_a_circle(tmp_path):
         read_scenario(tmp_path / "a")
 
 
+def test_extends_naming_a_scenario_file_asks_for_its_folder(tmp_path):
+    from conftest import TINY
+
+    (tmp_path / "v").mkdir()
+    (tmp_path / "v" / "scenario.toml").write_text(f'extends = "{TINY / "scenario.toml"}"\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"no scenario at '.*scenario\.toml': name its folder$"):
+        read_scenario(tmp_path / "v")
+
+
 def test_design_balances_and_keeps_pins(tiny):
     pinned = dataclasses.replace(tiny.retailers[0], manager_id="M02")
     sc = dataclasses.replace(tiny, retailers=(pinned, *tiny.retailers[1:]))

@@ -358,7 +358,8 @@ def _load_spec(folder: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, An
         return spec, [(folder, edits)]
     base_dir = folder / str(spec.pop("extends"))
     if not (base_dir / "scenario.toml").is_file():
-        raise InputError(f"no scenario at '{base_dir}'", file=str(folder / "scenario.toml"), field="extends")
+        hint = ": name its folder" if base_dir.name == "scenario.toml" and base_dir.is_file() else ""
+        raise InputError(f"no scenario at '{base_dir}'{hint}", file=str(folder / "scenario.toml"), field="extends")
     base, base_edits = _load_spec(base_dir, (*chain, here))
     merged = {**base, **{k: v for k, v in spec.items() if k not in MERGED_KEYS}}
     for key in ("rules", "travel"):
