@@ -276,6 +276,38 @@ def test_a_workbook_openpyxl_cannot_parse_is_one_line(tmp_path: Path, capsys):
     assert len(err.splitlines()) == 1 and "门店.xlsx: not an Excel workbook" in err and "Traceback" not in err
 
 
+def test_formulas_read_as_their_saved_results_and_an_uncalculated_one_is_named(tmp_path: Path):
+    """Excel saves each formula's result beside it, and that is what is read; a formula written
+    by a program and never calculated has no result, which is said as such, not as an empty cell."""
+    import re
+    import zipfile
+
+    def formulas(wb: Any) -> None:
+        wb["门店"]["D5"] = "=104+0.02"  # no saved result (openpyxl does not calculate)
+
+    folder = workbook_scenario(tmp_path / "wb", edit=formulas)
+    book = folder / "门店.xlsx"
+    with zipfile.ZipFile(book) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet, n = re.subn(r'(<c r="C4"[^>]*>)(<v>[^<]*</v>)', r"\1<f>30+0.6</f>\2", sheet)  # a result saved, as Excel does
+    assert n == 1
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    err = _error(folder)
+    assert (err.row, err.field) == (5, "lon")
+    assert err.detail.startswith("a formula whose result the workbook does not hold")
+    saved = sheet.replace("<f>104+0.02</f><v />", "<f>104+0.02</f><v>104.008654</v>")  # as Excel saves it
+    assert saved != sheet
+    parts["xl/worksheets/sheet1.xml"] = saved.encode()
+    with zipfile.ZipFile(book, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    assert read_scenario(folder).retailers == read_scenario(TINY).retailers  # each formula read as its result
+
+
 def test_wrong_file_table_in_toml(tmp_path: Path):
     folder = workbook_scenario(tmp_path / "wb")
     toml = folder / "scenario.toml"

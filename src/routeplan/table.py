@@ -146,6 +146,7 @@ class Table:
                 raise InputError("a sheet is named for a file that is not a workbook (.xlsx)", file=self.name)
             rows = _csv_rows(path, self.name)
         self._rows = rows
+        self._formulas: set[tuple[int, int]] | None = None
         self.header_row, header = self._find_header(rows, kind, required, columns or {})
         self.field_of = _map_header(header, kind, columns or {}, self)
         self.letters = {field: i for i, field in self.field_of.items()}
@@ -244,11 +245,35 @@ class Table:
         """The cell ``col`` of a row parsed by ``parse``; a wrong or missing value is an :class:`InputError`."""
         text = row.get(col, "")
         if required and text == "":
-            raise self.error("empty value", number, col)
+            raise self.error(self._empty(number, col), number, col)
         try:
             return parse(text)
         except ValueError as exc:
             raise self.error(str(exc), number, col) from None
+
+    def _empty(self, number: int, field: str) -> str:
+        """Why a required cell reads empty: a workbook's formula whose result was never saved (a
+        file a program wrote, not Excel) shows a value in Excel and none here."""
+        if self.sheet is not None and (number, self.letters[field]) in self._formula_cells():
+            return ("a formula whose result the workbook does not hold (it was written by a program and "
+                    "never calculated): open and save it in Excel or WPS, or paste the column as values")  # fmt: skip
+        return "empty value"
+
+    def _formula_cells(self) -> set[tuple[int, int]]:
+        """(row, column index) of the sheet's formula cells, read again (formulas, not results) the
+        first time a required cell is empty."""
+        if self._formulas is None:
+            self._formulas = set()
+            book = open_workbook(self.path, self.name)
+            try:
+                cells = book[self.sheet].iter_rows(values_only=True, max_col=len(self.header))
+                for number, values in enumerate(cells, start=1):
+                    self._formulas.update((number, i) for i, v in enumerate(values) if _is_formula(v))
+            except _UNREADABLE:
+                pass  # the results were read: an unreadable second look only loses the hint
+            finally:
+                book.close()
+        return self._formulas
 
     def error(self, message: str, row: int | None, field: str | None = None) -> InputError:
         """An :class:`InputError` at a row and field of this table, naming the column as the file spells it."""
@@ -374,6 +399,10 @@ def open_workbook(path: Path | IO[bytes], name: str, *, data_only: bool = False)
         return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except _UNREADABLE as exc:
         raise InputError(f"not an Excel workbook ({_first_line(exc)})", file=name) from None
+
+
+def _is_formula(value: Any) -> bool:
+    return (isinstance(value, str) and value.startswith("=")) or type(value).__name__ == "ArrayFormula"
 
 
 def _first_line(exc: BaseException) -> str:
