@@ -219,6 +219,26 @@ def test_an_overlong_cell_is_a_bad_row_that_can_be_fixed(desk_app, tmp_path: Pat
     assert 'id="no-bad-rows"' in resp.get_data(as_text=True)
 
 
+def test_a_gbk_csv_upload_is_taken_and_saved_as_utf8(desk_app, tmp_path: Path):
+    """Shop and staff lists saved by Excel as plain CSV on Chinese Windows (GBK)."""
+    shops = "客户编码,客户名称,纬度,经度,档位\r\nR1,红旗超市,30.66,104.07,A\r\n".encode("gbk")
+    staff = "工号,姓名,纬度,经度\r\nM01,张伟,30.6586,104.0648\r\n".encode("gbk")
+    client = desk_app.test_client()
+    resp = _upload(client, shops, name="门店.csv", staff=(io.BytesIO(staff), "人员.csv"))
+    assert resp.status_code == 302
+    url = resp.headers["Location"]
+    page = client.get(url).get_data(as_text=True)
+    assert "红旗超市" in page and "客户编码" in page and 'id="no-bad-rows"' in page
+    resp = client.post(url, data={"csrf_token": _csrf(client, url), "action": "save", "name": "城西",
+                                  "month": "2026-12", "holidays": ""})  # fmt: skip
+    assert resp.status_code == 302
+    folder = tmp_path / "ws" / "scenarios" / resp.headers["Location"].rsplit("/", 1)[1]
+    assert "红旗超市" in (folder / "retailers.csv").read_bytes().decode("utf-8")
+    assert "张伟" in (folder / "staff.csv").read_bytes().decode("utf-8")
+    resp = _upload(client, b"id,name\r\n\xff\xfe\xfd,x\r\n", name="shops.csv")
+    assert resp.status_code == 400 and "not UTF-8 text, nor Chinese GBK" in resp.get_data(as_text=True)
+
+
 def test_two_queued_runs_both_finish_and_match_the_command_line(tmp_path: Path):
     """Runs queue one at a time; a reproducible run gives the command line's plan for its seed."""
     ws = tmp_path / "ws"

@@ -324,6 +324,27 @@ def test_csv_with_chinese_headers_and_bom(tiny_copy: Path):
     assert read_scenario(tiny_copy).retailers == read_scenario(TINY).retailers
 
 
+def test_a_gbk_csv_from_chinese_excel_reads_like_utf8_with_a_warning(tiny_copy: Path, capsys):
+    """Excel's and WPS's plain "CSV" on Chinese Windows is GBK: read, and said in a warning."""
+    path = tiny_copy / "retailers.csv"
+    rows = path.read_text(encoding="utf-8").splitlines()
+    rows[0] = ",".join(ZH_SHOPS.get(c, c) for c in rows[0].split(","))
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode("gbk"))
+    with pytest.warns(InputWarning, match="read as GBK"):
+        assert read_scenario(tiny_copy).retailers == read_scenario(TINY).retailers
+    assert main(["--strict", "validate", str(tiny_copy)]) == 2  # a warning, so --strict refuses it
+    assert "read as GBK" in capsys.readouterr().err
+
+
+def test_a_csv_neither_utf8_nor_chinese_gbk_is_refused_at_its_line(tiny_copy: Path):
+    path = tiny_copy / "retailers.csv"
+    data = path.read_bytes().splitlines(keepends=True)
+    data[2] = data[2].replace(b"GoldenMarket", b"Caf\xe9 M\xfcller")  # Latin-1: \xe9 + space is no GBK either
+    path.write_bytes(b"".join(data))
+    err = _error(tiny_copy)
+    assert err.detail == "not UTF-8 text, nor Chinese GBK: save it as 'CSV UTF-8'" and err.row == 3
+
+
 def test_cell_text_helpers():
     assert [cell_text(v) for v in (None, 1001.0, 30.5, True, date(2026, 1, 2), datetime(2026, 1, 2, 8, 30))] == [
         "", "1001", "30.5", "true", "2026-01-02", "2026-01-02 08:30:00",

@@ -35,6 +35,8 @@ MAX_CELL_CHARS = 2000
 HEADER_SEARCH_ROWS = 10
 #: Bad rows listed at most, when a table collects them (beyond, the first error after stops).
 MAX_COLLECTED_ERRORS = 500
+#: Share of a non-UTF-8 CSV's non-ASCII characters that must be Chinese for it to be read as GBK.
+GBK_CHINESE_SHARE = 0.9
 #: Workbook suffixes read with openpyxl; ``.xls`` (the binary format before 2007) is not one.
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 #: Columns of a sheet read at most. A shop list has a few dozen; a sheet's used range can reach
@@ -323,12 +325,41 @@ def _check_file(path: Path) -> None:
         raise InputError(f"larger than {MAX_CSV_BYTES // 2**20} MB", file=name)
 
 
-def _csv_rows(path: Path, name: str) -> Iterator[tuple[int, list[str]]]:
-    """The rows of a UTF-8 CSV (a BOM is fine), each with the line it starts on as an editor numbers it."""
+def csv_text(data: bytes, name: str) -> str:
+    """A CSV file's text: UTF-8 (a BOM is fine), else GBK (read as GB18030, its superset), which
+    Excel and WPS write for a plain "CSV" on Chinese Windows; that one is said in a warning,
+    since a file in another legacy encoding can decode as GBK too (it is taken only when its
+    non-ASCII text is Chinese)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start}); save it as CSV UTF-8", file=name) from None
+        line = data[: exc.start].count(b"\n") + 1
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = ""
+    wide = [ch for ch in text if ord(ch) >= 0x80]
+    if wide and sum(_chinese(ch) for ch in wide) >= GBK_CHINESE_SHARE * len(wide):
+        warnings.warn(InputWarning("read as GBK (Excel's plain CSV on Chinese Windows); save it as 'CSV UTF-8' "
+                                   "to be sure of every name", file=name), stacklevel=2)  # fmt: skip
+        return text
+    raise InputError("not UTF-8 text, nor Chinese GBK: save it as 'CSV UTF-8'", file=name, row=line)
+
+
+def _chinese(ch: str) -> bool:
+    """A character of Chinese text: an ideograph, CJK or full-width punctuation, or the general
+    punctuation (“”…—) and signs (·×÷) that GBK holds."""
+    code = ord(ch)
+    return (
+        0x3000 <= code <= 0x303F or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
+        or 0xFF00 <= code <= 0xFFEF or 0x2000 <= code <= 0x206F or code in (0xB7, 0xD7, 0xF7)
+    )  # fmt: skip
+
+
+def _csv_rows(path: Path, name: str) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a CSV (see :func:`csv_text`), each with the line it starts on as an editor numbers it."""
+    try:
+        text = csv_text(path.read_bytes(), name)
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", file=name) from None
     # a real CSV parse: a quoted cell may hold a newline (addresses exported from Excel), and

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..read import LIST_ALL_COLUMNS, LIST_COLUMNS, read_scenario, review_lists
-from ..table import WORKBOOK_SUFFIXES, Table, open_workbook
+from ..table import WORKBOOK_SUFFIXES, Table, csv_text, open_workbook
 from ..write import atomic_output
 
 #: Largest upload taken (a city's 40,000 shops are about 3 MB as a workbook).
@@ -54,10 +54,9 @@ def _kind(data: bytes, name: str) -> str:
         open_workbook(io.BytesIO(data), name).close()  # refused at the door if openpyxl cannot read it
         return ".xlsx"
     if suffix == ".csv":
-        try:
-            data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError("not UTF-8 text: save it from Excel as 'CSV UTF-8'", file=name) from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # GBK is read; the preview reads the file again
+            csv_text(data, name)
         return ".csv"
     raise InputError("upload an Excel workbook (.xlsx) or a CSV file", file=name)
 
@@ -165,17 +164,10 @@ def _side(path: Path, kind: str, sheet: str | None, choices: Choices) -> tuple[S
         return side, None
     side.header = table.header
     side.mapping = {f: table.header[i] for i, f in table.field_of.items()}
-    sample = Table(
-        path,
-        kind,
-        required,
-        optional,
-        sheet=sheet,
-        columns=choices.columns[kind],
-        warn_unknown=False,
-        collect=True,
-        fixes=choices.fixes[kind],
-    )  # a bad row is listed by ``table``, not sampled
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # said by ``table``
+        sample = Table(path, kind, required, optional, sheet=sheet, columns=choices.columns[kind],
+                       warn_unknown=False, collect=True, fixes=choices.fixes[kind])  # fmt: skip
     for n, (_, row) in enumerate(sample):
         if n >= PREVIEW_ROWS:
             break
