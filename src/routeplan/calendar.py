@@ -2,7 +2,8 @@
 
 A *slot* is one (week of the cycle, weekday) pair. With ``cycle_weeks = 2`` and a
 Monday-to-Friday week there are ten slots; a route is bound to one slot and runs on
-every date of that slot in the month.
+every date of that slot in the month. A day off the workdays may be worked in place of a
+holiday (调休: the Saturday after a holiday week, say): it runs that holiday's routes.
 """
 
 from __future__ import annotations
@@ -60,7 +61,11 @@ class Calendar:
     holidays: frozenset[date] = frozenset()
     cycle_weeks: int = 2
     cycle_start: date | None = None
+    #: (day worked, holiday it is worked for): each holiday's runs move to that day (调休)
+    moved: tuple[tuple[date, date], ...] = ()
     _days: tuple[date, ...] = field(init=False, repr=False, compare=False)
+    #: each worked day of :attr:`moved` -> its holiday
+    _worked_for: dict[date, date] = field(init=False, repr=False, compare=False)
     #: the month's dates of each slot (``None``: days off the workdays), asked for thousands of
     #: times while patterns are built
     _slot_days: dict[int | None, tuple[date, ...]] = field(init=False, repr=False, compare=False)
@@ -80,6 +85,8 @@ class Calendar:
         days = tuple(date(self.year, self.month, d) for d in range(1, ndays + 1))
         object.__setattr__(self, "_days", days)
         object.__setattr__(self, "workdays", tuple(sorted(self.workdays)))
+        object.__setattr__(self, "_worked_for", dict(self.moved))
+        self._check_moved(days)
         if self.cycle_start is None:
             object.__setattr__(self, "cycle_start", monday_of(days[0]))
         else:
@@ -90,9 +97,34 @@ class Calendar:
         object.__setattr__(self, "_slot_days", {slot: tuple(ds) for slot, ds in by_slot.items()})
         object.__setattr__(self, "_weeks", tuple(sorted({monday_of(d) for d in days})))
 
+    def _check_moved(self, days: tuple[date, ...]) -> None:
+        taken: set[date] = set()
+        for worked, holiday in self.moved:
+            if worked not in days or holiday not in days:
+                raise ValueError(f"{worked} for {holiday}: both days must be in the month")
+            if worked.weekday() in self.workdays:
+                raise ValueError(f"{worked} is a workday already (a {WEEKDAY_NAMES[worked.weekday()]})")
+            if worked in self.holidays:
+                raise ValueError(f"{worked} is a holiday")
+            if holiday not in self.holidays or holiday.weekday() not in self.workdays:
+                raise ValueError(f"{holiday} is not a holiday on a workday, so it has no routes to move to {worked}")
+            if holiday in taken:
+                raise ValueError(f"{holiday}'s routes are moved to two days")
+            taken.add(holiday)
+        if len(self._worked_for) != len(self.moved):
+            raise ValueError("a day is worked for two holidays")
+
     @property
     def days(self) -> tuple[date, ...]:
         return self._days
+
+    def worked_for(self, day: date) -> date | None:
+        """The holiday whose routes ``day`` runs (``None``: a day of its own)."""
+        return self._worked_for.get(day)
+
+    def moved_holidays(self) -> frozenset[date]:
+        """The holidays whose runs are worked on another day (they are not lost)."""
+        return frozenset(holiday for _, holiday in self.moved)
 
     @property
     def days_in_month(self) -> int:
@@ -107,7 +139,9 @@ class Calendar:
         return ((monday_of(day) - self.cycle_start).days // 7) % self.cycle_weeks
 
     def slot_of(self, day: date) -> int | None:
-        """Slot index of a date, ``None`` when its weekday is not a workday."""
+        """Slot index of a date, ``None`` when its weekday is not a workday (a day worked for a
+        holiday: the holiday's slot)."""
+        day = self._worked_for.get(day, day)
         if day.weekday() not in self.workdays:
             return None
         return self.cycle_week(day) * len(self.workdays) + self.workdays.index(day.weekday())
@@ -131,7 +165,7 @@ class Calendar:
 
     def is_working(self, day: date, days_off: frozenset[date] = frozenset()) -> bool:
         return (
-            day.weekday() in self.workdays
+            (day.weekday() in self.workdays or day in self._worked_for)
             and day not in self.holidays
             and day not in days_off
             and day.month == self.month
@@ -142,8 +176,15 @@ class Calendar:
         return [d for d in self._days if self.is_working(d, days_off)]
 
     def lost_days(self) -> list[date]:
-        """The holidays that fall on a workday of the month: the days its runs are lost."""
+        """The holidays that fall on a workday of the month: the days its runs are lost (or, for
+        :attr:`moved` ones, worked on another day)."""
         return [d for d in self._days if d in self.holidays and d.weekday() in self.workdays]
+
+    def lost_runs(self, slot: int, days_off: frozenset[date] = frozenset()) -> list[date]:
+        """The dates of a slot's runs that nobody works: its holidays (not those worked on
+        another day) and, for a manager, his days off."""
+        moved = self.moved_holidays()
+        return [d for d in self.slot_dates(slot) if not self.is_working(d, days_off) and d not in moved]
 
     def slot_dates(self, slot: int) -> list[date]:
         """Every date of the month on which a route of this slot is due (working or not)."""

@@ -407,17 +407,21 @@ def _check_route(month: _Month, rid: str, m: Manager, rv: list[Visit]) -> list[V
         return []  # its runs are on no working day: check_working_days reports them
     out: list[Violation] = []
     regular = [d for d in cal.slot_dates(home) if cal.is_working(d, m.days_off)]
-    lost = [d for d in cal.slot_dates(home) if not cal.is_working(d, m.days_off)]
+    lost = cal.lost_runs(home, m.days_off)
     orders = [(d, [v.retailer_id for v in sorted(runs.get(d, []), key=lambda v: v.seq)]) for d in regular]
-    reference = orders[0][1] if orders else []
-    for d, order in orders[1:]:
-        if order != reference:
+    # the reference run is on the route's own weekday where one is worked (a day worked for a
+    # holiday, a Saturday say, runs it without the shops closed that weekday)
+    reference = next((o for d, o in orders if cal.worked_for(d) is None), orders[0][1] if orders else [])
+    shut = {d: {x for x in reference if x in month.everyone and d.weekday() in month.everyone[x].closed_weekdays}
+            for d in regular if cal.worked_for(d) is not None}  # fmt: skip
+    for d, order in orders:
+        if order != [x for x in reference if x not in shut.get(d, ())]:
             out.append(Violation(
                 rule=4, code="route-order", message=f"route {rid} on {d} differs from its other runs (shops or order)",
                 fix="keep the same shops in the same order on every run", manager_id=m.id, date=str(d),
             ))  # fmt: skip
     stops = set(reference)
-    lost_weeks = {monday_of(d) for d in lost}
+    lost_weeks = {monday_of(d) for d in lost} | {monday_of(d) for d, closed in shut.items() if closed}
     for d, vs in sorted(runs.items()):
         if d in regular:
             continue
@@ -444,6 +448,16 @@ def _check_route(month: _Month, rid: str, m: Manager, rv: list[Visit]) -> list[V
             out.append(Violation(
                 rule=4, code="makeup",
                 message=f"route {rid}'s run on {d} ({why}) is not made up for {len(missing)} shops that week",
+                fix="add those shops to other days of that week", manager_id=m.id, date=str(d),
+            ))  # fmt: skip
+    for d, closed in sorted(shut.items()):
+        week = {x for x in cal.week_days(monday_of(d)) if cal.is_working(x, m.days_off) and x not in regular}
+        missing = closed - {v.retailer_id for x in week for v in runs.get(x, [])}
+        if missing:
+            out.append(Violation(
+                rule=4, code="makeup",
+                message=f"route {rid}'s run on {d} (worked for {cal.worked_for(d)}) is not made up for "
+                        f"{len(missing)} shops closed on {d:%a} that week",
                 fix="add those shops to other days of that week", manager_id=m.id, date=str(d),
             ))  # fmt: skip
     return out

@@ -69,6 +69,7 @@ SCENARIO_KEYS = {
     "staff",
     "workdays",
     "holidays",
+    "workday_swaps",
     "rules",
     "classes",
     "crs",
@@ -93,6 +94,10 @@ TOML_TYPES = {
     "crs": ("text", 'a datum name like "wgs84"'),
     "workdays": ("texts", 'a list like ["Mon", "Tue"]'),
     "holidays": ("days", 'a list of dates like ["2026-12-25"]'),
+    "workday_swaps": (
+        "day table",
+        'a table like { "2026-10-10" = "2026-10-07" } (day worked = holiday it is worked for)',
+    ),
     "cycle_start": ("day", 'a date like "2026-11-30"'),
     "rules": ("table", "a table [rules]"),
     "travel": ("table", "a table [travel]"),
@@ -302,6 +307,8 @@ def _is_kind(value: Any, kind: str) -> bool:
         return isinstance(value, list) and all(isinstance(v, str | date) for v in value)
     if kind == "table":
         return isinstance(value, dict)
+    if kind == "day table":
+        return isinstance(value, dict) and all(isinstance(v, str | date) for v in value.values())
     if kind == "file":
         return isinstance(value, str) or (
             isinstance(value, dict) and isinstance(value.get("file"), str) and set(value) <= {"file", "sheet"}
@@ -425,6 +432,12 @@ def _read_calendar(spec: dict[str, Any], rules: Rules, tname: str) -> Calendar:
         holidays = frozenset(parse_date(str(d)) for d in spec.get("holidays", []))
     except ValueError as exc:
         raise InputError(str(exc), file=tname, field="holidays") from None
+    try:
+        moved = tuple(
+            sorted((parse_date(str(k)), parse_date(str(v))) for k, v in spec.get("workday_swaps", {}).items())
+        )
+    except ValueError as exc:
+        raise InputError(str(exc), file=tname, field="workday_swaps") from None
     cycle_start = None
     if "cycle_start" in spec:
         try:
@@ -432,9 +445,13 @@ def _read_calendar(spec: dict[str, Any], rules: Rules, tname: str) -> Calendar:
         except ValueError as exc:
             raise InputError(str(exc), file=tname, field="cycle_start") from None
     try:
-        return Calendar(year, month, workdays, holidays, rules.cycle_weeks, cycle_start)
+        Calendar(year, month, workdays, holidays, rules.cycle_weeks, cycle_start)
     except ValueError as exc:
         raise InputError(str(exc), file=tname, field="workdays") from None
+    try:
+        return Calendar(year, month, workdays, holidays, rules.cycle_weeks, cycle_start, moved)
+    except ValueError as exc:
+        raise InputError(str(exc), file=tname, field="workday_swaps") from None
 
 
 def _read_travel(table: dict[str, Any], tname: str) -> dict[str, Any]:

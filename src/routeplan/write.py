@@ -243,6 +243,7 @@ def _overview_sheet(ws: Any, scenario: Scenario, info: dict[str, Any], violation
 def _month_grid(ws: Any, scenario: Scenario, m: Manager, day_route: dict[tuple[str, Any], tuple[str, int]]) -> int:
     """The month as weeks x workdays, each day naming its route (or holiday, day off); returns the next row."""
     cal = scenario.calendar
+    moved_to = {holiday: worked for worked, holiday in cal.moved}
     _cell(ws, 3, 1, "week of", bold=True)
     for j, wd in enumerate(cal.workdays, 2):
         _cell(ws, 3, j, WEEKDAY_NAMES[wd], bold=True)
@@ -256,6 +257,9 @@ def _month_grid(ws: Any, scenario: Scenario, m: Manager, day_route: dict[tuple[s
             if (m.id, day) in day_route:
                 rid, n = day_route[(m.id, day)]
                 _cell(ws, row, j, f"{day.day}: {rid} ({n} stops)")
+            elif day in cal.holidays and (worked := moved_to.get(day)) and (m.id, worked) in day_route:
+                rid, n = day_route[(m.id, worked)]
+                _cell(ws, row, j, f"{day.day}: holiday, worked on {worked.day} ({worked:%a}): {rid} ({n} stops)")
             elif day in cal.holidays:
                 _cell(ws, row, j, f"{day.day}: holiday")
             elif day in m.days_off:
@@ -334,6 +338,7 @@ def write_scenario(folder: str | Path, scenario: Scenario) -> None:
         'staff = "staff.csv"',
         "workdays = [" + ", ".join(f'"{d}"' for d in format_weekdays(cal.workdays).split(";")) + "]",
         "holidays = [" + ", ".join(f'"{d.isoformat()}"' for d in sorted(cal.holidays)) + "]",
+        *(["workday_swaps = {" + ",".join(f' "{a}" = "{b}"' for a, b in cal.moved) + " }"] if cal.moved else []),
         'crs = "wgs84"',  # positions are held in WGS-84 whatever datum the scenario came in
         f'cycle_start = "{cal.cycle_start}"',  # the cycle's anchor: a continued plan runs on from it
         "",

@@ -950,7 +950,8 @@ def standing_cycle(scenario: Scenario) -> Scenario | None:
     if not cal.lost_days() and not any(cal.is_working(d) for m in scenario.managers for d in m.days_off):
         return None
     managers = tuple(dataclasses.replace(m, days_off=frozenset()) for m in scenario.managers)
-    return dataclasses.replace(scenario, calendar=dataclasses.replace(cal, holidays=frozenset()), managers=managers)
+    standing = dataclasses.replace(cal, holidays=frozenset(), moved=())
+    return dataclasses.replace(scenario, calendar=standing, managers=managers)
 
 
 def _plan_territories(

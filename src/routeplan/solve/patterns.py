@@ -41,7 +41,7 @@ class ManagerCalendar:
             due = self.calendar.slot_dates(slot)
             found = self._runs[slot] = (
                 tuple(d for d in due if self.working(d)),
-                tuple(d for d in due if not self.working(d)),
+                tuple(self.calendar.lost_runs(slot, self.days_off)),
             )
         return found
 
@@ -81,7 +81,10 @@ def pattern_dates(
         regular, lost = mcal.runs(slot)
         if dates.intersection(regular):
             return None
-        dates.update(regular)
+        # a day worked for a holiday (a Saturday, say) finds a shop closed that weekday shut:
+        # its visit is made up in the week like a lost run's
+        dates.update(d for d in regular if d.weekday() not in closed)
+        lost_all.extend(d for d in regular if d.weekday() in closed)
         lost_all.extend(lost)
     n_total = len(dates) + len(lost_all)
     gap = required_gap_days(n_total, cal.days_in_month, gap_cap)

@@ -69,8 +69,17 @@ def _manager_days(model: MonthModel, cycle: CycleRoutes, mi: int) -> dict[date, 
         slot = cal.slot_of(day)
         assert slot is not None
         r = mi * model.s + slot
-        days[day] = [(c, r, False) for c in cycle.routes[r]]
+        shut = _shut(model, cycle, r, day)
+        days[day] = [(c, r, False) for c in cycle.routes[r] if c not in shut]
     return days
+
+
+def _shut(model: MonthModel, cycle: CycleRoutes, r: int, day: date) -> set[int]:
+    """The shops of route r closed on ``day``: on a day worked for a holiday (a Saturday), those
+    closed that weekday, whose visit is made up in the week; on the route's own weekday none."""
+    if model.sc.calendar.worked_for(day) is None:
+        return set()
+    return {c for c in cycle.routes[r] if day.weekday() in model.sc.retailers[c].closed_weekdays}
 
 
 def _make_up(
@@ -97,24 +106,25 @@ def _make_up(
     for day, stops in days.items():
         for c, _, _ in stops:
             visit_days[c].add(day)
-    lost_runs: list[tuple[date, int]] = []
+    lost_runs: list[tuple[date, int, tuple[int, ...]]] = []  # (day, route, its shops not seen that day)
     for slot in range(n_slots):
-        _, lost = mcal.runs(slot)
-        for day in lost:
-            r = mi * n_slots + slot
-            lost_runs.append((day, r))
-            for c in cycle.routes[r]:
-                pending[c] += 1
+        r = mi * n_slots + slot
+        regular, lost = mcal.runs(slot)
+        lost_runs += [(day, r, tuple(cycle.routes[r])) for day in lost]
+        lost_runs += [(day, r, tuple(sorted(shut))) for day in regular if (shut := _shut(model, cycle, r, day))]
+    for _, _, shops in lost_runs:
+        for c in shops:
+            pending[c] += 1
 
     def freedom(c: int, targets: tuple[date, ...]) -> int:
         """How many days of the week could take c's make-up visit with its spacing kept."""
         gap = sc.gap_days(len(visit_days[c]) + pending[c])
         return sum(d not in visit_days[c] and days_to_nearest(d, visit_days[c]) >= gap for d in targets)
 
-    for lost_day, r in sorted(lost_runs):
+    for lost_day, r, shops in sorted(lost_runs):
         targets = mcal.makeup_days(lost_day)
         # the most constrained shops first, so that the flexible ones make room for them
-        for c in sorted(cycle.routes[r], key=lambda c: freedom(c, targets)):
+        for c in sorted(shops, key=lambda c: freedom(c, targets)):
             pending[c] -= 1
             retailer = sc.retailers[c]
             options = [d for d in targets if d.weekday() not in retailer.closed_weekdays and d not in visit_days[c]]

@@ -1,0 +1,150 @@
+"""调休: a weekend day worked in place of a holiday runs that holiday's routes."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from conftest import TINY, rewrite_csv
+from routeplan.calendar import Calendar
+from routeplan.check import check_plan
+from routeplan.cli import main
+from routeplan.errors import InputError
+from routeplan.model import Scenario
+from routeplan.plan import Plan
+from routeplan.read import read_scenario
+from routeplan.solve.month import PlanParams, plan_month
+
+#: National Day 2026: Thursday 1 to Wednesday 7 October off, Saturday 10 worked for Wednesday 7.
+HOLIDAYS = [date(2026, 10, d) for d in (1, 2, 5, 6, 7)]
+SATURDAY, FOR = date(2026, 10, 10), date(2026, 10, 7)
+#: shops R0001-R0012 close on Saturdays
+SHUT_SATURDAYS = {f"R{i:04d}" for i in range(1, 13)}
+
+
+def _october(folder: Path, swaps: str = '{ "2026-10-10" = "2026-10-07" }') -> Path:
+    shutil.copytree(TINY, folder)
+    toml = folder / "scenario.toml"
+    holidays = ", ".join(f'"{d}"' for d in HOLIDAYS)
+    text = toml.read_text(encoding="utf-8").replace('month = "2026-12"', 'month = "2026-10"')
+    text = text.replace('holidays = ["2026-12-25"]', f"holidays = [{holidays}]\nworkday_swaps = {swaps}")
+    # a month with a holiday week has less work a day: the tiny team's minimums follow it
+    text = text.replace("min_stops_per_day = 8", "min_stops_per_day = 4").replace("min_field_minutes = 90",
+                                                                                 "min_field_minutes = 30")  # fmt: skip
+    toml.write_text(text, encoding="utf-8")
+
+    def edit(rows: list[list[str]]) -> None:
+        col = rows[0].index("closed_weekdays")
+        for row in rows[1:]:
+            if row[0] in SHUT_SATURDAYS:
+                row[col] = "Sat"
+
+    rewrite_csv(folder / "retailers.csv", edit)
+    rewrite_csv(folder / "staff.csv", lambda rows: [row.__setitem__(4, "4") for row in rows[1:]])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def october(tmp_path_factory: pytest.TempPathFactory) -> tuple[Scenario, Plan]:
+    sc = read_scenario(_october(tmp_path_factory.mktemp("swap") / "october"))
+    return sc, plan_month(sc, PlanParams(time_limit_s=6, workers=1, clock=False), seed=0)
+
+
+def test_the_day_worked_for_a_holiday_takes_its_slot_and_the_holiday_is_not_lost():
+    cal = Calendar(2026, 10, holidays=frozenset(HOLIDAYS), moved=((SATURDAY, FOR),))
+    slot = cal.slot_of(FOR)
+    assert slot is not None and cal.slot_of(SATURDAY) == slot and cal.slot_of(date(2026, 10, 3)) is None
+    assert cal.is_working(SATURDAY) and not cal.is_working(FOR) and cal.worked_for(SATURDAY) == FOR
+    assert SATURDAY in cal.slot_dates(slot) and FOR not in cal.lost_runs(slot)
+    assert cal.lost_runs(slot, days_off=frozenset({SATURDAY})) == [SATURDAY]  # off that Saturday: lost there
+    assert date(2026, 10, 6) in cal.lost_runs(cal.slot_of(date(2026, 10, 6)) or 0)  # not moved: lost
+
+
+@pytest.mark.parametrize(
+    ("moved", "message"),
+    [
+        (((date(2026, 10, 9), FOR),), "2026-10-09 is a workday already"),
+        (((SATURDAY, date(2026, 10, 8)),), "2026-10-08 is not a holiday on a workday"),
+        (((SATURDAY, FOR), (date(2026, 10, 11), FOR)), "2026-10-07's routes are moved to two days"),
+        (((date(2026, 11, 7), FOR),), "both days must be in the month"),
+        (((date(2026, 10, 3), FOR),), "2026-10-03 is a holiday"),
+    ],
+)
+def test_swaps_that_make_no_sense_are_refused(moved, message):
+    with pytest.raises(ValueError, match=message):
+        Calendar(2026, 10, holidays=frozenset([*HOLIDAYS, date(2026, 10, 3)]), moved=moved)
+
+
+@pytest.mark.parametrize(
+    ("swaps", "expected"),
+    [
+        ('{ "2026-10-09" = "2026-10-07" }', "2026-10-09 is a workday already"),
+        ('{ "2026-10-10" = "07 Oct" }', "is not a date"),
+        ('{ "2026-10-10" = 7 }', "expected a table like"),
+        ('["2026-10-10"]', "expected a table like"),
+    ],
+)
+def test_bad_swaps_in_the_scenario_name_the_key(tmp_path: Path, capsys, swaps: str, expected: str):
+    folder = _october(tmp_path / "october", swaps)
+    with pytest.raises(InputError) as err:
+        read_scenario(folder)
+    assert err.value.field == "workday_swaps" and expected in err.value.detail
+    assert main(["validate", str(folder)]) == 2 and "workday_swaps" in capsys.readouterr().err
+
+
+def test_the_saturday_runs_the_holidays_routes_and_every_rule_is_kept(october):
+    sc, plan = october
+    assert check_plan(sc, plan) == []
+    cal = sc.calendar
+    saturday = [v for v in plan.visits if v.date == SATURDAY and not v.makeup]
+    labels = {r.id: r.label for r in plan.routes}
+    assert saturday and {labels[v.route_id] for v in saturday} == {cal.slot_label(cal.slot_of(FOR) or 0)}
+    week = {date(2026, 10, d) for d in range(5, 12)}
+    for route in (r for r in plan.routes if r.slot == cal.slot_of(FOR)):
+        run = [v.retailer_id for v in sorted(plan.visits, key=lambda v: v.seq)
+               if v.date == SATURDAY and v.route_id == route.id and not v.makeup]  # fmt: skip
+        shut = [s for s in route.stops if s in SHUT_SATURDAYS]
+        assert run == [s for s in route.stops if s not in SHUT_SATURDAYS]  # the route's order, less the shut shops
+        for shop in shut:  # made up in that week, on a day it is open
+            days = {v.date for v in plan.visits if v.retailer_id == shop and v.makeup and v.date in week}
+            assert days and SATURDAY not in days
+    # no make-ups for the moved holiday's runs beyond the shut shops
+    moved_routes = {r.id for r in plan.routes if r.slot == cal.slot_of(FOR)}
+    extra = {v.retailer_id for v in plan.visits if v.route_id in moved_routes and v.makeup and v.date in week}
+    assert extra <= SHUT_SATURDAYS
+
+
+def test_the_checker_wants_a_shut_shop_made_up_that_week(october):
+    sc, plan = october
+    week = {date(2026, 10, d) for d in range(5, 12)}
+    slot_routes = {r.id for r in plan.routes if r.slot == sc.calendar.slot_of(FOR)}
+    made_up = next(v for v in plan.visits if v.route_id in slot_routes and v.makeup and v.date in week)
+    # the make-up moved to the next week (the shop keeps its visit count): not made up that week
+    later = replace(made_up, date=date(2026, 10, 13), seq=99)
+    broken = replace(plan, visits=tuple(later if v is made_up else v for v in plan.visits))
+    found = [v for v in check_plan(sc, broken) if v.code == "makeup"]
+    assert len(found) == 1 and "(worked for 2026-10-07)" in found[0].message
+    assert "closed on Sat" in found[0].message
+
+
+def test_a_plan_without_the_swap_breaks_the_saturday(october, tmp_path: Path):
+    """The same month planned as if the Saturday were off: checked against the swap, the holiday's
+    routes do not run where they are due."""
+    sc, _ = october
+    without = replace(sc, calendar=replace(sc.calendar, moved=()))
+    plan = plan_month(without, PlanParams(time_limit_s=3, workers=1, clock=False), seed=0)
+    assert check_plan(without, plan) == []
+    assert "route-order" in {v.code for v in check_plan(sc, plan)}
+
+
+def test_a_written_scenario_keeps_its_swaps(october, tmp_path: Path):
+    """The plan folder's copy of the scenario (and the desk's) reads back with the same calendar."""
+    from routeplan.write import write_scenario
+
+    sc, _ = october
+    write_scenario(tmp_path / "copy", sc)
+    assert read_scenario(tmp_path / "copy").calendar == sc.calendar
