@@ -61,6 +61,17 @@ def test_late_day_breaks_max_day(tiny, tiny_plan):
     assert "max-day" in codes(tiny, replace(tiny_plan, visits=visits))
 
 
+def test_a_long_day_of_make_ups_points_to_the_holiday_not_the_territory(tiny, tiny_plan):
+    (_mid, _day), seq = next((k, s) for k, s in sorted(tiny_plan.days().items()) if any(v.makeup for v in s))
+    last = seq[-1]
+    late = replace(last, arrival=last.arrival + 600, departure=last.departure + 600)
+    broken = replace(tiny_plan, visits=tuple(late if v is last else v for v in tiny_plan.visits))
+    found = [v for v in check_plan(tiny, broken) if v.code == "max-day"]
+    makeups = sum(v.makeup for v in seq)
+    assert len(found) == 1 and found[0].fix.startswith(f"{makeups} of its visits make up runs lost to holidays")
+    assert "workday_swaps" in found[0].fix and "visits_per_month" in found[0].fix
+
+
 def test_impossible_arrival_time(tiny, tiny_plan):
     (_mid, _day), seq = next(iter(sorted(tiny_plan.days().items())))
     second = seq[1]

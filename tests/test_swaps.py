@@ -118,17 +118,20 @@ def test_the_saturday_runs_the_holidays_routes_and_every_rule_is_kept(october):
     assert extra <= SHUT_SATURDAYS
 
 
-def test_the_checker_wants_a_shut_shop_made_up_that_week(october):
+def test_the_checker_wants_a_shut_shop_made_up(october):
     sc, plan = october
     week = {date(2026, 10, d) for d in range(5, 12)}
     slot_routes = {r.id for r in plan.routes if r.slot == sc.calendar.slot_of(FOR)}
     made_up = next(v for v in plan.visits if v.route_id in slot_routes and v.makeup and v.date in week)
-    # the make-up moved to the next week (the shop keeps its visit count): not made up that week
-    later = replace(made_up, date=date(2026, 10, 13), seq=99)
-    broken = replace(plan, visits=tuple(later if v is made_up else v for v in plan.visits))
-    found = [v for v in check_plan(sc, broken) if v.code == "makeup"]
-    assert len(found) == 1 and "(worked for 2026-10-07)" in found[0].message
-    assert "closed on Sat" in found[0].message
+    # in another week it still counts (where the holiday week has no room): no make-up missing
+    later = replace(made_up, date=date(2026, 10, 29), seq=99)
+    moved = replace(plan, visits=tuple(later if v is made_up else v for v in plan.visits))
+    assert "makeup" not in {v.code for v in check_plan(sc, moved)}
+    # dropped, it is owed: exactly one make-up violation, naming the day worked for the holiday
+    dropped = replace(plan, visits=tuple(v for v in plan.visits if v is not made_up))
+    found = [v for v in check_plan(sc, dropped) if v.code == "makeup"]
+    assert len(found) == 1 and "are not made up for 1 shops" in found[0].message
+    assert "2026-10-10 (worked for 2026-10-07, " in found[0].message and "closed on Sat)" in found[0].message
 
 
 def test_a_plan_without_the_swap_breaks_the_saturday(october, tmp_path: Path):
@@ -148,3 +151,22 @@ def test_a_written_scenario_keeps_its_swaps(october, tmp_path: Path):
     sc, _ = october
     write_scenario(tmp_path / "copy", sc)
     assert read_scenario(tmp_path / "copy").calendar == sc.calendar
+
+
+def test_a_holiday_week_too_short_for_its_lost_runs_sends_the_rest_to_other_weeks(tmp_path: Path):
+    """Monday to Thursday off: Friday cannot hold four days of runs inside a 7-hour day, so the
+    make-ups that do not fit go to other weeks (keeping their spacing) and every day keeps its
+    limit (laid within the week only, two days ran past it)."""
+    folder = shutil.copytree(TINY, tmp_path / "short-week")
+    toml = folder / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace('holidays = ["2026-12-25"]',
+                                                    'holidays = ["2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10"]')  # fmt: skip
+    toml.write_text(text.replace("max_day_minutes = 600", "max_day_minutes = 420"), encoding="utf-8")
+    sc = read_scenario(folder)
+    plan = plan_month(sc, PlanParams(time_limit_s=5, workers=1, clock=False), seed=0)
+    assert not {v.code for v in check_plan(sc, plan)} & {"max-day", "makeup", "off-slot", "spacing", "frequency"}
+    week = {date(2026, 12, d) for d in range(7, 12)}
+    elsewhere = [v for v in plan.visits if v.makeup and v.date not in week]
+    assert elsewhere  # some went to other weeks
+    lost_routes = {r.id for r in plan.routes if r.slot in {sc.calendar.slot_of(d) for d in week if d.day <= 10}}
+    assert {v.route_id for v in elsewhere} <= lost_routes

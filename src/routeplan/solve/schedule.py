@@ -3,8 +3,9 @@
 Each working day runs the route of its slot in the fixed order. A run lost to a
 holiday or a day off is made up within its week: each of its shops is inserted into
 another working day of that week, on the day that keeps its visits spaced and costs
-the least detour, keeping the day inside its time limit where possible; then each
-make-up moves to the cheapest place of its week while that saves km. Shops not
+the least detour, keeping the day inside its time limit where possible (a week too
+short for its lost runs sends the rest to other weeks); then each make-up moves to
+the cheapest place of its week while that saves km. Shops not
 seen in person in a week get a phone call on their route's weekday.
 """
 
@@ -155,6 +156,7 @@ def _make_up(
 
     laid = _LaidDays(sc, model, mi, days, visit_days)
     _spread_make_ups(laid)
+    _spread_make_ups(laid, elsewhere=True)
     _tighten_make_ups(laid)
     return visit_days
 
@@ -207,15 +209,17 @@ class _LaidDays:
         a, c, b = self.path(d)[i : i + 3].tolist()
         return float(self.model.dist[a, c] + self.model.dist[c, b] - self.model.dist[a, b])
 
-    def destinations(self, d: date, c: int) -> list[date]:
-        """The other working days of d's week that may take c's visit of day d: c is not seen
-        that day, not closed on it, and its visits stay as far apart as the rules ask (or no
-        closer than they are)."""
+    def destinations(self, d: date, c: int, *, elsewhere: bool = False) -> list[date]:
+        """The other working days of d's week (``elsewhere``: of the other weeks) that may take
+        c's visit of day d: c is not seen that day, not closed on it, and its visits stay as far
+        apart as the rules ask (or no closer than they are)."""
         others = self.visit_days[c] - {d}
         spacing = min(days_to_nearest(d, others), self.sc.gap_days(len(self.visit_days[c])))
         closed = self.sc.retailers[c].closed_weekdays
+        week = self.sc.calendar.week_days(monday_of(d))
+        candidates = [t for t in self.days if t not in week] if elsewhere else week
         return [
-            t for t in self.sc.calendar.week_days(monday_of(d))
+            t for t in candidates
             if t != d and t in self.days and t not in self.visit_days[c] and t.weekday() not in closed
             and days_to_nearest(t, others) >= spacing
         ]  # fmt: skip
@@ -241,13 +245,16 @@ class _LaidDays:
         self.length[d], self.length[t] = self.minutes(d), self.minutes(t)
 
 
-def _spread_make_ups(laid: _LaidDays) -> None:
-    """Move make-up visits off days past the limit to days of the same week with room.
+def _spread_make_ups(laid: _LaidDays, *, elsewhere: bool = False) -> None:
+    """Move make-up visits off days past the limit to days of the same week with room
+    (``elsewhere``: to days of the other weeks).
 
     Make-ups are placed one shop at a time, so the last ones can find every day of the week
     full while the first ones took room a later one needed. Each move takes the make-up that
     brings the fullest day furthest back to its limit onto another working day of its week
     where it fits, its visits still spaced as the rules ask (or no closer than where it was).
+    A week that cannot hold its lost runs at all (a holiday week's two working days for three
+    days of runs) sends what is left to the other weeks, the last resort.
     """
     days, window, length = laid.days, laid.window, laid.length
     for _ in range(sum(makeup for v in days.values() for _, _, makeup in v)):
@@ -260,7 +267,7 @@ def _spread_make_ups(laid: _LaidDays) -> None:
                 if not makeup:
                     continue
                 relief = min(length[d] - laid.minutes(d, without=i), length[d] - window)
-                for t in laid.destinations(d, c):
+                for t in laid.destinations(d, c, elsewhere=elsewhere):
                     km, added, _ = laid.insertion(t, c)
                     if length[t] + added > window:
                         continue
