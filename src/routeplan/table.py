@@ -176,11 +176,7 @@ class Table:
 
         def rows() -> Iterator[tuple[int, list[str]]]:
             try:
-                width = min(ws.max_column or MAX_SHEET_COLUMNS, MAX_SHEET_COLUMNS)
-                cells = ws.iter_rows(values_only=True, max_col=width)
-                for number, values in enumerate(cells, start=1):
-                    if values.count(None) == len(values):  # the rows between far-apart cells are many
-                        continue
+                for number, values in _sheet_rows(ws, min(ws.max_column or MAX_SHEET_COLUMNS, MAX_SHEET_COLUMNS)):
                     yield number, [cell_text(v) for v in values]
             except _UNREADABLE as exc:
                 raise InputError(f"the sheet cannot be read ({_first_line(exc)})", file=self.name) from None
@@ -268,8 +264,7 @@ class Table:
             self._formulas = set()
             book = open_workbook(self.path, self.name)
             try:
-                cells = book[self.sheet].iter_rows(values_only=True, max_col=len(self.header))
-                for number, values in enumerate(cells, start=1):
+                for number, values in _sheet_rows(book[self.sheet], len(self.header)):
                     self._formulas.update((number, i) for i, v in enumerate(values) if _is_formula(v))
             except _UNREADABLE:
                 pass  # the results were read: an unreadable second look only loses the hint
@@ -430,6 +425,14 @@ def open_workbook(path: Path | IO[bytes], name: str, *, data_only: bool = False)
         return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except _UNREADABLE as exc:
         raise InputError(f"not an Excel workbook ({_first_line(exc)})", file=name) from None
+
+
+def _sheet_rows(ws: Any, width: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """A sheet's rows with a cell in the first ``width`` columns, numbered as Excel numbers them
+    (the empty rows between far-apart cells, up to a million of them, are passed over at once)."""
+    for number, values in enumerate(ws.iter_rows(values_only=True, max_col=width), start=1):
+        if values.count(None) != len(values):
+            yield number, values
 
 
 def _is_formula(value: Any) -> bool:
