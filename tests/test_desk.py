@@ -368,6 +368,28 @@ def test_staff_edited_on_the_scenario_page(desk_app, tmp_path: Path):
     assert "新人 &lt;i&gt;" in page
 
 
+def test_workday_swaps_edited_on_the_scenario_page(desk_app, tmp_path: Path):
+    """调休 on the rules form: a Saturday worked for the Christmas holiday; a swap onto a workday
+    is refused by name and leaves the scenario as it was; an empty field takes the swap away."""
+    folder = tmp_path / "ws" / "scenarios" / "tiny"
+    shutil.copytree(TINY, folder)
+    client = desk_app.test_client()
+    form = {"csrf_token": _csrf(client, "/scenarios/tiny"), "month": "2026-12", "holidays": "2026-12-25"}
+    resp = client.post("/scenarios/tiny/edit", data={**form, "workday_swaps": "2026-12-26＝2026-12-25"})
+    assert resp.status_code == 302
+    assert read_scenario(folder).calendar.moved == ((date(2026, 12, 26), date(2026, 12, 25)),)
+    assert 'name="workday_swaps" size="40" value="2026-12-26=2026-12-25"' in client.get("/scenarios/tiny").get_data(
+        as_text=True
+    )
+    before = (folder / "scenario.toml").read_text(encoding="utf-8")
+    resp = client.post("/scenarios/tiny/edit", data={**form, "workday_swaps": "2026-12-24=2026-12-25"})
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "workday_swaps" in text and "2026-12-24 is a workday already" in text
+    assert (folder / "scenario.toml").read_text(encoding="utf-8") == before
+    assert client.post("/scenarios/tiny/edit", data={**form, "workday_swaps": ""}).status_code == 302
+    assert read_scenario(folder).calendar.moved == ()
+
+
 def test_every_word_of_the_desk_has_both_languages():
     """Each label a template asks for (and each rule, staff column and run state) is translated."""
     from routeplan.web import app as desk_module

@@ -245,6 +245,11 @@ def edit_scenario(slug: str) -> ResponseReturnValue:
     form = request.form
     spec["month"] = form.get("month", spec.get("month", "")).strip()
     spec["holidays"] = [x.strip() for x in form.get("holidays", "").replace("，", ",").split(",") if x.strip()]
+    swaps = _swaps(form.get("workday_swaps", ""))
+    if swaps:
+        spec["workday_swaps"] = swaps
+    else:
+        spec.pop("workday_swaps", None)
     for key in RULE_FIELDS:
         if form.get(key, "").strip():
             spec.setdefault("rules", {})[key] = _number(form[key])
@@ -253,6 +258,14 @@ def edit_scenario(slug: str) -> ResponseReturnValue:
         if value:
             spec["classes"][klass]["visits_per_month"] = _number(value)
     return _replace_checked(folder, path, _toml(spec), old)
+
+
+def _swaps(text: str) -> dict[str, str]:
+    """``2026-10-10=2026-10-07, ...`` (day worked = holiday it is worked for; full-width ``＝`` and
+    ``，`` too) as scenario.toml's ``workday_swaps``; a pair without ``=`` keeps an empty holiday,
+    which the scenario's reading then refuses by name."""
+    pairs = (item.replace("＝", "=").partition("=") for item in text.replace("，", ",").split(","))
+    return {worked.strip(): holiday.strip() for worked, _, holiday in pairs if worked.strip()}
 
 
 def edit_staff(slug: str) -> ResponseReturnValue:

@@ -37,6 +37,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "name": ("Name", "名称"),
     "month": ("Month", "月份"),
     "holidays": ("Holidays (YYYY-MM-DD, comma separated)", "节假日（YYYY-MM-DD，逗号分隔）"),
+    "workday_swaps": (
+        "Weekend days worked for a holiday (day worked=holiday, e.g. 2026-10-10=2026-10-07)",
+        "调休上班日（上班日=所替节假日，如 2026-10-10=2026-10-07）",
+    ),
     "save_scenario": ("Save scenario", "保存方案"),
     "cannot_save": ("Fix the rows above before saving.", "请先修正上面的行再保存。"),
     "shop_count": ("shops", "家客户"),
