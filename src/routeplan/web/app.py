@@ -209,8 +209,7 @@ def review_upload(upload_id: str) -> ResponseReturnValue:
             name = request.form.get("name", "").strip() or upload.original or "scenario"
             try:
                 month = request.form.get("month", "").strip()
-                holidays = [parse_date(x) for x in request.form.get("holidays", "").replace("，", ",").split(",")
-                            if x.strip()]  # fmt: skip
+                holidays = [parse_date(x) for x in _items(request.form.get("holidays", ""))]
                 slug = folder_name(name, {p.name for p in _scenarios_dir().iterdir()})
                 save_scenario(upload, choices, _scenarios_dir() / slug, name=name, month=month, holidays=holidays)
                 return redirect(url_for("scenario_page", slug=slug))
@@ -244,7 +243,7 @@ def edit_scenario(slug: str) -> ResponseReturnValue:
     spec = tomllib.loads(old)
     form = request.form
     spec["month"] = form.get("month", spec.get("month", "")).strip()
-    spec["holidays"] = [x.strip() for x in form.get("holidays", "").replace("，", ",").split(",") if x.strip()]
+    spec["holidays"] = _items(form.get("holidays", ""))
     swaps = _swaps(form.get("workday_swaps", ""))
     if swaps:
         spec["workday_swaps"] = swaps
@@ -264,8 +263,13 @@ def _swaps(text: str) -> dict[str, str]:
     """``2026-10-10=2026-10-07, ...`` (day worked = holiday it is worked for; full-width ``＝`` and
     ``，`` too) as scenario.toml's ``workday_swaps``; a pair without ``=`` keeps an empty holiday,
     which the scenario's reading then refuses by name."""
-    pairs = (item.replace("＝", "=").partition("=") for item in text.replace("，", ",").split(","))
+    pairs = (item.replace("＝", "=").partition("=") for item in _items(text))
     return {worked.strip(): holiday.strip() for worked, _, holiday in pairs if worked.strip()}
+
+
+def _items(text: str) -> list[str]:
+    """A form's comma-separated list (a Chinese comma ``，`` too), each item stripped, empty ones dropped."""
+    return [item.strip() for item in text.replace("，", ",").split(",") if item.strip()]
 
 
 def edit_staff(slug: str) -> ResponseReturnValue:
