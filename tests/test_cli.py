@@ -223,6 +223,17 @@ def test_options_out_of_range_are_refused_before_planning(tmp_path, capsys, opti
     assert f"Invalid value for '{option}'" in capsys.readouterr().err and not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(["plan", "--bogus"], "routeplan plan: No such option '--bogus'"), (["plann"], "No such command 'plann'"),
+     (["pvrp"], "routeplan pvrp: Missing argument 'INSTANCE'")],
+)  # fmt: skip
+def test_a_mistyped_command_line_is_one_line_with_where_to_look(capsys, args, said):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and said in err and "--help')" in err
+
+
 @pytest.mark.parametrize("command", ["plan", "whatif", "compare", "pvrp"])
 @pytest.mark.parametrize("where", ["a file", "under a file", "empty"])
 def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys, command, where):

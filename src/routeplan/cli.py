@@ -685,6 +685,12 @@ def pvrp_check(instance: Path, solution: Path) -> None:
         sys.exit(EXIT_VIOLATIONS)
 
 
+#: click 8.2+ raises this for a group called without a command (8.1 prints its help itself)
+_NO_ARGS_HELP: tuple[type[click.UsageError], ...] = tuple(
+    e for e in (getattr(click.exceptions, "NoArgsIsHelpError", None),) if e is not None
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (so tests can call it)."""
     try:
@@ -692,7 +698,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("always", InputWarning)
             warnings.showwarning = _show_warning
             try:
-                cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+                cli.main(args=list(argv) if argv is not None else None, prog_name="routeplan", standalone_mode=False)
             finally:
                 close_models()  # an OSRM server started for this command ends with it
     except RouteplanError as exc:  # InputError included: one plain line, never wrapped
@@ -700,6 +706,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except _NO_ARGS_HELP as exc:  # a bare command: its help, as click shows it
+        exc.show()
+        return EXIT_INPUT
+    except click.UsageError as exc:  # a mistyped command line: one line, like bad data
+        where = exc.ctx.command_path if exc.ctx is not None else "routeplan"
+        sys.stderr.write(f"error: {where}: {_short(exc.format_message(), 400)} (see '{where} --help')\n")
+        return EXIT_INPUT
     except click.ClickException as exc:
         exc.show()
         return EXIT_INPUT
