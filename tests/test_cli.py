@@ -265,3 +265,33 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(tmp_pa
     assert err == expected + "\n"
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
     assert blocker.read_text(encoding="utf-8") == "keep me too"
+
+
+def test_a_plan_cut_short_by_its_time_limit_says_more_time_may_keep_its_rules(capsys):
+    """Broken rules under a limit below the suggested one point to --time-limit before the
+    checker's fixes (add shops, drop a manager); at the suggested limit they do not."""
+    from conftest import TINY
+    from routeplan.check import Violation
+    from routeplan.cli import _report
+    from routeplan.read import read_scenario
+    from routeplan.solve.params import suggested_time_limit
+
+    scenario = read_scenario(TINY)
+    short = [Violation(3, "min-stops", "M1 has 28 stops on 2026-12-07 (needs 30)", "add shops", "M1")]
+    suggested = suggested_time_limit(len(scenario.retailers))
+    _report(short, scenario, 2.0)
+    said = capsys.readouterr().out
+    assert "The time limit of 2 s is short" in said and f"--time-limit {suggested:g}" in said
+    for limit in (suggested, None):
+        _report(short, scenario, limit)
+        assert "time limit" not in capsys.readouterr().out
+    _report([], scenario, 2.0)
+    assert "time limit" not in capsys.readouterr().out
+
+
+def test_the_suggested_time_limit_grows_with_the_shops_from_a_floor():
+    from routeplan.solve.params import SUGGESTED_LEAST_SECONDS, suggested_time_limit
+
+    limits = [suggested_time_limit(n) for n in (0, 1, 1500, 3000, 6000, 12000, 30000)]
+    assert limits == sorted(limits) and limits[0] == SUGGESTED_LEAST_SECONDS
+    assert limits[3] == 60 and limits[-1] == 540  # the benchmarks' limits at 3,000 and 30,000 shops

@@ -41,6 +41,7 @@ from .render import LANGUAGES, TILES, RenderOptions, render_plan
 from .solve.areas import TERRITORY_SHAPES
 from .solve.company import plan_company
 from .solve.month import PlanParams
+from .solve.params import SUGGESTED_LEAST_SECONDS, SUGGESTED_SECONDS_PER_1000_SHOPS, suggested_time_limit
 from .travel import FAR_FROM_ROAD_KM, SNAP_KMH, MatrixLegs, close_models, travel_for
 from .whatif import capacity_note
 from .write import atomic_output, write_plan
@@ -120,7 +121,8 @@ def _kpi_table(scenario: Scenario, plan: Plan) -> Table:
     return table
 
 
-def _report(violations: list, scenario: Scenario) -> None:
+def _report(violations: list, scenario: Scenario, time_limit: float | None = None) -> None:
+    """The rules a plan breaks, and what the month or (``time_limit``: the plan's) the search may owe them to."""
     if not violations:
         out.print("[green]Every rule kept.[/green]")
         return
@@ -128,8 +130,23 @@ def _report(violations: list, scenario: Scenario) -> None:
     for line in summarize(violations):
         out.print(f"  - {line}", markup=False)
     note = capacity_note(scenario)
+    if note is None and time_limit is not None:
+        note = _time_note(len(scenario.retailers), time_limit)
     if note is not None:
         out.print(note, markup=False)
+
+
+def _time_note(shops: int, time_limit: float) -> str | None:
+    """A plan cut short by its time limit breaks rules that a longer search keeps: say so, or the
+    checker's fixes (add shops, drop a manager) read as the only way out."""
+    suggested = suggested_time_limit(shops)
+    if time_limit >= suggested:
+        return None
+    return (
+        f"The time limit of {time_limit:g} s is short for {shops:,} shops: a longer search may keep these rules "
+        f"with the same team. Try --time-limit {suggested:g} (about {SUGGESTED_SECONDS_PER_1000_SHOPS:g} s per "
+        f"1,000 shops on two cores, at least {SUGGESTED_LEAST_SECONDS:g} s) before changing the team."
+    )
 
 
 def _progress(quiet: bool) -> Progress:
@@ -288,7 +305,7 @@ def plan(
     violations = check_plan(scenario, result)
     write_plan(out_dir, scenario, result, violations)
     out.print(_kpi_table(scenario, result))
-    _report(violations, scenario)
+    _report(violations, scenario, params.time_limit_s)
     _road_report(scenario)
     out.print(
         f"Wrote {out_dir}/visits.csv, calls.csv, routes.csv, summary.json, schedule.xlsx ({result.solve_seconds:.1f} s)"
@@ -322,7 +339,7 @@ def _continue(
     violations = check_plan(scenario, result)
     write_plan(out_dir, scenario, result, violations, previous=book)
     out.print(_kpi_table(scenario, result))
-    _report(violations, scenario)
+    _report(violations, scenario, params.time_limit_s)
     _road_report(scenario)
     doc = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     out.print(_stability_line(doc["stability"]))

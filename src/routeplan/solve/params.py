@@ -31,6 +31,19 @@ def check_whole(params: object, what: str, names: tuple[str, ...], least: int | 
             raise ValueError(f"{what} {name} must be a whole number{floor}, not {value!r}")
 
 
+#: The time limit the benchmarks plan with on the reference machine (2 cores), every rule kept:
+#: 60 s up to 3,000 shops, 90 s at 6,000, 240 s at 12,000, 540 s at 30,000 (``benchmarks/scale.py``),
+#: about this many seconds per 1,000 shops, and never less than :data:`SUGGESTED_LEAST_SECONDS`.
+SUGGESTED_SECONDS_PER_1000_SHOPS = 18.0
+SUGGESTED_LEAST_SECONDS = 30.0
+
+
+def suggested_time_limit(shops: int) -> float:
+    """Seconds of time limit worth giving a plan of ``shops`` shops on two cores: shorter limits
+    give longer routes, and at a few seconds days that miss their minimums (whole seconds)."""
+    return float(max(SUGGESTED_LEAST_SECONDS, math.ceil(shops * SUGGESTED_SECONDS_PER_1000_SHOPS / 1000 / 10) * 10))
+
+
 @dataclass(frozen=True)
 class TimeShares:
     """How a plan spends its time limit: each field a share of it (0 < share <= 1).
