@@ -186,6 +186,23 @@ def test_whatif_and_compare_cli(tmp_path):
     assert moved > 0 and table["shops that change manager"][0] == "0"
 
 
+def test_whatif_writes_its_plans_and_report_all_or_nothing(tmp_path, monkeypatch, capsys):
+    """A report that cannot be written (a disk full, say) leaves no variant folder behind."""
+    import errno
+
+    from conftest import TINY
+    from routeplan.render import report
+
+    def full(*args: object, **kwargs: object) -> str:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report, "report_html", full)
+    out = tmp_path / "wi"
+    assert main(["whatif", str(TINY), "--managers", "1", "-o", str(out), "--time-limit", "2", "--quiet"]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_whatif_bad_sizes(tmp_path):
     from conftest import TINY
 

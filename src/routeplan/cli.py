@@ -443,8 +443,12 @@ def render(out_dir: Path, scenario_dir: Path | None, quiet: bool, options: Rende
     _render(out_dir, scenario, read_plan(out_dir, scenario), options, quiet)
 
 
-def _comparison(title: str, figures: list[PlanFigures], folder: Path | None, maps: list[Any]) -> None:
-    """Print the comparison; write comparison.csv and comparison.html into ``folder`` if given."""
+def _comparison(
+    title: str, figures: list[PlanFigures], folder: Path | None, maps: list[Any],
+    plans: dict[str, Callable[[Path], object]] | None = None,
+) -> None:  # fmt: skip
+    """Print the comparison; write comparison.csv and comparison.html into ``folder`` if given,
+    together with the compared ``plans`` (folder name: writer), all or nothing."""
     from .render.report import report_html
     from .write import comparison_csv
 
@@ -458,14 +462,14 @@ def _comparison(title: str, figures: list[PlanFigures], folder: Path | None, map
         table.add_row(label, *values)
     out.print(table, width=max(out.width, 40 + 20 * len(names)))
     if folder is not None:
-        atomic_output(
-            folder,
-            {
-                "comparison.csv": lambda p: p.write_text(comparison_csv(names, rows), encoding="utf-8"),
-                "comparison.html": lambda p: p.write_text(report_html(title, names, rows, maps), encoding="utf-8"),
-            },
-        )
-        out.print(f"Wrote {folder}/comparison.csv and comparison.html")
+        files: dict[str, Callable[[Path], object]] = {
+            **(plans or {}),
+            "comparison.csv": lambda p: p.write_text(comparison_csv(names, rows), encoding="utf-8"),
+            "comparison.html": lambda p: p.write_text(report_html(title, names, rows, maps), encoding="utf-8"),
+        }
+        atomic_output(folder, files)
+        what = ", ".join(f"{name}/" for name in plans or {})
+        out.print(f"Wrote {folder}/{what + ', ' if what else ''}comparison.csv and comparison.html", markup=False)
 
 
 @cli.command()
@@ -548,13 +552,14 @@ def whatif(
         else:
             variants = [(team_name(k), with_team_size(scenario, k)) for k in wanted]
             results = plan_variants(variants, params, current=current, seed=seed, workers=workers, done=done)
-    for r in results:
-        write_plan(out_dir / r.name.replace(" ", "-"), r.scenario, r.plan, list(r.violations))
+    folders: dict[str, Callable[[Path], object]] = {
+        r.name.replace(" ", "-"): functools.partial(_write_variant, variant=r) for r in results
+    }
     figures = with_moves(
         [plan_figures(r.name, r.scenario, r.plan, list(r.violations)) for r in results], baseline=current
     )
     maps = territory_maps([(r.name, r.scenario, dict(r.territories.manager_of)) for r in results])
-    _comparison(f"{scenario.name}: team sizes", figures, out_dir, maps)
+    _comparison(f"{scenario.name}: team sizes", figures, out_dir, maps, folders)
     if wanted is None:
         if best is None:
             out.print("[red]No team size tried keeps every rule.[/red]")
@@ -565,6 +570,10 @@ def whatif(
                 broken = sorted({f"rule {v.rule} ({RULES[v.rule]})" for v in fewer.violations})
                 line += f" With {best - 1}: {', '.join(broken)} broken, e.g. {fewer.violations[0].message}."
             out.print(line, markup=False)
+
+
+def _write_variant(folder: Path, variant: Any) -> None:
+    write_plan(folder, variant.scenario, variant.plan, list(variant.violations))
 
 
 @cli.command()
