@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 from datetime import date, timedelta
 
 import numpy as np
@@ -150,6 +151,8 @@ def test_the_slots_a_month_runs_most_take_the_shortest_routes(tiny: Scenario) ->
     weighted_before = float(runs @ search.loads().km)
     month_before = lay_out_month(model, search.cycle(), seconds=0.0, seed=0)
 
+    assert relabel_routes(model, search, deadline=time.monotonic() - 1) == 0, "past its deadline: no manager"
+    assert float(runs @ search.loads().km) == weighted_before
     assert relabel_routes(model, search) > 0
     assert float(runs @ search.loads().km) < weighted_before
     assert sorted(tuple(r) for r in search.routes) == routes_before

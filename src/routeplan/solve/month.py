@@ -593,14 +593,15 @@ def whole_relabellings(cal: Calendar) -> list[dict[int, int]]:
     ]  # fmt: skip
 
 
-def relabel_routes(model: MonthModel, search: PeriodicSearch) -> int:
+def relabel_routes(model: MonthModel, search: PeriodicSearch, deadline: float = math.inf) -> int:
     """Relabel each manager's routes where the month drives less, its make-up room kept: the
     weeks of the cycle rotated, the weekdays reversed (both keep a weekly shop's two weekdays
     neighbours), every swap of two weekdays and of two slots; returns the relabellings kept.
 
     A route runs on its slot every cycle, whatever its label, so this shapes no route; but a
     month runs some slots three times and some twice, and the shorter routes should take the
-    slots that run most."""
+    slots that run most. The managers after ``deadline`` keep their labels (the clock's safety
+    net: a team of hundreds under a limit of seconds)."""
     cal = model.sc.calendar
     nwd, weeks = len(cal.workdays), cal.cycle_weeks
     kept = 0
@@ -609,6 +610,8 @@ def relabel_routes(model: MonthModel, search: PeriodicSearch) -> int:
         base = mi * model.s
         if not any(search.routes[r] for r in range(base, base + model.s)):
             continue  # no stops: every relabelling is the same month
+        if time.monotonic() > deadline:
+            break
         perms = [{base + a: base + b for a, b in whole.items()} for whole in whole_relabellings(cal)[1:]]
         for a in range(nwd):
             for b in range(a + 1, nwd):
@@ -659,7 +662,7 @@ def settle_reserve(
     improve = improve or search.local_search
     window = scenario.rules.field_window_minutes - model.margins.safety
     for it in range(4):
-        swapped = relabel_routes(model, search) if swap else 0
+        swapped = relabel_routes(model, search, deadline) if swap else 0
         load = makeup_load(model, search.cycle())
         base = load if (it == 0 or swapped) else np.maximum(reserve, load)
         # never squeeze a route below what its own minimum of stops takes, nor below its field
@@ -1030,7 +1033,7 @@ def _plan_month(
     say("improving the whole plan", 0.15)
     shares = params.shares
     search.local_search(params.deadline(t0, shares.whole_plan_end))
-    if relabel_routes(model, search):
+    if relabel_routes(model, search, params.deadline(t0, shares.whole_plan_swapped_end)):
         search.local_search(params.deadline(t0, shares.whole_plan_swapped_end))
     reserve = settle_reserve(scenario, model, search, reserve, params.deadline(t0, shares.make_up_room_end))
 
