@@ -26,11 +26,12 @@ ENCLAVE_KM = 5.0
 
 def _kmeans_pp(xy: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     centers = [xy[int(rng.integers(len(xy)))]]
+    d2 = ((xy - centers[0]) ** 2).sum(-1)  # each point's squared distance to its nearest centre so far
     for _ in range(1, k):
-        d2 = np.min(((xy[:, None, :] - np.asarray(centers)[None, :, :]) ** 2).sum(-1), axis=1)
         total = d2.sum()
         pick = int(rng.choice(len(xy), p=d2 / total)) if total > 0 else int(rng.integers(len(xy)))
         centers.append(xy[pick])
+        d2 = np.minimum(d2, ((xy - xy[pick]) ** 2).sum(-1))
     return np.asarray(centers, dtype=float)
 
 
@@ -208,12 +209,13 @@ def nearest_anchors(
 
 def group_centers(xy: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     """Mean position of each group (the overall mean for an empty group)."""
-    out = np.tile(xy.mean(axis=0), (k, 1))
-    for j in range(k):
-        mine = labels == j
-        if mine.any():
-            out[j] = xy[mine].mean(axis=0)
-    return out
+    overall = xy.mean(axis=0)
+    return np.array([_center(xy, labels, j, overall) for j in range(k)]).reshape(k, 2)
+
+
+def _center(xy: np.ndarray, labels: np.ndarray, j: int, overall: np.ndarray) -> np.ndarray:
+    mine = labels == j
+    return xy[mine].mean(axis=0) if mine.any() else overall
 
 
 def match_groups(centers: np.ndarray, anchors: np.ndarray) -> np.ndarray:
@@ -272,41 +274,57 @@ def rebalance(
         np.add.at(counts, (rows, labels[near[cand]].ravel()), 1.0)
         return counts >= BORDER_VOTES
 
+    def apart(points: np.ndarray, groups: np.ndarray | int) -> np.ndarray:
+        """Distance of each point to its group's centre (or to one group's)."""
+        return np.sqrt(((xy[points] - centers[groups]) ** 2).sum(-1))
+
+    # a move changes two groups' centres only: the others are kept, so a step costs the points
+    # of the groups it looks at, not every point times every group (hundreds of managers)
+    overall = xy.mean(axis=0)
+    centers = group_centers(xy, labels, k)
     for step in range(max_moves):
         rel = load / target
         hi, lo = int(np.argmax(rel)), int(np.argmin(rel))
         if rel[hi] <= (1 + 2 * tolerance) * rel[lo]:
             break
-        centers = group_centers(xy, labels, k)
         if step % 2 == 0:  # the heaviest gives to whichever lighter group it borders best
             cand = np.flatnonzero((labels == hi) & movable)
             dist = np.sqrt(((xy[cand, None, :] - centers[None, :, :]) ** 2).sum(-1))
             grow = dist - dist[:, [hi]] + _leaving(cand, np.full(len(cand), hi), k, current, stay_km)
             after = (load[None, :] + weights[cand, None]) / target[None, :]
             ok = (after < rel[hi]) & (np.arange(k)[None, :] != hi)
-            grow = grow + np.where(borders(cand), 0.0, ENCLAVE_KM)
+            grow = np.where(ok, grow + np.where(borders(cand), 0.0, ENCLAVE_KM), np.inf)
+            if not len(cand) or not np.isfinite(grow).any():
+                continue
+            i, j = divmod(int(np.argmin(grow)), k)
         else:  # the lightest takes from whichever heavier group borders it best
             cand = np.flatnonzero((labels != lo) & movable)
             own = labels[cand]
-            dist = np.sqrt(((xy[cand, None, :] - centers[None, :, :]) ** 2).sum(-1))
-            grow = np.full((len(cand), k), np.inf)
-            grow[:, lo] = (
-                dist[:, lo] - dist[np.arange(len(cand)), own] + _leaving(cand, own, k, current, stay_km)[:, lo]
-            )
-            ok = np.zeros((len(cand), k), dtype=bool)
-            ok[:, lo] = (load[lo] + weights[cand]) / target[lo] < rel[own]
-            grow[:, lo] += np.where(borders(cand)[:, lo], 0.0, ENCLAVE_KM)
-        grow = np.where(ok, grow, np.inf)
-        if not len(cand) or not np.isfinite(grow).any():
-            if step % 2 == 1:
+            taken = (labels[near[cand]] == lo).sum(axis=1) >= BORDER_VOTES
+            into = apart(cand, lo) - apart(cand, own) + _leaving_into(cand, own, lo, current, stay_km)
+            ok = (load[lo] + weights[cand]) / target[lo] < rel[own]
+            into = np.where(ok, into + np.where(taken, 0.0, ENCLAVE_KM), np.inf)
+            if not len(cand) or not np.isfinite(into).any():
                 break
-            continue
-        i, j = divmod(int(np.argmin(grow)), k)
+            i, j = int(np.argmin(into)), lo
         point = int(cand[i])
-        load[labels[point]] -= weights[point]
+        was = int(labels[point])
+        load[was] -= weights[point]
         load[j] += weights[point]
         labels[point] = j
+        centers[was], centers[j] = _center(xy, labels, was, overall), _center(xy, labels, j, overall)
     return labels
+
+
+def _leaving_into(
+    points: np.ndarray, src: np.ndarray, group: int, current: np.ndarray | None, stay_km: float
+) -> np.ndarray:
+    """:func:`_leaving`'s column of one group: the extra cost of moving each point into ``group``."""
+    if current is None or stay_km <= 0:
+        return np.zeros(len(points))
+    home = current[points]
+    cost = np.where((home == src) & (home >= 0), stay_km, 0.0)
+    return cost - np.where(home == group, stay_km, 0.0) * (home != src)
 
 
 def _leaving(points: np.ndarray, src: np.ndarray, k: int, current: np.ndarray | None, stay_km: float) -> np.ndarray:
