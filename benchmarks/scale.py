@@ -1,7 +1,7 @@
 """Benchmark: a city company from 1,500 to 30,000 shops on one machine.
 
     python benchmarks/scale.py [--sizes 1500,3000,6000,12000,30000] [--time-limits 60,60,90,240,540]
-                               [--workers 2] [--seed 0]
+                               [--workers 2] [--seed 0] [--offices N]
     python benchmarks/scale.py --province 6x2500 [--task-seconds 20]
     python benchmarks/scale.py --continued [--sizes 6000,30000 --time-limits 90,540]
     python benchmarks/scale.py --alone [--sizes 30000 --time-limits 540]
@@ -15,6 +15,9 @@ broken (mostly days that run past the day limit), and the km saved against the n
 both plans' km from the office to each day's first shop (ours / naive) and the km saved on the
 rest of the day, between shops: the morning drive grows with a city around one office and is
 much the same for any plan, so it shows how much of the day a planner can shorten at all.
+
+``--offices N`` gives every company N market offices instead (1: a city company whose managers
+all start at one office, planned in territory groups of that office).
 
 ``--province OFFICESxSHOPS`` plans a province (that many named offices of that many shops) on a
 Dask LocalCluster with 1 and then 2 workers, reproducibly: per-task seconds, total seconds,
@@ -94,7 +97,9 @@ def _measured(args: list[str]) -> tuple[dict, float]:
     return json.loads(out.strip().splitlines()[-1]), peak[0]
 
 
-def _child(n: int, planner: str, time_limit: float, workers: int, seed: int, book: Path | None) -> None:
+def _child(
+    n: int, planner: str, time_limit: float, workers: int, seed: int, book: Path | None, offices: int | None = None
+) -> None:
     from routeplan.check import check_plan
     from routeplan.figures import office_kpis, plan_kpis
     from routeplan.routebook import RouteBook, stability
@@ -110,7 +115,7 @@ def _child(n: int, planner: str, time_limit: float, workers: int, seed: int, boo
     from routeplan.solve.naive import plan_month_naive
     from routeplan.synth import company_scenario
 
-    sc = company_scenario(n, seed=seed)
+    sc = company_scenario(n, seed=seed, offices=offices)
     params = PlanParams(time_limit_s=time_limit, workers=workers)
     extra = {}
     t0 = time.monotonic()
@@ -248,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--time-limits", default="60,60,90,240,540")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--offices", type=int, default=None,
+                    help="market offices of each company (default: one per ~5,000 shops)")  # fmt: skip
     ap.add_argument("--province", default=None, metavar="OFFICESxSHOPS")
     ap.add_argument("--task-seconds", type=float, default=20.0)
     ap.add_argument("--child", nargs=2, metavar=("SHOPS", "PLANNER"), help=argparse.SUPPRESS)
@@ -259,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="instead: a month of churn continued from each size's fresh plan (plan --previous)")  # fmt: skip
     args = ap.parse_args(argv)
     if args.child:
-        _child(int(args.child[0]), args.child[1], args.time_limit, args.workers, args.seed, args.book)
+        _child(int(args.child[0]), args.child[1], args.time_limit, args.workers, args.seed, args.book, args.offices)
         return 0
     if args.province:
         _province(args.province, args.task_seconds, args.seed)
@@ -280,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         table.add_column(col, justify="right")
     for n, limit in zip(sizes, limits, strict=True):
         common = ["--workers", str(args.workers), "--seed", str(args.seed), "--time-limit", str(limit)]
+        common += ["--offices", str(args.offices)] if args.offices else []
         plan, peak = _measured(["--child", str(n), "routeplan", *common])
         naive, naive_peak = _measured(["--child", str(n), "naive", *common])
         table.add_row(

@@ -289,6 +289,19 @@ def test_a_plan_cut_short_by_its_time_limit_says_more_time_may_keep_its_rules(ca
     assert "time limit" not in capsys.readouterr().out
 
 
+def test_the_time_note_goes_into_the_plan_notes_that_summary_json_and_the_desk_show(planned):
+    from conftest import TINY
+    from routeplan.check import Violation
+    from routeplan.cli import _noting_time
+    from routeplan.read import read_plan, read_scenario
+
+    scenario, plan = read_scenario(TINY), read_plan(planned[1])
+    short = [Violation(3, "min-stops", "M1 has 28 stops on 2026-12-07 (needs 30)", "add shops", "M1")]
+    noted = _noting_time(plan, scenario, short, 2.0)
+    assert noted.notes[:-1] == plan.notes and "--time-limit 30" in noted.notes[-1]
+    assert _noting_time(plan, scenario, [], 2.0) == plan and _noting_time(plan, scenario, short, 30.0) == plan
+
+
 def test_the_suggested_time_limit_grows_with_the_shops_from_a_floor():
     from routeplan.solve.params import SUGGESTED_LEAST_SECONDS, suggested_time_limit
 

@@ -136,6 +136,13 @@ def _report(violations: list, scenario: Scenario, time_limit: float | None = Non
         out.print(note, markup=False)
 
 
+def _noting_time(result: Plan, scenario: Scenario, violations: list, time_limit: float) -> Plan:
+    """The plan with :func:`_time_note` among its notes where it applies (``summary.json`` and
+    the desk's run page show them)."""
+    note = _time_note(len(scenario.retailers), time_limit) if violations and capacity_note(scenario) is None else None
+    return dataclasses.replace(result, notes=(*result.notes, note)) if note else result
+
+
 def _time_note(shops: int, time_limit: float) -> str | None:
     """A plan cut short by its time limit breaks rules that a longer search keeps: say so, or the
     checker's fixes (add shops, drop a manager) read as the only way out."""
@@ -303,6 +310,7 @@ def plan(
             result = plan_company(planned, params, seed=seed, progress=_ticker(bar, task), executor=executor,
                                   parallel=parallel)  # fmt: skip
     violations = check_plan(scenario, result)
+    result = _noting_time(result, scenario, violations, params.time_limit_s)
     write_plan(out_dir, scenario, result, violations)
     out.print(_kpi_table(scenario, result))
     _report(violations, scenario, params.time_limit_s)
@@ -337,6 +345,7 @@ def _continue(
                                       executor=executor, parallel=parallel)  # fmt: skip
     scenario = continued_calendar(scenario, book)
     violations = check_plan(scenario, result)
+    result = _noting_time(result, scenario, violations, params.time_limit_s)
     write_plan(out_dir, scenario, result, violations, previous=book)
     out.print(_kpi_table(scenario, result))
     _report(violations, scenario, params.time_limit_s)
