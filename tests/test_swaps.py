@@ -16,7 +16,7 @@ from routeplan.cli import main
 from routeplan.errors import InputError
 from routeplan.model import Scenario
 from routeplan.plan import Plan
-from routeplan.read import read_scenario
+from routeplan.read import read_plan, read_scenario
 from routeplan.solve.month import PlanParams, plan_month
 
 #: National Day 2026: Thursday 1 to Wednesday 7 October off, Saturday 10 worked for Wednesday 7.
@@ -70,13 +70,30 @@ def test_the_day_worked_for_a_holiday_takes_its_slot_and_the_holiday_is_not_lost
         (((date(2026, 10, 9), FOR),), "2026-10-09 is a workday already"),
         (((SATURDAY, date(2026, 10, 8)),), "2026-10-08 is not a holiday on a workday"),
         (((SATURDAY, FOR), (date(2026, 10, 11), FOR)), "2026-10-07's routes are moved to two days"),
-        (((date(2026, 11, 7), FOR),), "both days must be in the month"),
+        (((SATURDAY, date(2026, 11, 13)),), "at most 31 days from the day worked"),
+        (((date(2026, 10, 31), date(2026, 11, 2)),), r"not a holiday on a workday \(list it in holidays too"),
         (((date(2026, 10, 3), FOR),), "2026-10-03 is a holiday"),
     ],
 )
 def test_swaps_that_make_no_sense_are_refused(moved, message):
     with pytest.raises(ValueError, match=message):
-        Calendar(2026, 10, holidays=frozenset([*HOLIDAYS, date(2026, 10, 3)]), moved=moved)
+        Calendar(2026, 10, holidays=frozenset([*HOLIDAYS, date(2026, 10, 3), date(2026, 11, 13)]), moved=moved)
+
+
+def test_a_sunday_worked_for_next_months_holiday_runs_its_slot_and_a_years_swaps_may_be_listed_once():
+    """The Sunday before National Day week, worked for Thursday 1 October: in September it runs
+    the routes the cycle has on 1 October; in October that day is a holiday like any other. Each
+    month keeps the swaps whose worked day is its own."""
+    sunday, first = date(2026, 9, 27), date(2026, 10, 1)
+    year = ((sunday, first), (SATURDAY, FOR))
+    september = Calendar(2026, 9, holidays=frozenset([date(2026, 9, 25), *HOLIDAYS]), moved=year)
+    assert september.moved == ((sunday, first),) and september.worked_for(sunday) == first
+    assert september.is_working(sunday) and september.slot_of(sunday) == september.slot_of(first)
+    assert sunday in september.slot_dates(september.slot_of(first) or 0)
+    assert len(september.working_days()) == 22  # 21 weekdays but the 25th, and the Sunday
+    october = Calendar(2026, 10, holidays=frozenset(HOLIDAYS), moved=year, cycle_start=september.cycle_start)
+    assert october.moved == ((SATURDAY, FOR),)
+    assert first in october.lost_runs(october.slot_of(first) or 0) and first not in october.moved_holidays()
 
 
 @pytest.mark.parametrize(
@@ -142,6 +159,39 @@ def test_a_plan_without_the_swap_breaks_the_saturday(october, tmp_path: Path):
     plan = plan_month(without, PlanParams(time_limit_s=3, workers=1, clock=False), seed=0)
     assert check_plan(without, plan) == []
     assert "route-order" in {v.code for v in check_plan(sc, plan)}
+
+
+def test_a_december_plan_works_the_sunday_before_new_years_day_for_it(tmp_path: Path):
+    """Sunday 27 December worked for Friday 1 January: every rule kept, the Sunday runs the
+    routes of 1 January's slot (one run more this month), and the month sheet shows it."""
+    from openpyxl import load_workbook
+
+    folder = shutil.copytree(TINY, tmp_path / "december")
+    toml = folder / "scenario.toml"
+    text = toml.read_text(encoding="utf-8").replace(
+        'holidays = ["2026-12-25"]',
+        'holidays = ["2026-12-25", "2027-01-01"]\nworkday_swaps = { "2026-12-27" = "2027-01-01" }',
+    )
+    # a day more to fill: the tiny team's daily minimum of stops follows it
+    toml.write_text(text.replace("min_stops_per_day = 8", "min_stops_per_day = 6"), encoding="utf-8")
+    rewrite_csv(folder / "staff.csv", lambda rows: [row.__setitem__(4, "6") for row in rows[1:]])
+    out = tmp_path / "out"
+    assert (
+        main(["plan", str(folder), "-o", str(out), "--time-limit", "4", "--reproducible", "--quiet", "--no-render"])
+        == 0
+    )
+    sc = read_scenario(folder)
+    cal, sunday = sc.calendar, date(2026, 12, 27)
+    slot = cal.slot_of(date(2027, 1, 1))
+    assert slot is not None and cal.slot_of(sunday) == slot and sunday in cal.working_days()
+    plan = read_plan(out)
+    labels = {r.id: r.label for r in plan.routes}
+    run = [v for v in plan.visits if v.date == sunday and not v.makeup]
+    assert run and {labels[v.route_id] for v in run} == {cal.slot_label(slot)}
+    assert check_plan(sc, plan) == []
+    cells = [str(c) for ws in load_workbook(out / "schedule.xlsx") for row in ws.iter_rows(values_only=True)
+             for c in row if c]  # fmt: skip
+    assert any("27 (Sun): worked for the holiday of 01 Jan" in c for c in cells)
 
 
 def test_a_written_scenario_keeps_its_swaps(october, tmp_path: Path):

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: A worked weekend day stands for a holiday at most this many days away (China's swaps are
+#: within two weeks; one across a month boundary is the Sunday before a holiday week).
+MAX_SWAP_DAYS = 31
 
 
 #: Weekday names as Chinese shop lists write them (周二, 星期二, 礼拜二): the last character.
@@ -61,7 +64,9 @@ class Calendar:
     holidays: frozenset[date] = frozenset()
     cycle_weeks: int = 2
     cycle_start: date | None = None
-    #: (day worked, holiday it is worked for): each holiday's runs move to that day (调休)
+    #: (day worked, holiday it is worked for): each holiday's runs move to that day (调休). The
+    #: holiday may fall in the next or the previous month (the Sunday before National Day week);
+    #: pairs whose worked day is in another month are dropped (a year's swaps may be listed once)
     moved: tuple[tuple[date, date], ...] = ()
     _days: tuple[date, ...] = field(init=False, repr=False, compare=False)
     #: each worked day of :attr:`moved` -> its holiday
@@ -85,6 +90,7 @@ class Calendar:
         days = tuple(date(self.year, self.month, d) for d in range(1, ndays + 1))
         object.__setattr__(self, "_days", days)
         object.__setattr__(self, "workdays", tuple(sorted(self.workdays)))
+        object.__setattr__(self, "moved", tuple(pair for pair in self.moved if pair[0] in days))
         object.__setattr__(self, "_worked_for", dict(self.moved))
         self._check_moved(days)
         if self.cycle_start is None:
@@ -100,14 +106,17 @@ class Calendar:
     def _check_moved(self, days: tuple[date, ...]) -> None:
         taken: set[date] = set()
         for worked, holiday in self.moved:
-            if worked not in days or holiday not in days:
-                raise ValueError(f"{worked} for {holiday}: both days must be in the month")
+            if abs((holiday - worked).days) > MAX_SWAP_DAYS:
+                raise ValueError(f"{worked} for {holiday}: a holiday at most {MAX_SWAP_DAYS} days from the day worked")
             if worked.weekday() in self.workdays:
                 raise ValueError(f"{worked} is a workday already (a {WEEKDAY_NAMES[worked.weekday()]})")
             if worked in self.holidays:
                 raise ValueError(f"{worked} is a holiday")
             if holiday not in self.holidays or holiday.weekday() not in self.workdays:
-                raise ValueError(f"{holiday} is not a holiday on a workday, so it has no routes to move to {worked}")
+                listed = "" if holiday in days else " (list it in holidays too: they may be days of other months)"
+                raise ValueError(
+                    f"{holiday} is not a holiday on a workday{listed}, so it has no routes to move to {worked}"
+                )
             if holiday in taken:
                 raise ValueError(f"{holiday}'s routes are moved to two days")
             taken.add(holiday)

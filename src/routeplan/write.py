@@ -265,6 +265,14 @@ def _month_grid(ws: Any, scenario: Scenario, m: Manager, day_route: dict[tuple[s
             elif day in m.days_off:
                 _cell(ws, row, j, f"{day.day}: day off")
         row += 1
+    for worked, holiday in cal.moved:  # a day worked for a holiday of another month: off the grid's weekdays
+        if holiday not in cal.days and (m.id, worked) in day_route:
+            rid, n = day_route[(m.id, worked)]
+            _cell(ws, row, 1, worked.strftime("%d %b"))
+            _cell(
+                ws, row, 2, f"{worked.day} ({worked:%a}): worked for the holiday of {holiday:%d %b}: {rid} ({n} stops)"
+            )
+            row += 1
     return row
 
 
