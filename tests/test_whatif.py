@@ -17,7 +17,14 @@ from routeplan.read import read_scenario
 from routeplan.solve.design import design_territories
 from routeplan.solve.month import PlanParams
 from routeplan.solve.naive import plan_month_naive
-from routeplan.whatif import capacity_note, plan_variants, smallest_team, team_estimate, with_team_size
+from routeplan.whatif import (
+    MORNING_DRIVE_NOTE,
+    capacity_note,
+    plan_variants,
+    smallest_team,
+    team_estimate,
+    with_team_size,
+)
 from routeplan.write import summary
 
 QUICK = PlanParams(time_limit_s=4, workers=1, clock=False)
@@ -320,6 +327,26 @@ def test_a_month_too_short_for_its_visits_is_named_as_the_cause(tiny):
     broken = check_plan(alone, plan)
     assert broken and summary(alone, plan, broken)["capacity"] == note  # summary.json, and so the desk
     assert summary(tiny, plan_month_naive(tiny), [])["capacity"] is None
+    assert "drive from the office" not in note
+
+
+def test_a_team_whose_mornings_are_long_drives_hears_that_nearer_starts_would_need_less(tiny):
+    """One manager starting 30 km from the tiny town: the capacity note names the morning
+    drive's share of the work and what shortens it (a February too short, above, does not)."""
+    from routeplan.geo import LatLon
+    from routeplan.solve.design import morning_drive_share
+
+    alone = with_team_size(dataclasses.replace(tiny, rules=dataclasses.replace(tiny.rules, max_day_minutes=180)), 1)
+    far_office = LatLon(alone.managers[0].office.lat + 0.27, alone.managers[0].office.lon)  # 30 km north
+    far = dataclasses.replace(alone, managers=(dataclasses.replace(alone.managers[0], office=far_office),))
+    assert (
+        morning_drive_share(alone) < 0.5 * morning_drive_share(far) and morning_drive_share(far) >= MORNING_DRIVE_NOTE
+    )
+    note = capacity_note(far)
+    assert (
+        note is not None and f"About {morning_drive_share(far):.0%} of that work is the drive from the office" in note
+    )
+    assert "start_lat/start_lon" in note
 
 
 _NEW_MANAGER = 'id = "M09"\nname = "New one"\nstart_lat = 30.66\nstart_lon = 104.07\n'

@@ -24,11 +24,13 @@ from .geo import haversine_km
 from .model import Manager, Scenario
 from .plan import Plan
 from .solve.company import plan_company
-from .solve.design import Territories, design_territories, shop_work
+from .solve.design import Territories, design_territories, morning_drive_share, shop_work
 from .solve.month import PlanParams
 
 #: Share of a working day's field window a manager can really fill, for the first guess of a team size.
 USABLE_SHARE = 0.85
+#: A capacity note names the morning drive when it is at least this share of the month's work.
+MORNING_DRIVE_NOTE = 0.15
 #: Workload balance (max / min field minutes in the month) a variant aims at.
 BALANCE_TARGET = 1.10
 #: How strongly a second design corrects each manager's share by his field minutes a day.
@@ -117,11 +119,19 @@ def capacity_note(scenario: Scenario) -> str | None:
         return None
     cal = scenario.calendar
     days = len(cal.working_days())
-    return (
+    note = (
         f"The month's {days} working days ({len(cal.lost_days())} lost to holidays) hold less work than its shops' visits need: "
         f"about {need} managers' for a team of {have}. Approve fewer visits for this month (visits_per_month in "
         f"the shop list, or a class's in scenario.toml) or add managers."
     )
+    morning = morning_drive_share(scenario)
+    if morning >= MORNING_DRIVE_NOTE:
+        note += (
+            f" About {morning:.0%} of that work is the drive from the office to each day's first shop: "
+            f"managers starting nearer their territories (an office of their own, start_lat/start_lon in the "
+            f"staff list) would need less."
+        )
+    return note
 
 
 def plan_variant(
