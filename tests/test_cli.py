@@ -226,7 +226,9 @@ def test_options_out_of_range_are_refused_before_planning(tmp_path, capsys, opti
 @pytest.mark.parametrize(
     ("args", "said"),
     [(["plan", "--bogus"], "routeplan plan: No such option '--bogus'"), (["plann"], "No such command 'plann'"),
-     (["pvrp"], "routeplan pvrp: Missing argument 'INSTANCE'")],
+     (["pvrp"], "routeplan pvrp: Missing argument 'INSTANCE'"),
+     (["plan", "x", "--time-limit"], "routeplan plan: Option '--time-limit' requires an argument"),
+     (["--bogus", "plan", "x"], "routeplan: No such option '--bogus'")],
 )  # fmt: skip
 def test_a_mistyped_command_line_is_one_line_with_where_to_look(capsys, args, said):
     assert main(args) == 2

@@ -746,6 +746,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except click.UsageError as exc:  # a mistyped command line: one line, like bad data
         where = exc.ctx.command_path if exc.ctx is not None else "routeplan"
+        if where == "routeplan" and isinstance(exc, click.BadOptionUsage):
+            # a command's option without its value is reported on the group: name the command
+            words = list(argv) if argv is not None else sys.argv[1:]
+            command = next((cli.commands[w] for w in words if w in cli.commands), None)
+            if command is not None and any(exc.option_name in p.opts for p in command.params):
+                where = f"routeplan {command.name}"
         sys.stderr.write(f"error: {where}: {_short(exc.format_message(), 400)} (see '{where} --help')\n")
         return EXIT_INPUT
     except click.ClickException as exc:
