@@ -420,3 +420,20 @@ def test_posted_counts_and_seeds_out_of_range_are_refused(desk_app, tmp_path: Pa
     assert client.post(url, data=form).status_code == 400
     assert (folder / "staff.csv").read_text(encoding="utf-8") == before
     assert desk_app.extensions["routeplan_desk"].runs() == []
+
+
+def test_the_plan_forms_start_from_the_time_limit_the_scenarios_size_is_worth(desk_app, tmp_path: Path, monkeypatch):
+    """The tiny town gets the CLI's 60 s; a scenario whose shops want more (here: a suggestion
+    of 540 s) starts both the plan and the what-if form there."""
+    import shutil
+
+    from conftest import TINY
+    from routeplan.web import app as web_app
+
+    shutil.copytree(TINY, tmp_path / "ws" / "scenarios" / "tiny")
+    client = desk_app.test_client()
+    page = client.get("/scenarios/tiny").get_data(as_text=True)
+    assert page.count('name="time_limit" type="number" min="1" max="3600" value="60"') == 2
+    monkeypatch.setattr(web_app, "suggested_time_limit", lambda shops: 540.0 if shops == 90 else 1.0)
+    page = client.get("/scenarios/tiny").get_data(as_text=True)
+    assert page.count('name="time_limit" type="number" min="1" max="3600" value="540"') == 2

@@ -39,6 +39,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..errors import InputError
 from ..read import LIST_ALL_COLUMNS, parse_date, read_scenario
+from ..solve.params import suggested_time_limit
 from .i18n import LANGS, word
 from .intake import (
     MAX_UPLOAD_BYTES,
@@ -232,8 +233,10 @@ def scenario_page(slug: str) -> ResponseReturnValue:
     spec = tomllib.loads((folder / "scenario.toml").read_text(encoding="utf-8"))
     current = _desk().current()
     current_run = _desk().run(current) if current else None
+    # the form starts from the limit the scenario's size is worth (never below the CLI's 60 s)
+    seconds = max(60, round(suggested_time_limit(len(sc.retailers)))) if sc else 60
     return render_template("scenario.html.j2", slug=slug, sc=sc, problem=problem, spec=spec, rule_fields=RULE_FIELDS,
-                           current=current_run, who=session.get("who", ""))  # fmt: skip
+                           current=current_run, who=session.get("who", ""), seconds=seconds)  # fmt: skip
 
 
 def edit_scenario(slug: str) -> ResponseReturnValue:
