@@ -407,3 +407,16 @@ def test_a_team_larger_than_the_shops_is_refused_at_once(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "a team of 999 for 90 open shops" in err
     assert not out.exists()
+
+
+def test_a_team_too_large_for_its_shops_is_told_how_large_a_team_fits(tiny):
+    """90 shops and a daily minimum of 8 stops: 11 managers can each have 8 shops of their own,
+    12 cannot, and the plan of 12 breaks the minimum whatever its routes; the note says so."""
+    assert capacity_note(with_team_size(tiny, 11)) is None
+    crowded = with_team_size(tiny, 12)
+    note = capacity_note(crowded)
+    assert note is not None and note.startswith("90 shops cannot give 12 managers their daily minimum of stops")
+    assert "A team of at most 11 can keep it" in note
+    broken = check_plan(crowded, plan_month_naive(crowded))
+    assert "min-stops" in {v.code for v in broken}
+    assert summary(crowded, plan_month_naive(crowded), broken)["capacity"] == note

@@ -8,6 +8,7 @@ parallel, one process each.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 import time
@@ -113,7 +114,11 @@ def team_estimate(scenario: Scenario) -> int:
 
 def capacity_note(scenario: Scenario) -> str | None:
     """One line for a report whose month holds more work than its team can do (a week of holidays,
-    say): the month is the cause, not a route, and fewer visits or more managers the fix."""
+    say): the month is the cause, not a route, and fewer visits or more managers the fix; or
+    whose team is too large for its shops to give each manager his daily stops."""
+    crowded = _crowded_note(scenario)
+    if crowded is not None:
+        return crowded
     need, have = team_estimate(scenario), len(scenario.managers)
     if need <= have:
         return None
@@ -132,6 +137,24 @@ def capacity_note(scenario: Scenario) -> str | None:
             f"staff list) would need less."
         )
     return note
+
+
+def _crowded_note(scenario: Scenario) -> str | None:
+    """A shop has one manager and is visited once a day, so a manager's day has at most as many
+    stops as he has shops: a team whose daily minimums add up to more than the shops cannot keep
+    them, whatever the routes."""
+    minimums = sorted(m.min_stops_per_day for m in scenario.managers)
+    shops = len(scenario.retailers)
+    if sum(minimums) <= shops:
+        return None
+    fit = sum(1 for total in itertools.accumulate(minimums) if total <= shops)
+    return (
+        f"{shops:,} shops cannot give {len(minimums)} managers their daily minimum of stops: each manager needs "
+        f"at least that many shops of his own ({minimums[0]}"
+        f"{'' if minimums[0] == minimums[-1] else f'-{minimums[-1]}'} a day). A team of at most {fit} can keep it; "
+        f"drop managers (routeplan whatif --managers auto finds the smallest team that keeps every rule) or lower "
+        f"min_stops_per_day."
+    )
 
 
 def plan_variant(
