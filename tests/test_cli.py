@@ -310,3 +310,26 @@ def test_the_suggested_time_limit_grows_with_the_shops_from_a_floor():
     limits = [suggested_time_limit(n) for n in (0, 1, 1500, 3000, 6000, 12000, 30000)]
     assert limits == sorted(limits) and limits[0] == SUGGESTED_LEAST_SECONDS
     assert limits[3] == 60 and limits[-1] == 540  # the benchmarks' limits at 3,000 and 30,000 shops
+
+
+def test_a_long_report_shows_every_kind_of_broken_rule_and_leaves_the_rest_to_summary_json(tmp_path, capsys):
+    """Thirty managers for the tiny town's 90 shops break two kinds of rule for each of them: the
+    terminal shows 12 lines, both kinds among them, and says where all of them are."""
+    from conftest import TINY
+    from routeplan.cli import REPORT_LINES
+    from routeplan.read import read_scenario
+    from routeplan.whatif import with_team_size
+    from routeplan.write import write_scenario
+
+    write_scenario(tmp_path / "crowded", with_team_size(read_scenario(TINY), 30))
+    out = tmp_path / "out"
+    args = ["plan", str(tmp_path / "crowded"), "-o", str(out), "--time-limit", "2", "--quiet", "--no-render"]
+    assert main(args) == 1
+    said = capsys.readouterr().out.splitlines()
+    shown = [line for line in said if line.startswith("  - rule")]
+    every = json.loads((out / "summary.json").read_text(encoding="utf-8"))["violations"]
+    assert len(shown) == REPORT_LINES < len(every) and all(line[4:] in every for line in shown)
+    assert {"min-stops", "min-field"} <= {line.split("), ")[1].split(",")[0] for line in shown}
+    assert f"  ... and {len(every) - REPORT_LINES} more lines like these, every one in {out / 'summary.json'}" in said
+    assert main(["check", str(tmp_path / "crowded"), str(out)]) == 1
+    assert len([line for line in capsys.readouterr().out.splitlines() if line.startswith("  - rule")]) == len(every)

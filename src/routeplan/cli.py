@@ -20,6 +20,7 @@ import os
 import sys
 import time
 import warnings
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -121,14 +122,34 @@ def _kpi_table(scenario: Scenario, plan: Plan) -> Table:
     return table
 
 
-def _report(violations: list, scenario: Scenario, time_limit: float | None = None) -> None:
-    """The rules a plan breaks, and what the month or (``time_limit``: the plan's) the search may owe them to."""
+#: A report lists at most this many lines of broken rules (one per rule, kind and manager) when
+#: the whole list is in a file it names: a city company's can run to hundreds.
+REPORT_LINES = 12
+
+
+def _report(violations: list, scenario: Scenario, time_limit: float | None = None, written: Path | None = None) -> None:
+    """The rules a plan breaks, and what the month or (``time_limit``: the plan's) the search may
+    owe them to; beyond :data:`REPORT_LINES` lines, the rest is left to ``written``, which holds them all."""
     if not violations:
         out.print("[green]Every rule kept.[/green]")
         return
     out.print(f"[red]{len(violations)} rule violations:[/red]")
-    for line in summarize(violations):
+    kinds: dict[tuple[int, str], list] = defaultdict(list)
+    for v in violations:
+        kinds[(v.rule, v.code)].append(v)
+    lines = [summarize(vs) for _, vs in sorted(kinds.items())]  # per kind of broken rule, a line per manager
+    total = sum(map(len, lines))
+    if written is not None and total > REPORT_LINES + 2:  # every kind shown, its managers in turn
+        taken, left, k = [0] * len(lines), REPORT_LINES, 0
+        while left:
+            if taken[k] < len(lines[k]):
+                taken[k], left = taken[k] + 1, left - 1
+            k = (k + 1) % len(lines)
+        lines = [kind[:n] for kind, n in zip(lines, taken, strict=True)]
+    for line in (line for kind in lines for line in kind):
         out.print(f"  - {line}", markup=False)
+    if (shown := sum(map(len, lines))) < total:
+        out.print(f"  ... and {total - shown} more lines like these, every one in {written}", markup=False)
     note = capacity_note(scenario)
     if note is None and time_limit is not None:
         note = _time_note(len(scenario.retailers), time_limit)
@@ -313,7 +334,7 @@ def plan(
     result = _noting_time(result, scenario, violations, params.time_limit_s)
     write_plan(out_dir, scenario, result, violations)
     out.print(_kpi_table(scenario, result))
-    _report(violations, scenario, params.time_limit_s)
+    _report(violations, scenario, params.time_limit_s, out_dir / "summary.json")
     _road_report(scenario)
     out.print(
         f"Wrote {out_dir}/visits.csv, calls.csv, routes.csv, summary.json, schedule.xlsx ({result.solve_seconds:.1f} s)"
@@ -348,7 +369,7 @@ def _continue(
     result = _noting_time(result, scenario, violations, params.time_limit_s)
     write_plan(out_dir, scenario, result, violations, previous=book)
     out.print(_kpi_table(scenario, result))
-    _report(violations, scenario, params.time_limit_s)
+    _report(violations, scenario, params.time_limit_s, out_dir / "summary.json")
     _road_report(scenario)
     doc = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     out.print(_stability_line(doc["stability"]))
