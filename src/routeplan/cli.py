@@ -134,27 +134,35 @@ def _report(violations: list, scenario: Scenario, time_limit: float | None = Non
         out.print("[green]Every rule kept.[/green]")
         return
     out.print(f"[red]{len(violations)} rule violations:[/red]")
-    kinds: dict[tuple[int, str], list] = defaultdict(list)
-    for v in violations:
-        kinds[(v.rule, v.code)].append(v)
-    lines = [summarize(vs) for _, vs in sorted(kinds.items())]  # per kind of broken rule, a line per manager
-    total = sum(map(len, lines))
-    if written is not None and total > REPORT_LINES + 2:  # every kind shown, its managers in turn
-        taken, left, k = [0] * len(lines), REPORT_LINES, 0
-        while left:
-            if taken[k] < len(lines[k]):
-                taken[k], left = taken[k] + 1, left - 1
-            k = (k + 1) % len(lines)
-        lines = [kind[:n] for kind, n in zip(lines, taken, strict=True)]
-    for line in (line for kind in lines for line in kind):
+    shown, total = _report_lines(violations, REPORT_LINES if written is not None else None)
+    for line in shown:
         out.print(f"  - {line}", markup=False)
-    if (shown := sum(map(len, lines))) < total:
-        out.print(f"  ... and {total - shown} more lines like these, every one in {written}", markup=False)
+    if len(shown) < total:
+        out.print(f"  ... and {total - len(shown)} more lines like these, every one in {written}", markup=False)
     note = capacity_note(scenario)
     if note is None and time_limit is not None:
         note = _time_note(len(scenario.retailers), time_limit)
     if note is not None:
         out.print(note, markup=False)
+
+
+def _report_lines(violations: list, limit: int | None) -> tuple[list[str], int]:
+    """The report's lines (one per rule, kind and manager, as :func:`summarize` says them) and
+    how many there are in all: with a ``limit`` a little exceeded, ``limit`` of them, every kind
+    of broken rule among them and its managers taken in turn."""
+    kinds: dict[tuple[int, str], list] = defaultdict(list)
+    for v in violations:
+        kinds[(v.rule, v.code)].append(v)
+    lines = [summarize(vs) for _, vs in sorted(kinds.items())]
+    total = sum(map(len, lines))
+    if limit is not None and total > limit + 2:  # a line or two more are shown rather than hidden
+        taken, left, k = [0] * len(lines), limit, 0
+        while left:
+            if taken[k] < len(lines[k]):
+                taken[k], left = taken[k] + 1, left - 1
+            k = (k + 1) % len(lines)
+        lines = [kind[:n] for kind, n in zip(lines, taken, strict=True)]
+    return [line for kind in lines for line in kind], total
 
 
 def _noting_time(result: Plan, scenario: Scenario, violations: list, time_limit: float) -> Plan:
