@@ -420,3 +420,8 @@ def test_a_team_too_large_for_its_shops_is_told_how_large_a_team_fits(tiny):
     broken = check_plan(crowded, plan_month_naive(crowded))
     assert "min-stops" in {v.code for v in broken}
     assert summary(crowded, plan_month_naive(crowded), broken)["capacity"] == note
+    few = dataclasses.replace(with_team_size(tiny, 1), retailers=tiny.retailers[:5])
+    assert capacity_note(few) == (
+        "5 shops cannot give 1 manager their daily minimum of stops: each manager needs at least that many shops "
+        "of his own (8 a day). Lower min_stops_per_day, or add the territory's other shops."
+    )

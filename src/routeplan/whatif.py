@@ -148,12 +148,17 @@ def _crowded_note(scenario: Scenario) -> str | None:
     if sum(minimums) <= shops:
         return None
     fit = sum(1 for total in itertools.accumulate(minimums) if total <= shops)
+    span = f"{minimums[0]}" if minimums[0] == minimums[-1] else f"{minimums[0]}-{minimums[-1]}"
+    team = f"{len(minimums)} manager{'s' if len(minimums) > 1 else ''}"
+    head = (
+        f"{shops:,} shop{'s' if shops != 1 else ''} cannot give {team} their daily minimum of stops: each "
+        f"manager needs at least that many shops of his own ({span} a day)."
+    )
+    if not fit:
+        return f"{head} Lower min_stops_per_day, or add the territory's other shops."
     return (
-        f"{shops:,} shops cannot give {len(minimums)} managers their daily minimum of stops: each manager needs "
-        f"at least that many shops of his own ({minimums[0]}"
-        f"{'' if minimums[0] == minimums[-1] else f'-{minimums[-1]}'} a day). A team of at most {fit} can keep it; "
-        f"drop managers (routeplan whatif --managers auto finds the smallest team that keeps every rule) or lower "
-        f"min_stops_per_day."
+        f"{head} A team of at most {fit} can keep it; drop managers (routeplan whatif --managers auto finds the "
+        f"smallest team that keeps every rule) or lower min_stops_per_day."
     )
 
 
