@@ -290,7 +290,7 @@ def rebalance(
         if step % 2 == 0:  # the heaviest gives to whichever lighter group it borders best
             cand = np.flatnonzero((labels == hi) & movable)
             dist = np.sqrt(((xy[cand, None, :] - centers[None, :, :]) ** 2).sum(-1))
-            grow = dist - dist[:, [hi]] + _leaving(cand, np.full(len(cand), hi), k, current, stay_km)
+            grow = dist - dist[:, [hi]] + _leaving(cand, np.full(len(cand), hi), np.arange(k), current, stay_km)
             after = (load[None, :] + weights[cand, None]) / target[None, :]
             ok = (after < rel[hi]) & (np.arange(k)[None, :] != hi)
             grow = np.where(ok, grow + np.where(borders(cand), 0.0, ENCLAVE_KM), np.inf)
@@ -301,7 +301,7 @@ def rebalance(
             cand = np.flatnonzero((labels != lo) & movable)
             own = labels[cand]
             taken = (labels[near[cand]] == lo).sum(axis=1) >= BORDER_VOTES
-            into = apart(cand, lo) - apart(cand, own) + _leaving_into(cand, own, lo, current, stay_km)
+            into = apart(cand, lo) - apart(cand, own) + _leaving(cand, own, np.array([lo]), current, stay_km)[:, 0]
             ok = (load[lo] + weights[cand]) / target[lo] < rel[own]
             into = np.where(ok, into + np.where(taken, 0.0, ENCLAVE_KM), np.inf)
             if not len(cand) or not np.isfinite(into).any():
@@ -316,25 +316,15 @@ def rebalance(
     return labels
 
 
-def _leaving_into(
-    points: np.ndarray, src: np.ndarray, group: int, current: np.ndarray | None, stay_km: float
-) -> np.ndarray:
-    """:func:`_leaving`'s column of one group: the extra cost of moving each point into ``group``."""
+def _leaving(points: np.ndarray, src: np.ndarray, groups: np.ndarray, current: np.ndarray | None,
+             stay_km: float) -> np.ndarray:  # fmt: skip
+    """Extra cost of moving each point from ``src`` to each of ``groups`` (a column each): leaving
+    home costs, going home pays."""
     if current is None or stay_km <= 0:
-        return np.zeros(len(points))
+        return np.zeros((len(points), len(groups)))
     home = current[points]
-    cost = np.where((home == src) & (home >= 0), stay_km, 0.0)
-    return cost - np.where(home == group, stay_km, 0.0) * (home != src)
-
-
-def _leaving(points: np.ndarray, src: np.ndarray, k: int, current: np.ndarray | None, stay_km: float) -> np.ndarray:
-    """Extra cost of moving each point from ``src`` to each group: leaving home costs, going home pays."""
-    if current is None or stay_km <= 0:
-        return np.zeros((len(points), k))
-    home = current[points]
-    to = np.arange(k)[None, :]
     cost = np.where((home[:, None] == src[:, None]) & (home[:, None] >= 0), stay_km, 0.0)
-    return cost - np.where(home[:, None] == to, stay_km, 0.0) * (home[:, None] != src[:, None])
+    return cost - np.where(home[:, None] == groups[None, :], stay_km, 0.0) * (home[:, None] != src[:, None])
 
 
 def smooth(xy: np.ndarray, labels: np.ndarray, movable: np.ndarray, rounds: int = 4) -> np.ndarray:
