@@ -334,18 +334,19 @@ def test_a_team_whose_mornings_are_long_drives_hears_that_nearer_starts_would_ne
     """One manager starting 30 km from the tiny town: the capacity note names the morning
     drive's share of the work and what shortens it (a February too short, above, does not)."""
     from routeplan.geo import LatLon
-    from routeplan.solve.design import morning_drive_share
+    from routeplan.solve.design import shop_work, shop_work_parts
+
+    def share(sc: object) -> float:
+        work, morning = shop_work_parts(sc)
+        assert (work == shop_work(sc)).all() and (morning >= 0).all() and (morning < work).all()
+        return float(morning.sum() / work.sum())
 
     alone = with_team_size(dataclasses.replace(tiny, rules=dataclasses.replace(tiny.rules, max_day_minutes=180)), 1)
     far_office = LatLon(alone.managers[0].office.lat + 0.27, alone.managers[0].office.lon)  # 30 km north
     far = dataclasses.replace(alone, managers=(dataclasses.replace(alone.managers[0], office=far_office),))
-    assert (
-        morning_drive_share(alone) < 0.5 * morning_drive_share(far) and morning_drive_share(far) >= MORNING_DRIVE_NOTE
-    )
+    assert share(alone) < 0.5 * share(far) and share(far) >= MORNING_DRIVE_NOTE
     note = capacity_note(far)
-    assert (
-        note is not None and f"About {morning_drive_share(far):.0%} of that work is the drive from the office" in note
-    )
+    assert note is not None and f"About {share(far):.0%} of that work is the drive from the office" in note
     assert "start_lat/start_lon" in note
 
 

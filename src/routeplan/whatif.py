@@ -25,7 +25,7 @@ from .geo import haversine_km
 from .model import Manager, Scenario
 from .plan import Plan
 from .solve.company import plan_company
-from .solve.design import Territories, design_territories, morning_drive_share, shop_work
+from .solve.design import Territories, design_territories, shop_work, shop_work_parts
 from .solve.month import PlanParams
 
 #: Share of a working day's field window a manager can really fill, for the first guess of a team size.
@@ -104,12 +104,13 @@ def with_team_size(scenario: Scenario, size: int) -> Scenario:
     )
 
 
-def team_estimate(scenario: Scenario) -> int:
-    """A first guess of the smallest team: the month's estimated work over what one manager can do."""
-    work = float(shop_work(scenario).sum())
+def team_estimate(scenario: Scenario, work: np.ndarray | None = None) -> int:
+    """A first guess of the smallest team: the month's estimated work (``work``: each shop's, as
+    :func:`shop_work` gives it) over what one manager can do."""
+    total = float((shop_work(scenario) if work is None else work).sum())
     days = len(scenario.calendar.working_days())
     per_manager = days * scenario.rules.field_window_minutes * USABLE_SHARE
-    return max(1, math.ceil(work / per_manager))
+    return max(1, math.ceil(total / per_manager))
 
 
 def capacity_note(scenario: Scenario) -> str | None:
@@ -119,7 +120,8 @@ def capacity_note(scenario: Scenario) -> str | None:
     crowded = _crowded_note(scenario)
     if crowded is not None:
         return crowded
-    need, have = team_estimate(scenario), len(scenario.managers)
+    work, morning = shop_work_parts(scenario)
+    need, have = team_estimate(scenario, work), len(scenario.managers)
     if need <= have:
         return None
     cal = scenario.calendar
@@ -129,10 +131,10 @@ def capacity_note(scenario: Scenario) -> str | None:
         f"about {need} managers' for a team of {have}. Approve fewer visits for this month (visits_per_month in "
         f"the shop list, or a class's in scenario.toml) or add managers."
     )
-    morning = morning_drive_share(scenario)
-    if morning >= MORNING_DRIVE_NOTE:
+    share = float(morning.sum() / work.sum()) if work.sum() > 0 else 0.0
+    if share >= MORNING_DRIVE_NOTE:
         note += (
-            f" About {morning:.0%} of that work is the drive from the office to each day's first shop: "
+            f" About {share:.0%} of that work is the drive from the office to each day's first shop: "
             f"managers starting nearer their territories (an office of their own, start_lat/start_lon in the "
             f"staff list) would need less."
         )

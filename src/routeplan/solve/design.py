@@ -90,23 +90,12 @@ def shop_work(scenario: Scenario, travel: TravelModel | None = None) -> np.ndarr
     A territory far from its office drives out every working day; without that share it would
     get as much visiting as a near one, and its days would run long.
     """
-    visits, service, near, morning = _work_terms(scenario, travel)
-    return visits * (service + near + morning)
+    return shop_work_parts(scenario, travel)[0]
 
 
-def morning_drive_share(scenario: Scenario, travel: TravelModel | None = None) -> float:
-    """The share of the month's estimated work (:func:`shop_work`) spent driving from the office
-    to each day's first shop: large where one office serves a wide city."""
-    visits, service, near, morning = _work_terms(scenario, travel)
-    total = float((visits * (service + near + morning)).sum())
-    return float((visits * morning).sum()) / total if total > 0 else 0.0
-
-
-def _work_terms(
-    scenario: Scenario, travel: TravelModel | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per shop: visits a month, and the minutes of a visit's service, hop from a near shop and
-    share of the morning drive."""
+def shop_work_parts(scenario: Scenario, travel: TravelModel | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shop_work`, and the part of each shop's that is its share of the morning drive
+    (a large part where one office serves a wide city)."""
     travel = travel or travel_for(scenario)
     points = [r.location for r in scenario.retailers]
     n = len(points)
@@ -125,7 +114,8 @@ def _work_terms(
         pace = float(near.sum() / hop_km.sum()) if hop_km.sum() > 0 else 0.0
     visits = np.array([r.visits_per_month for r in scenario.retailers], dtype=float)
     service = np.array([r.service_minutes for r in scenario.retailers], dtype=float)
-    return visits, service, near, _first_leg_share(scenario, xy, starts, visits, pace)
+    morning = _first_leg_share(scenario, xy, starts, visits, pace)
+    return visits * (service + near + morning), visits * morning
 
 
 def _first_leg_share(
