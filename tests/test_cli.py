@@ -271,37 +271,48 @@ def test_an_output_path_that_cannot_be_written_is_refused_before_any_work(tmp_pa
 
 def test_a_plan_cut_short_by_its_time_limit_says_more_time_may_keep_its_rules(capsys):
     """Broken rules under a limit below the suggested one point to --time-limit before the
-    checker's fixes (add shops, drop a manager); at the suggested limit they do not."""
+    checker's fixes (add shops, drop a manager); at the suggested limit, for a checked plan
+    (no limit known) or a team too large for its shops, they do not."""
     from conftest import TINY
     from routeplan.check import Violation
-    from routeplan.cli import _report
+    from routeplan.cli import _causes, _report
     from routeplan.read import read_scenario
     from routeplan.solve.params import suggested_time_limit
+    from routeplan.whatif import with_team_size
 
     scenario = read_scenario(TINY)
     short = [Violation(3, "min-stops", "M1 has 28 stops on 2026-12-07 (needs 30)", "add shops", "M1")]
     suggested = suggested_time_limit(len(scenario.retailers))
-    _report(short, scenario, 2.0)
-    said = capsys.readouterr().out
-    assert "The time limit of 2 s is short" in said and f"--time-limit {suggested:g}" in said
-    for limit in (suggested, None):
-        _report(short, scenario, limit)
-        assert "time limit" not in capsys.readouterr().out
-    _report([], scenario, 2.0)
-    assert "time limit" not in capsys.readouterr().out
+    capacity, slow = _causes(scenario, short, 2.0)
+    assert capacity is None and slow is not None
+    assert "The time limit of 2 s is short" in slow and f"--time-limit {suggested:g}" in slow
+    _report(short, slow)
+    assert slow in capsys.readouterr().out
+    assert _causes(scenario, short, suggested) == (None, None) == _causes(scenario, short, None)
+    assert _causes(scenario, [], 2.0) == (None, None)
+    crowded = with_team_size(scenario, 12)
+    capacity, slow = _causes(crowded, short, 2.0)
+    assert capacity is not None and capacity.startswith("90 shops cannot give 12 managers") and slow is None
 
 
-def test_the_time_note_goes_into_the_plan_notes_that_summary_json_and_the_desk_show(planned):
+def test_the_time_note_goes_into_the_plan_notes_that_summary_json_and_the_desk_show(tmp_path):
+    """A plan cut short (its month has room, its limit was 2 s) carries the note into summary.json."""
     from conftest import TINY
-    from routeplan.check import Violation
-    from routeplan.cli import _noting_time
+    from routeplan.check import Violation, check_plan
+    from routeplan.cli import _causes, _with_note
     from routeplan.read import read_plan, read_scenario
+    from routeplan.write import write_plan
 
-    scenario, plan = read_scenario(TINY), read_plan(planned[1])
+    scenario = read_scenario(TINY)
+    out = tmp_path / "out"
+    assert main(["plan", str(TINY), "-o", str(out), "--time-limit", "2", "--quiet", "--no-render"]) in (0, 1)
+    plan = read_plan(out)
     short = [Violation(3, "min-stops", "M1 has 28 stops on 2026-12-07 (needs 30)", "add shops", "M1")]
-    noted = _noting_time(plan, scenario, short, 2.0)
-    assert noted.notes[:-1] == plan.notes and "--time-limit 30" in noted.notes[-1]
-    assert _noting_time(plan, scenario, [], 2.0) == plan and _noting_time(plan, scenario, short, 30.0) == plan
+    _, slow = _causes(scenario, short, 2.0)
+    noted = _with_note(plan, slow)
+    assert noted.notes[:-1] == plan.notes and noted.notes[-1] == slow and _with_note(plan, None) == plan
+    write_plan(out, scenario, noted, short + check_plan(scenario, plan))
+    assert slow in json.loads((out / "summary.json").read_text(encoding="utf-8"))["notes"]
 
 
 def test_the_suggested_time_limit_grows_with_the_shops_from_a_floor():

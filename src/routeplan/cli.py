@@ -127,9 +127,10 @@ def _kpi_table(scenario: Scenario, plan: Plan) -> Table:
 REPORT_LINES = 12
 
 
-def _report(violations: list, scenario: Scenario, time_limit: float | None = None, written: Path | None = None) -> None:
-    """The rules a plan breaks, and what the month or (``time_limit``: the plan's) the search may
-    owe them to; beyond :data:`REPORT_LINES` lines, the rest is left to ``written``, which holds them all."""
+def _report(violations: list, cause: str | None = None, written: Path | None = None) -> None:
+    """The rules a plan breaks, then ``cause``: what the month, the team or the time limit may owe
+    them to (:func:`_causes`); beyond :data:`REPORT_LINES` lines, the rest is left to ``written``,
+    which holds them all."""
     if not violations:
         out.print("[green]Every rule kept.[/green]")
         return
@@ -139,11 +140,8 @@ def _report(violations: list, scenario: Scenario, time_limit: float | None = Non
         out.print(f"  - {line}", markup=False)
     if len(shown) < total:
         out.print(f"  ... and {total - len(shown)} more lines like these, every one in {written}", markup=False)
-    note = capacity_note(scenario)
-    if note is None and time_limit is not None:
-        note = _time_note(len(scenario.retailers), time_limit)
-    if note is not None:
-        out.print(note, markup=False)
+    if cause is not None:
+        out.print(cause, markup=False)
 
 
 def _report_lines(violations: list, limit: int | None) -> tuple[list[str], int]:
@@ -165,10 +163,20 @@ def _report_lines(violations: list, limit: int | None) -> tuple[list[str], int]:
     return [line for kind in lines for line in kind], total
 
 
-def _noting_time(result: Plan, scenario: Scenario, violations: list, time_limit: float) -> Plan:
-    """The plan with :func:`_time_note` among its notes where it applies (``summary.json`` and
-    the desk's run page show them)."""
-    note = _time_note(len(scenario.retailers), time_limit) if violations and capacity_note(scenario) is None else None
+def _causes(scenario: Scenario, violations: list, time_limit: float | None) -> tuple[str | None, str | None]:
+    """What a plan's broken rules may be owed to: the month or the team (:func:`capacity_note`),
+    else the time limit (:func:`_time_note`, for a plan made with ``time_limit``); each ``None``
+    where it does not apply."""
+    if not violations:
+        return None, None
+    capacity = capacity_note(scenario)
+    if capacity is not None or time_limit is None:
+        return capacity, None
+    return None, _time_note(len(scenario.retailers), time_limit)
+
+
+def _with_note(result: Plan, note: str | None) -> Plan:
+    """The plan with ``note`` among its notes (``summary.json`` and the desk's run page show them)."""
     return dataclasses.replace(result, notes=(*result.notes, note)) if note else result
 
 
@@ -339,10 +347,11 @@ def plan(
             result = plan_company(planned, params, seed=seed, progress=_ticker(bar, task), executor=executor,
                                   parallel=parallel)  # fmt: skip
     violations = check_plan(scenario, result)
-    result = _noting_time(result, scenario, violations, params.time_limit_s)
+    capacity, slow = _causes(scenario, violations, params.time_limit_s)
+    result = _with_note(result, slow)
     write_plan(out_dir, scenario, result, violations)
     out.print(_kpi_table(scenario, result))
-    _report(violations, scenario, params.time_limit_s, out_dir / "summary.json")
+    _report(violations, capacity or slow, out_dir / "summary.json")
     _road_report(scenario)
     out.print(
         f"Wrote {out_dir}/visits.csv, calls.csv, routes.csv, summary.json, schedule.xlsx ({result.solve_seconds:.1f} s)"
@@ -374,10 +383,11 @@ def _continue(
                                       executor=executor, parallel=parallel)  # fmt: skip
     scenario = continued_calendar(scenario, book)
     violations = check_plan(scenario, result)
-    result = _noting_time(result, scenario, violations, params.time_limit_s)
+    capacity, slow = _causes(scenario, violations, params.time_limit_s)
+    result = _with_note(result, slow)
     write_plan(out_dir, scenario, result, violations, previous=book)
     out.print(_kpi_table(scenario, result))
-    _report(violations, scenario, params.time_limit_s, out_dir / "summary.json")
+    _report(violations, capacity or slow, out_dir / "summary.json")
     _road_report(scenario)
     doc = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
     out.print(_stability_line(doc["stability"]))
@@ -464,7 +474,7 @@ def check(scenario_dir: Path, out_dir: Path, previous_dir: Path | None) -> None:
     result = read_plan(out_dir)
     violations = check_plan(scenario, result, read_plan(previous_dir) if previous_dir is not None else None)
     out.print(_kpi_table(scenario, result))
-    _report(violations, scenario)
+    _report(violations, _causes(scenario, violations, None)[0])
     if violations:
         sys.exit(EXIT_VIOLATIONS)
 
