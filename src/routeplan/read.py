@@ -445,13 +445,14 @@ def _read_calendar(spec: dict[str, Any], rules: Rules, tname: str) -> Calendar:
         except ValueError as exc:
             raise InputError(str(exc), file=tname, field="cycle_start") from None
     try:
+        return Calendar(year, month, workdays, holidays, rules.cycle_weeks, cycle_start, moved)
+    except ValueError as exc:
+        swapped = exc
+    try:  # the swaps are to blame only where the calendar holds without them
         Calendar(year, month, workdays, holidays, rules.cycle_weeks, cycle_start)
     except ValueError as exc:
         raise InputError(str(exc), file=tname, field="workdays") from None
-    try:
-        return Calendar(year, month, workdays, holidays, rules.cycle_weeks, cycle_start, moved)
-    except ValueError as exc:
-        raise InputError(str(exc), file=tname, field="workday_swaps") from None
+    raise InputError(str(swapped), file=tname, field="workday_swaps") from None
 
 
 def _read_travel(table: dict[str, Any], tname: str) -> dict[str, Any]:
